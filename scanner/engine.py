@@ -1,0 +1,250 @@
+"""The scan pipeline: loaders -> model -> rules -> findings -> report."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from scanner.catalogue import nhi_type
+from scanner.config import Config
+from scanner.loaders.inputs import load_inputs
+from scanner.metadata import FIELDS, MetadataResolver
+from scanner.model import LoadError, Model, Resource
+from scanner.redact import Redactor, secret_values
+from scanner.report import (
+    UNKNOWN_VALUE,
+    AppliedWaiver,
+    ErrorEntry,
+    Finding,
+    InventoryItem,
+    Report,
+    Summary,
+)
+from scanner.rules import Context, Rule, Violation, all_rules, get_rule
+from scanner.severity import Severity
+from scanner.values import Unknown, is_missing
+from scanner.waivers import WaiverEntry, inline_waivers
+
+WAIVER_RULE_ID = "NHI_APR_004"
+
+
+@dataclass
+class ScanOptions:
+    include_unchanged: bool = False
+    today: date = field(default_factory=date.today)
+    config_file: str | None = None
+
+
+def _display(path: str) -> str:
+    """Paths relative to the working directory when below it, POSIX style."""
+    if path.startswith("<"):
+        return path
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path.replace(os.sep, "/")
+    return (path if rel.startswith("..") else rel).replace(os.sep, "/")
+
+
+def fingerprint(rule_id: str, scope: str, address: str, key: str) -> str:
+    # No file name or line: a finding keeps its identity when lines move or a file is renamed.
+    raw = "\x1f".join((rule_id, _display(scope), address, key))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def scan(paths: list[str], config: Config, options: ScanOptions | None = None, stdin_text: str | None = None) -> Report:
+    options = options or ScanOptions()
+    loaded = load_inputs(paths, stdin_text, options.include_unchanged)
+    resources: list[Resource] = []
+    scopes: dict[int, str] = {}
+    secrets: set[str] = set()
+    errors: list[LoadError] = list(loaded.errors)
+    for scope, doc in loaded.documents:
+        for res in doc.resources:
+            scopes[id(res)] = scope
+        resources.extend(doc.resources)
+        errors.extend(doc.errors)
+        secrets |= doc.secrets
+    model = Model(resources, scopes)
+    for res in resources:
+        secrets |= secret_values(res)
+    ctx = Context(model=model, config=config, metadata=MetadataResolver(model, config), today=options.today)
+    rules = [r for r in all_rules() if r.id not in {d.upper() for d in config.disable}]
+    findings: list[Finding] = []
+    waivers: list[WaiverEntry] = []
+    for res in resources:
+        waivers.extend(inline_waivers(res))
+        for rule in rules:
+            if not rule.applies_to(res):
+                continue
+            try:
+                violations = list(rule.check(res, ctx))
+            except Exception as exc:
+                errors.append(
+                    LoadError(
+                        _display(res.file),
+                        res.line,
+                        f"internal error in rule {rule.id} on {res.address}: {type(exc).__name__}",
+                    )
+                )
+                continue
+            for v in violations:
+                findings.append(_finding(rule, v, res, model.scope(res), config))
+    for w in config.waivers:
+        origin = _display(options.config_file or "config")
+        waivers.append(
+            WaiverEntry(
+                rules=[w.rule.upper()],
+                resource=w.resource,
+                reason=w.reason,
+                owner=w.owner,
+                expires=w.expires,
+                origin=origin,
+                file=origin,
+                line=1,
+            )
+        )
+    findings = _apply_waivers(findings, waivers, options.today, config)
+    first_line: dict[tuple[str, str], int] = {}
+    for f in findings:
+        key = (f.file, f.resource)
+        first_line[key] = min(first_line.get(key, f.line), f.line)
+    findings.sort(
+        key=lambda f: (
+            f.file,
+            first_line[(f.file, f.resource)],
+            f.resource,
+            -Severity(f.severity).rank,
+            f.rule_id,
+            f.line,
+            f.message,
+        )
+    )
+    report = Report(
+        findings=findings,
+        errors=[
+            ErrorEntry(file=_display(e.file), line=e.line, message=e.message)
+            for e in sorted(errors, key=lambda e: (e.file, e.line or 0))
+        ],
+        inventory=_inventory(resources, ctx),
+        waivers=[
+            AppliedWaiver(
+                rule_id=",".join(w.rules),
+                resource=w.resource,
+                reason=w.reason or "",
+                owner=w.owner or "",
+                expires=w.expires.isoformat() if w.expires else "",
+                origin=w.origin,
+                suppressed=w.suppressed,
+            )
+            for w in waivers
+            if w.suppressed
+        ],
+    )
+    report.summary = _summary(report, loaded.files, len(resources))
+    return Redactor(secrets).report(report)
+
+
+def _finding(rule: Rule | type[Rule], v: Violation, res: Resource, scope: str, config: Config) -> Finding:
+    severity = config.severity.get(rule.id) or v.severity or rule.severity
+    return Finding(
+        rule_id=rule.id,
+        category=rule.category,
+        severity=severity,
+        title=rule.title,
+        message=v.message,
+        remediation=rule.fix,
+        resource=res.address,
+        resource_type=res.type,
+        file=_display(res.file),
+        line=res.line_of(v.path),
+        fingerprint=fingerprint(rule.id, scope, res.address, v.key or v.path or ""),
+        help_uri=rule.help_uri(),
+    )
+
+
+def _apply_waivers(findings: list[Finding], waivers: list[WaiverEntry], today: date, config: Config) -> list[Finding]:
+    kept: list[Finding] = []
+    valid = [w for w in waivers if not w.problems(today)]
+    for f in findings:
+        match = next((w for w in valid if w.matches(f.rule_id, f.resource)), None)
+        if match is None:
+            kept.append(f)
+        else:
+            match.suppressed += 1
+    rule = get_rule(WAIVER_RULE_ID)
+    if rule is None or WAIVER_RULE_ID in {d.upper() for d in config.disable}:
+        return kept
+    for w in waivers:
+        problems = w.problems(today)
+        if not problems:
+            continue
+        res = Resource(address=w.resource, mode="waiver", type="waiver", name="", attrs={}, file=w.file, line=w.line)
+        what = ", ".join(w.rules) or "no rule"
+        v = Violation(
+            f"waiver for {what} on {w.resource} has {' and '.join(problems)}; it suppresses nothing",
+            key=f"{what}@{w.origin.rsplit(':', 1)[0]}",
+        )
+        kept.append(_finding(rule, v, res, w.file, config))
+    return kept
+
+
+def _field(value: object) -> str | None:
+    if isinstance(value, Unknown):
+        return UNKNOWN_VALUE
+    if is_missing(value):
+        return None
+    return str(value)
+
+
+def _inventory(resources: list[Resource], ctx: Context) -> list[InventoryItem]:
+    items = []
+    for res in resources:
+        spec = nhi_type(res.type)
+        if spec is None or res.mode != "managed":
+            continue
+        meta = ctx.meta(res) if spec.governed else None
+        values = {name: _field(meta.get(name)) if meta else None for name in FIELDS}
+        if spec.expiry and values["expires"] is None:
+            native = next((res.get(a) for a in spec.expiry if not is_missing(res.get(a))), None)
+            values["expires"] = _field(native)
+        items.append(
+            InventoryItem(
+                resource=res.address,
+                resource_type=res.type,
+                kind=spec.kind,
+                file=_display(res.file),
+                line=res.line,
+                action=res.action,
+                **values,
+            )
+        )
+    return items
+
+
+def _summary(report: Report, files: int, resources: int) -> Summary:
+    sev = Counter(str(f.severity) for f in report.findings)
+    cat = Counter(str(f.category) for f in report.findings)
+    return Summary(
+        total=len(report.findings),
+        by_severity={s.value: sev.get(s.value, 0) for s in Severity},
+        by_category=dict(sorted(cat.items())),
+        files_scanned=files,
+        resources_scanned=resources,
+        suppressed=sum(w.suppressed for w in report.waivers),
+        incomplete=bool(report.errors),
+    )
+
+
+def exit_code(report: Report, fail_on: Severity) -> int:
+    if report.errors:
+        return 2
+    return 1 if any(Severity(f.severity).rank >= fail_on.rank for f in report.findings) else 0
+
+
+def scope_of(path: str) -> str:
+    return str(Path(path).parent)

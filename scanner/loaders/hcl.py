@@ -1,0 +1,342 @@
+"""Assemble parsed HCL blocks of one Terraform module into resources."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Tree
+
+from scanner.loaders.hcl_eval import Evaluator, PartialJson, _children
+from scanner.loaders.hcl_parse import RawBlock, parse_text
+from scanner.model import Document, LoadError, Resource
+from scanner.policy_document import render
+from scanner.values import Unknown, contains_unknown
+
+_META_ARGS = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
+_MARKER_RE = re.compile(r"(?:#|//)\s*(nhi-guard:|checkov:skip)")
+
+
+@dataclass
+class Evaluated:
+    attrs: dict[str, Any]
+    lines: dict[str, int]
+    refs: dict[str, list[str]]
+    all_refs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Chunk:
+    """A piece of HCL source: a whole .tf file or one Markdown code block."""
+
+    file: str
+    text: str
+    line_offset: int = 0
+
+
+class Module:
+    """One Terraform module: every block of every file in one directory."""
+
+    def __init__(self, blocks: list[RawBlock], sources: dict[str, list[str]]) -> None:
+        self.sources = sources
+        self.variables: dict[str, RawBlock] = {}
+        self.locals: dict[str, tuple[Tree, RawBlock]] = {}
+        self.blocks: dict[tuple[str, str, str], RawBlock] = {}
+        self.providers: list[RawBlock] = []
+        self.outputs: list[RawBlock] = []
+        for b in blocks:
+            if b.kind == "variable" and b.labels:
+                self.variables[b.labels[0]] = b
+            elif b.kind == "locals":
+                for attr in _children(b.body):
+                    if attr.data == "attribute":
+                        self.locals[_attr_name(attr)] = (_children(attr)[-1], b)
+            elif b.kind in ("resource", "data") and len(b.labels) >= 2:
+                self.blocks[(b.kind, b.labels[0], b.labels[1])] = b
+            elif b.kind == "provider" and b.labels:
+                self.providers.append(b)
+            elif b.kind == "output" and b.labels:
+                self.outputs.append(b)
+        self._cache: dict[Any, tuple[Any, list[str]]] = {}
+        self._busy: set[Any] = set()
+        self._collect: list[list[str]] = []
+        self.evaluator = Evaluator(self, _parse_expr)
+
+    # --- reference resolution (the Resolver protocol) -----------------------
+    def _record(self, address: str) -> None:
+        for bucket in self._collect:
+            bucket.append(address)
+
+    def _memo(self, key: Any, compute: Any) -> Any:
+        if key in self._cache:
+            value, refs = self._cache[key]
+            for r in refs:
+                self._record(r)
+            return value
+        if key in self._busy:
+            return Unknown("cycle")
+        self._busy.add(key)
+        self._collect.append([])
+        try:
+            value = compute()
+        finally:
+            refs = self._collect.pop()
+            self._busy.discard(key)
+        self._cache[key] = (value, refs)
+        for r in refs:
+            self._record(r)
+        return value
+
+    def resolve(self, path: list[Any], source: str) -> Any:
+        head = path[0]
+        if head == "var" and len(path) >= 2:
+            value = self._memo(("var", path[1]), lambda: self._variable(str(path[1])))
+            return _descend(value, path[2:], source)
+        if head == "local" and len(path) >= 2:
+            entry = self.locals.get(str(path[1]))
+            if entry is None:
+                return Unknown(source)
+            value = self._memo(("local", path[1]), lambda: self.evaluator.eval(entry[0]))
+            return _descend(value, path[2:], source)
+        if head == "data" and len(path) >= 3:
+            key = ("data", str(path[1]), str(path[2]))
+            self._record(f"data.{path[1]}.{path[2]}")
+            if len(path) >= 4:
+                self._record(f"data.{path[1]}.{path[2]}.{path[3]}")
+            block = self.blocks.get(key)
+            if block is None:
+                return Unknown(source)
+            if path[1] == "aws_iam_policy_document" and len(path) >= 4 and path[3] == "json":
+                return self._memo((*key, "json"), lambda: _encode(render(self.evaluate(block).attrs)))
+            return Unknown(source)
+        if head in ("each", "count", "self", "path", "terraform", "module", "ephemeral"):
+            if head == "module" and len(path) >= 2:
+                self._record(f"module.{path[1]}")
+            return Unknown(source)
+        if len(path) >= 2:
+            key = ("resource", str(head), str(path[1]))
+            block = self.blocks.get(key)
+            self._record(f"{head}.{path[1]}")
+            if len(path) >= 3:
+                self._record(f"{head}.{path[1]}.{path[2]}")
+            if block is None:
+                return Unknown(source)
+            if len(path) >= 3 and not _has_attr(block, "count") and not _has_attr(block, "for_each"):
+                attrs = self.evaluate(block).attrs
+                value = attrs.get(str(path[2]))
+                if value is not None and not isinstance(value, Unknown) and str(path[2]) != "id":
+                    return _descend(value, path[3:], source)
+            return Unknown(source)
+        return Unknown(source)
+
+    def _variable(self, name: str) -> Any:
+        block = self.variables.get(name)
+        if block is None:
+            return Unknown(f"var.{name}")
+        for attr in _children(block.body):
+            if attr.data == "attribute" and _attr_name(attr) == "default":
+                value = self.evaluator.eval(_children(attr)[-1])
+                return Unknown(f"var.{name}") if value is None else value
+        return Unknown(f"var.{name}")
+
+    # --- block evaluation ---------------------------------------------------
+    def evaluate(self, block: RawBlock) -> Evaluated:
+        key = ("block", id(block))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached[0]  # type: ignore[no-any-return]
+        self._busy.add(key)
+        try:
+            result = Evaluated({}, {}, {})
+            self._eval_body(block.body, "", result, block.line_offset)
+        finally:
+            self._busy.discard(key)
+        self._cache[key] = (result, [])
+        return result
+
+    def _eval_body(
+        self, body: Tree, prefix: str, out: Evaluated, offset: int, target: dict[str, Any] | None = None
+    ) -> None:
+        attrs = out.attrs if target is None else target
+        for node in _children(body):
+            if node.data == "attribute":
+                name = _attr_name(node)
+                path = prefix + name
+                out.lines[path] = node.meta.line + offset
+                if name == "provider" and not prefix:
+                    attrs[name] = _traversal_text(_children(node)[-1])
+                    continue
+                self._collect.append([])
+                try:
+                    attrs[name] = self.evaluator.eval(_children(node)[-1])
+                finally:
+                    refs = self._collect.pop()
+                if refs:
+                    out.refs[path] = list(dict.fromkeys(refs))
+                    out.all_refs.extend(refs)
+            elif node.data == "block":
+                parts = [
+                    c for c in node.children if isinstance(c, Tree) and c.data not in ("new_line_or_comment", "body")
+                ]
+                kind = _label_text(parts[0])
+                inner = next(c for c in node.children if isinstance(c, Tree) and c.data == "body")
+                if kind == "dynamic":
+                    label = _label_text(parts[1]) if len(parts) > 1 else "dynamic"
+                    attrs[label] = Unknown(f"dynamic {label}")
+                    out.lines[prefix + label] = node.meta.line + offset
+                    continue
+                items = attrs.setdefault(kind, [])
+                if not isinstance(items, list):
+                    continue
+                sub: dict[str, Any] = {}
+                sub_prefix = f"{prefix}{kind}.{len(items)}."
+                out.lines[sub_prefix[:-1]] = node.meta.line + offset
+                out.lines.setdefault(prefix + kind, node.meta.line + offset)
+                self._eval_body(inner, sub_prefix, out, offset, sub)
+                items.append(sub)
+
+    # --- producing resources ----------------------------------------------
+    def resources(self) -> list[Resource]:
+        out: list[Resource] = []
+        provider_res: dict[str, Resource] = {}
+        for block in self.providers:
+            ev = self.evaluate(block)
+            alias = ev.attrs.get("alias")
+            key = block.labels[0] + (f".{alias}" if isinstance(alias, str) else "")
+            res = self._make(
+                block,
+                "provider",
+                block.labels[0],
+                alias if isinstance(alias, str) else "default",
+                f"provider.{key}",
+                ev,
+            )
+            provider_res[key] = res
+            out.append(res)
+        for (kind, rtype, name), block in self.blocks.items():
+            ev = self.evaluate(block)
+            mode = "managed" if kind == "resource" else "data"
+            address = f"{rtype}.{name}" if mode == "managed" else f"data.{rtype}.{name}"
+            res = self._make(block, mode, rtype, name, address, ev)
+            provider = ev.attrs.get("provider")
+            res.provider = provider if isinstance(provider, str) else rtype.split("_", 1)[0]
+            if rtype == "aws_iam_policy_document" and mode == "data":
+                res.attrs["json"] = self.resolve(["data", rtype, name, "json"], f"data.{rtype}.{name}.json")
+            _apply_provider_defaults(res, provider_res.get(res.provider))
+            out.append(res)
+        for block in self.outputs:
+            ev = self.evaluate(block)
+            out.append(self._make(block, "output", "output", block.labels[0], f"output.{block.labels[0]}", ev))
+        return out
+
+    def _make(self, block: RawBlock, mode: str, rtype: str, name: str, address: str, ev: Evaluated) -> Resource:
+        attrs = {k: v for k, v in ev.attrs.items() if k not in _META_ARGS or mode == "provider"}
+        if mode == "managed" and "provider" in ev.attrs:
+            attrs.pop("provider", None)
+        comments = []
+        lines = self.sources.get(block.file, [])
+        for n in range(block.line, min(block.end_line, len(lines)) + 1):
+            text = lines[n - 1]
+            if _MARKER_RE.search(text):
+                comments.append((n, text.strip()))
+        return Resource(
+            address=address,
+            mode=mode,
+            type=rtype,
+            name=name,
+            attrs=attrs,
+            file=block.file,
+            line=block.line,
+            lines=dict(ev.lines),
+            refs=dict(ev.refs),
+            comments=comments,
+        )
+
+
+def _apply_provider_defaults(res: Resource, provider: Resource | None) -> None:
+    """Resolve what plan JSON calls ``tags_all`` (AWS) and ``effective_labels`` (Google)."""
+    if provider is None or res.mode != "managed":
+        return
+    pairs = (("default_tags", "tags", "tags_all"), ("default_labels", None, "effective_labels"))
+    for block_or_attr, inner, own in pairs:
+        raw = provider.attrs.get(block_or_attr)
+        if raw is None:
+            continue
+        if inner:
+            blocks = raw if isinstance(raw, list) else [raw]
+            defaults: Any = blocks[0].get(inner, {}) if blocks and isinstance(blocks[0], dict) else raw
+        else:
+            defaults = raw
+        local_key = "tags" if own == "tags_all" else "labels"
+        local = res.attrs.get(local_key) or {}
+        if isinstance(defaults, Unknown) or isinstance(local, Unknown):
+            res.attrs[own] = Unknown(f"{provider.address}.{block_or_attr}")
+        elif isinstance(defaults, dict) and isinstance(local, dict):
+            res.attrs[own] = {**defaults, **local}
+
+
+def _descend(value: Any, rest: list[Any], source: str) -> Any:
+    for step in rest:
+        if isinstance(value, Unknown):
+            return Unknown(source)
+        if isinstance(value, dict) and str(step) in value:
+            value = value[str(step)]
+        elif isinstance(value, list) and isinstance(step, int) and step < len(value):
+            value = value[step]
+        else:
+            return Unknown(source)
+    return value
+
+
+def _encode(structure: Any) -> Any:
+    import json
+
+    if contains_unknown(structure):
+        return PartialJson(structure, "aws_iam_policy_document")
+    return json.dumps(structure, separators=(",", ":"))
+
+
+def _attr_name(node: Tree) -> str:
+    return _label_text(node.children[0])
+
+
+def _label_text(node: Any) -> str:
+    if isinstance(node, Tree):
+        if node.data == "string":
+            return "".join(str(p.children[0]) for p in node.children if isinstance(p, Tree))
+        return "".join(str(c) for c in node.children if not isinstance(c, Tree))
+    return str(node)
+
+
+def _has_attr(block: RawBlock, name: str) -> bool:
+    return any(c.data == "attribute" and _attr_name(c) == name for c in _children(block.body))
+
+
+def _traversal_text(node: Tree) -> str:
+    return "".join(str(tok) for tok in node.scan_values(lambda t: t.type in ("NAME", "DOT")))
+
+
+def _parse_expr(text: str) -> Tree | None:
+    blocks, _ = parse_text(f"__expr__ {{\n__x__ = {text}\n}}\n", "<expr>")
+    if not blocks:
+        return None
+    attrs = _children(blocks[0].body)
+    return _children(attrs[0])[-1] if attrs else None
+
+
+def load_chunks(chunks: list[Chunk], sources: dict[str, list[str]]) -> Document:
+    """Parse every chunk, then evaluate them together as one module."""
+    doc = Document()
+    blocks: list[RawBlock] = []
+    for chunk in chunks:
+        parsed, errors = parse_text(chunk.text, chunk.file, chunk.line_offset)
+        blocks.extend(parsed)
+        doc.errors.extend(errors)
+    module = Module(blocks, sources)
+    try:
+        doc.resources = module.resources()
+    except RecursionError:
+        files = sorted({c.file for c in chunks})
+        doc.errors.append(LoadError(files[0] if files else "<hcl>", None, "expression nesting too deep to evaluate"))
+    return doc

@@ -1,0 +1,462 @@
+"""Evaluate HCL expressions from the Lark tree into three-valued Python values.
+
+Only what Terraform knows statically is resolved: literals, variable defaults,
+locals, references to literal attributes of resources in the same module, and a
+set of pure functions. Everything else becomes :class:`Unknown`, never missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from lark import Token, Tree
+
+from scanner.values import Unknown, contains_unknown
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+_ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+
+
+class PartialJson(Unknown):
+    """``jsonencode`` of a structure that contains unknowns.
+
+    The JSON text cannot be known, but the structure can: policy analysis reads
+    ``.value`` (e.g. actions are literal while a resource ARN is a reference).
+    """
+
+    def __init__(self, value: Any, source: str = "jsonencode(...)") -> None:
+        super().__init__(source)
+        object.__setattr__(self, "value", value)
+
+    value: Any
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PartialJson) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.source)
+
+
+class Resolver(Protocol):
+    def resolve(self, path: list[Any], source: str) -> Any: ...
+
+
+def _unescape(text: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        esc = match.group(1)
+        if esc[0] in "uU" and len(esc) > 1:
+            return chr(int(esc[1:], 16))
+        return _ESCAPES.get(esc, "\\" + esc)
+
+    return _ESCAPE_RE.sub(repl, text)
+
+
+def _children(node: Tree) -> list[Tree]:
+    """Sub-trees that carry meaning (no punctuation tokens, no newlines)."""
+    return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+
+
+class Evaluator:
+    """Turns expression trees into values; references go through a :class:`Resolver`."""
+
+    def __init__(self, resolver: Resolver, parse_expr: Callable[[str], Tree | None]) -> None:
+        self.resolver = resolver
+        self.parse_expr = parse_expr
+        self.depth = 0
+
+    def eval(self, node: Tree | Token) -> Any:
+        if isinstance(node, Token):
+            return str(node)
+        self.depth += 1
+        try:
+            if self.depth > 200:  # hostile nesting: give up on this value, not on the scan
+                return Unknown("deeply nested expression")
+            method = getattr(self, "_" + node.data, None)
+            if method is None:
+                return Unknown(node.data)
+            return method(node)
+        finally:
+            self.depth -= 1
+
+    # --- terms -----------------------------------------------------------
+    def _expr_term(self, node: Tree) -> Any:
+        kids = _children(node)
+        return self.eval(kids[0]) if kids else Unknown("expression")
+
+    def _int_lit(self, node: Tree) -> Any:
+        return int(str(node.children[0]))
+
+    def _float_lit(self, node: Tree) -> Any:
+        return float(str(node.children[0]))
+
+    def _literal_value(self, node: Tree) -> Any:
+        return {"true": True, "false": False, "null": None}[str(node.children[0])]
+
+    def _identifier(self, node: Tree) -> Any:
+        return self._traverse(node)
+
+    def _keyword(self, node: Tree) -> Any:
+        return str(node.children[0])
+
+    def _string(self, node: Tree) -> Any:
+        parts: list[Any] = []
+        for part in node.children:
+            if isinstance(part, Tree) and part.data == "string_part":
+                inner = part.children[0]
+                if isinstance(inner, Token):
+                    if inner.type == "ESCAPED_INTERPOLATION" or inner.type == "ESCAPED_DIRECTIVE":
+                        parts.append(str(inner)[1:])
+                    else:
+                        parts.append(_unescape(str(inner)))
+                elif inner.data == "interpolation":
+                    parts.append(self.eval(_children(inner)[0]))
+                else:  # template directives (%{ if }) make the text unknowable
+                    return Unknown("template directive")
+        return self._concat(parts)
+
+    def _concat(self, parts: list[Any]) -> Any:
+        if len(parts) == 1 and not isinstance(parts[0], str):
+            return parts[0]  # "${var.x}" keeps the value's type
+        out = []
+        for p in parts:
+            if isinstance(p, Unknown):
+                return Unknown(p.source)
+            if isinstance(p, bool):
+                out.append("true" if p else "false")
+            elif p is None:
+                out.append("")
+            elif isinstance(p, int | float | str):
+                out.append(str(p))
+            else:
+                return Unknown("template")
+        return "".join(out)
+
+    def _heredoc_template(self, node: Tree, trim: bool = False) -> Any:
+        raw = str(node.children[0])
+        first_nl = raw.index("\n")
+        body = raw[first_nl + 1 :].rstrip("\n").rstrip("\r")
+        lines = body.split("\n")[:-1]  # drop the closing marker line
+        if trim:
+            indents = [len(ln) - len(ln.lstrip()) for ln in lines if ln.strip()]
+            cut = min(indents) if indents else 0
+            lines = [ln[cut:] for ln in lines]
+        text = "\n".join(ln.rstrip("\r") for ln in lines) + ("\n" if lines else "")
+        return self._interpolate_heredoc(text)
+
+    def _heredoc_template_trim(self, node: Tree) -> Any:
+        return self._heredoc_template(node, trim=True)
+
+    def _interpolate_heredoc(self, text: str) -> Any:
+        """The grammar keeps heredocs as one token, so find ``${...}`` here."""
+        if "${" not in text and "%{" not in text:
+            return text
+        if "%{" in text.replace("%%{", ""):
+            return Unknown("heredoc template directive")
+        parts: list[Any] = []
+        i = 0
+        while i < len(text):
+            j = text.find("${", i)
+            if j < 0:
+                parts.append(text[i:])
+                break
+            if j > 0 and text[j - 1] == "$":
+                parts.append(text[i : j + 1])
+                i = j + 2
+                parts.append("{")
+                continue
+            parts.append(text[i:j])
+            depth, k = 1, j + 2
+            while k < len(text) and depth:
+                depth += {"{": 1, "}": -1}.get(text[k], 0)
+                k += 1
+            expr = self.parse_expr(text[j + 2 : k - 1])
+            parts.append(self.eval(expr) if expr is not None else Unknown("heredoc interpolation"))
+            i = k
+        joined = self._concat([p for p in parts if p != ""] or [""])
+        return joined
+
+    def _template_string(self, node: Tree) -> Any:
+        return Unknown("template string")
+
+    def _tuple(self, node: Tree) -> Any:
+        return [self.eval(c) for c in _children(node)]
+
+    def _object(self, node: Tree) -> Any:
+        out: dict[str, Any] = {}
+        for elem in _children(node):
+            key_node, value_node = _children(elem)[0], _children(elem)[-1]
+            key = self._object_key(key_node)
+            if isinstance(key, Unknown):
+                return Unknown("object with computed key")
+            out[str(key)] = self.eval(value_node)
+        return out
+
+    def _object_key(self, node: Tree) -> Any:
+        inner = _children(node)[0] if _children(node) else node.children[0]
+        if isinstance(inner, Tree) and inner.data == "expr_term":
+            term = _children(inner)
+            if term and term[0].data == "identifier":  # bare key: {owner = ...}
+                return str(term[0].children[0])
+        if isinstance(inner, Tree) and inner.data == "keyword":
+            return str(inner.children[0])
+        if isinstance(inner, Token):
+            return str(inner)
+        return self.eval(inner)
+
+    def _conditional(self, node: Tree) -> Any:
+        cond, yes, no = _children(node)
+        test = self.eval(cond)
+        if isinstance(test, bool):
+            return self.eval(yes) if test else self.eval(no)
+        return Unknown("conditional")
+
+    def _binary_op(self, node: Tree) -> Any:
+        lhs_node, term = _children(node)[:2]
+        op_node, rhs_node = _children(term)[0], _children(term)[-1]
+        op = str(op_node.children[0])
+        lhs, rhs = self.eval(lhs_node), self.eval(rhs_node)
+        if isinstance(lhs, Unknown) or isinstance(rhs, Unknown):
+            return Unknown("expression")
+        try:
+            return _BINARY[op](lhs, rhs)
+        except (TypeError, ValueError, ZeroDivisionError, KeyError):
+            return Unknown("expression")
+
+    def _unary_op(self, node: Tree) -> Any:
+        op = str(node.children[0])
+        val = self.eval(node.children[1])
+        if isinstance(val, Unknown):
+            return val
+        if op == "!" and isinstance(val, bool):
+            return not val
+        if op == "-" and isinstance(val, int | float):
+            return -val
+        return Unknown("expression")
+
+    def _for_tuple_expr(self, node: Tree) -> Any:
+        return Unknown("for expression")
+
+    def _for_object_expr(self, node: Tree) -> Any:
+        return Unknown("for expression")
+
+    def _attr_splat_expr_term(self, node: Tree) -> Any:
+        return self._splat(node)
+
+    def _full_splat_expr_term(self, node: Tree) -> Any:
+        return self._splat(node)
+
+    def _splat(self, node: Tree) -> Any:
+        path = self._path_of(_children(node)[0])
+        if path:
+            self.resolver.resolve(path[:3], ".".join(map(str, path)))  # records the reference
+        return Unknown("splat expression")
+
+    # --- traversals --------------------------------------------------------
+    def _get_attr_expr_term(self, node: Tree) -> Any:
+        return self._traverse(node)
+
+    def _index_expr_term(self, node: Tree) -> Any:
+        return self._traverse(node)
+
+    def _path_of(self, node: Tree) -> list[Any] | None:
+        """``aws_iam_role.x.name`` -> ["aws_iam_role", "x", "name"]; None if not a traversal."""
+        if node.data == "expr_term":
+            kids = _children(node)
+            if len(kids) != 1:
+                return None
+            return self._path_of(kids[0])
+        if node.data == "identifier":
+            return [str(node.children[0])]
+        if node.data == "get_attr_expr_term":
+            base, attr = _children(node)
+            head = self._path_of(base)
+            if head is None:
+                return None
+            return [*head, _label_of(_children(attr)[0])]
+        if node.data == "index_expr_term":
+            base, index = _children(node)
+            head = self._path_of(base)
+            if head is None:
+                return None
+            if index.data == "short_index":
+                return [*head, int(str(index.children[1]))]
+            key = self.eval(_children(index)[0])
+            return [*head, key]
+        return None
+
+    def _traverse(self, node: Tree) -> Any:
+        path = self._path_of(node)
+        if path is None:
+            # e.g. jsondecode(x).a or [1,2][0]: evaluate the base, then index.
+            kids = _children(node)
+            base = self.eval(kids[0])
+            step = kids[1]
+            key: Any
+            if step.data == "get_attr":
+                key = _label_of(_children(step)[0])
+            elif step.data == "short_index":
+                key = int(str(step.children[1]))
+            else:
+                key = self.eval(_children(step)[0])
+            return index_value(base, key)
+        source = ".".join(str(p) for p in path if not isinstance(p, Unknown))
+        return self.resolver.resolve(path, source)
+
+    # --- functions -----------------------------------------------------------
+    def _function_call(self, node: Tree) -> Any:
+        kids = _children(node)
+        name = str(kids[0].children[0])
+        if len(kids) > 1 and kids[1].data == "identifier":  # provider::ns::fn
+            return Unknown(f"{name}::...")
+        args_node = next((k for k in kids if k.data == "arguments"), None)
+        arg_nodes = _children(args_node) if args_node is not None else []
+        expand = args_node is not None and any(
+            isinstance(t, Token) and t.type == "ELLIPSIS" for t in args_node.children
+        )
+        if name in ("try", "coalesce"):
+            values = [self.eval(a) for a in arg_nodes]
+            for v in values:
+                if isinstance(v, Unknown):
+                    return Unknown(f"{name}(...)")
+                if v is not None and v != "":
+                    return v
+            return None
+        if name == "can":
+            return Unknown("can(...)")
+        fn = FUNCTIONS.get(name)
+        args = [self.eval(a) for a in arg_nodes]
+        if expand and args:
+            last = args.pop()
+            if isinstance(last, Unknown):
+                return Unknown(f"{name}(...)")
+            args.extend(last)
+        if fn is None:
+            return Unknown(f"{name}(...)")
+        if name == "jsonencode":
+            return _jsonencode(args[0] if args else None)
+        if any(isinstance(a, Unknown) for a in args):
+            return Unknown(f"{name}(...)")
+        try:
+            return fn(*args)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, json.JSONDecodeError, OverflowError):
+            return Unknown(f"{name}(...)")
+
+
+def _label_of(node: Tree | Token) -> str:
+    if isinstance(node, Token):
+        return str(node)
+    return str(node.children[0])
+
+
+def index_value(base: Any, key: Any) -> Any:
+    if isinstance(base, Unknown) or isinstance(key, Unknown):
+        return Unknown("index")
+    try:
+        if isinstance(base, list):
+            return base[int(key)]
+        if isinstance(base, Mapping):
+            return base.get(str(key), Unknown(f"[{key}]"))
+    except (ValueError, IndexError, TypeError):
+        pass
+    return Unknown("index")
+
+
+def _jsonencode(value: Any) -> Any:
+    if isinstance(value, PartialJson):
+        return PartialJson(value.value)
+    if isinstance(value, Unknown):
+        return Unknown("jsonencode(...)")
+    if contains_unknown(value):
+        return PartialJson(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _merge(*maps: Any) -> Any:
+    out: dict[str, Any] = {}
+    for m in maps:
+        if m is None:
+            continue
+        if not isinstance(m, Mapping):
+            raise TypeError("merge expects maps")
+        out.update(m)
+    return out
+
+
+def _flatten(value: Any) -> list[Any]:
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, list):
+            out.extend(_flatten(item))
+        else:
+            out.append(item)
+    return out
+
+
+def _format(fmt: str, *args: Any) -> str:
+    pieces = iter(args)
+    return re.sub(r"%[-+ #0-9.]*[sdvfqt%]", lambda m: "%" if m.group(0) == "%%" else str(next(pieces)), fmt)
+
+
+def _jsondecode(text: str) -> Any:
+    return json.loads(text)
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for v in values:
+        if v not in out:
+            out.append(v)
+    return out
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "jsonencode": lambda v: v,  # handled specially (partial structures)
+    "jsondecode": _jsondecode,
+    "merge": _merge,
+    "concat": lambda *ls: [x for lst in ls for x in lst],
+    "flatten": _flatten,
+    "distinct": _distinct,
+    "compact": lambda lst: [x for x in lst if x not in (None, "")],
+    "lower": lambda s: s.lower(),
+    "upper": lambda s: s.upper(),
+    "title": lambda s: s.title(),
+    "trimspace": lambda s: s.strip(),
+    "tostring": lambda s: s if isinstance(s, str) else json.dumps(s),
+    "tonumber": lambda s: float(s) if "." in str(s) else int(s),
+    "tobool": lambda s: s if isinstance(s, bool) else {"true": True, "false": False}[s],
+    "tolist": list,
+    "toset": _distinct,
+    "tomap": dict,
+    "join": lambda sep, lst: sep.join(str(x) for x in lst),
+    "split": lambda sep, s: s.split(sep),
+    "replace": lambda s, old, new: s.replace(old, new),
+    "format": _format,
+    "lookup": lambda m, k, *d: m[k] if k in m else (d[0] if d else Unknown("lookup")),
+    "element": lambda lst, i: lst[int(i) % len(lst)],
+    "length": len,
+    "keys": lambda m: sorted(m),
+    "values": lambda m: [m[k] for k in sorted(m)],
+    "contains": lambda lst, v: v in lst,
+    "max": max,
+    "min": min,
+    "abs": abs,
+}
+
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "+": lambda a, b: a + b if not isinstance(a, str) else float(a) + float(b),
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "%": lambda a, b: a % b,
+    "&&": lambda a, b: bool(a and b),
+    "||": lambda a, b: bool(a or b),
+}

@@ -1,0 +1,243 @@
+"""Load ``terraform show -json`` plan output (format_version 0.x and 1.x)."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from scanner.model import Document, LoadError, Resource, strip_indexes
+from scanner.values import Unknown
+
+_ADDRESS_RE = re.compile(r'"address"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_SKIP_ACTIONS = {("delete",)}
+
+
+def is_plan(data: Any) -> bool:
+    return isinstance(data, Mapping) and (
+        "resource_changes" in data or ("format_version" in data and "planned_values" in data)
+    )
+
+
+class _Lines:
+    """Map resource addresses to the line of their ``resource_changes`` entry."""
+
+    def __init__(self, text: str) -> None:
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        start = text.find('"resource_changes"')
+        self.first: dict[str, int] = {}
+        for m in _ADDRESS_RE.finditer(text, max(start, 0)):
+            self.first.setdefault(m.group(1).replace('\\"', '"'), m.start())
+        self.outputs_at = text.find('"output_changes"')
+
+    def line(self, address: str) -> int:
+        pos = self.first.get(address)
+        return 1 if pos is None else bisect.bisect_left(self.newlines, pos) + 1
+
+    def line_at(self, pos: int) -> int:
+        return 1 if pos < 0 else bisect.bisect_left(self.newlines, pos) + 1
+
+
+def _overlay(after: Any, unknown: Any, source: str) -> Any:
+    """Replace parts of ``after`` marked in ``after_unknown`` by :class:`Unknown`."""
+    if unknown is True:
+        return Unknown(f"{source} (known after apply)")
+    if isinstance(unknown, Mapping) and isinstance(after, Mapping):
+        out = dict(after)
+        for key, mark in unknown.items():
+            out[key] = _overlay(after.get(key), mark, f"{source}.{key}")
+        return out
+    if isinstance(unknown, list) and isinstance(after, list):
+        return [_overlay(v, unknown[i] if i < len(unknown) else False, f"{source}[{i}]") for i, v in enumerate(after)]
+    if isinstance(unknown, list) and after is None and any(unknown):
+        return [_overlay(None, m, f"{source}[{i}]") for i, m in enumerate(unknown)]
+    return after
+
+
+def _collect_sensitive(value: Any, mask: Any, path: str, secrets: set[str], paths: set[str]) -> None:
+    if mask is True:
+        paths.add(path)
+        _all_strings(value, secrets)
+    elif isinstance(mask, Mapping) and isinstance(value, Mapping):
+        for key, sub in mask.items():
+            _collect_sensitive(value.get(key), sub, f"{path}.{key}" if path else key, secrets, paths)
+    elif isinstance(mask, list) and isinstance(value, list):
+        for i, sub in enumerate(mask):
+            if i < len(value):
+                _collect_sensitive(value[i], sub, f"{path}.{i}" if path else str(i), secrets, paths)
+
+
+def _all_strings(value: Any, out: set[str]) -> None:
+    if isinstance(value, str) and value:
+        out.add(value)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        out.add(str(value))
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            _all_strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _all_strings(v, out)
+
+
+def _config_modules(root: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Module config by index-free module path ("" for the root module)."""
+    out: dict[str, Mapping[str, Any]] = {}
+    stack: list[tuple[str, Mapping[str, Any]]] = [("", root)]
+    while stack:
+        path, mod = stack.pop()
+        out[path] = mod
+        for name, call in (mod.get("module_calls") or {}).items():
+            if isinstance(call, Mapping) and isinstance(call.get("module"), Mapping):
+                stack.append((f"{path}.module.{name}" if path else f"module.{name}", call["module"]))
+    return out
+
+
+def _expression_refs(expr: Any, path: str, prefix: str, out: dict[str, list[str]]) -> None:
+    if isinstance(expr, Mapping):
+        refs = expr.get("references")
+        if isinstance(refs, list):
+            out[path] = [prefix + str(r) for r in refs]
+            return
+        for key, sub in expr.items():
+            _expression_refs(sub, f"{path}.{key}" if path else str(key), prefix, out)
+    elif isinstance(expr, list):
+        for i, sub in enumerate(expr):
+            _expression_refs(sub, f"{path}.{i}", prefix, out)
+
+
+def load_plan(data: Mapping[str, Any], text: str, file: str, include_unchanged: bool = False) -> Document:
+    doc = Document()
+    lines = _Lines(text)
+    configuration = data.get("configuration") if isinstance(data.get("configuration"), Mapping) else None
+    modules = _config_modules(configuration.get("root_module") or {}) if configuration else {}
+    if data.get("errored") is True:
+        doc.errors.append(
+            LoadError(
+                file,
+                None,
+                "plan is marked errored: Terraform could not finish planning; the resources it did plan were scanned",
+            )
+        )
+    changes = data.get("resource_changes")
+    if changes is None and "resource_changes" not in data:
+        changes = []
+    if not isinstance(changes, list):
+        doc.errors.append(LoadError(file, None, "resource_changes is not a list"))
+        changes = []
+    for rc in changes:
+        if not isinstance(rc, Mapping) or not isinstance(rc.get("change"), Mapping):
+            doc.errors.append(LoadError(file, None, "a resource_changes entry has no change object"))
+            continue
+        res = _resource(rc, lines, file, modules, doc, include_unchanged)
+        if res is not None:
+            doc.resources.append(res)
+    doc.resources.extend(_outputs(data, configuration, lines, file, doc))
+    return doc
+
+
+def _resource(
+    rc: Mapping[str, Any],
+    lines: _Lines,
+    file: str,
+    modules: Mapping[str, Mapping[str, Any]],
+    doc: Document,
+    include_unchanged: bool,
+) -> Resource | None:
+    change = rc["change"]
+    actions = tuple(change.get("actions") or ())
+    if actions in _SKIP_ACTIONS:
+        return None
+    if actions == ("no-op",) and not include_unchanged:
+        return None
+    address = str(rc.get("address", ""))
+    module = str(rc.get("module_address") or "")
+    after = change.get("after")
+    attrs_raw = after if isinstance(after, Mapping) else {}
+    attrs = _overlay(dict(attrs_raw), change.get("after_unknown") or {}, address)
+    sensitive_paths: set[str] = set()
+    _collect_sensitive(attrs_raw, change.get("after_sensitive"), "", doc.secrets, sensitive_paths)
+    _collect_sensitive(change.get("before"), change.get("before_sensitive"), "", doc.secrets, set())
+    mode = "data" if rc.get("mode") == "data" else "managed"
+    rtype, name = str(rc.get("type", "")), str(rc.get("name", ""))
+    refs: dict[str, list[str]] = {}
+    config = _find_config(modules, module, mode, rtype, name)
+    if config is not None:
+        expressions = config.get("expressions") or {}
+        prefix = strip_indexes(module) + "." if module else ""
+        _expression_refs(expressions, "", prefix, refs)
+        # Computed but not written by the author: a provider default, i.e. not set.
+        for key, mark in (change.get("after_unknown") or {}).items():
+            if mark is True and key not in expressions and key not in ("tags_all", "id", "arn"):
+                attrs.pop(key, None)
+    provider_key = str(config.get("provider_config_key", "")) if config else ""
+    action = "replace" if set(actions) == {"create", "delete"} else (actions[0] if actions else "create")
+    before = change.get("before") if isinstance(change.get("before"), Mapping) else None
+    return Resource(
+        address=address,
+        mode=mode,
+        type=rtype,
+        name=name,
+        attrs=attrs,
+        file=file,
+        line=lines.line(address),
+        module=module,
+        provider=provider_key.split(":")[-1],
+        refs=refs,
+        action=action,
+        before=dict(before) if before else None,
+        sensitive_paths=sensitive_paths,
+    )
+
+
+def _find_config(
+    modules: Mapping[str, Mapping[str, Any]], module: str, mode: str, rtype: str, name: str
+) -> Mapping[str, Any] | None:
+    mod = modules.get(strip_indexes(module))
+    if not mod:
+        return None
+    want = f"{rtype}.{name}" if mode == "managed" else f"data.{rtype}.{name}"
+    for cfg in mod.get("resources") or []:
+        if isinstance(cfg, Mapping) and cfg.get("address") == want:
+            return cfg
+    return None
+
+
+def _outputs(
+    data: Mapping[str, Any], configuration: Mapping[str, Any] | None, lines: _Lines, file: str, doc: Document
+) -> list[Resource]:
+    out: list[Resource] = []
+    changes = data.get("output_changes")
+    if not isinstance(changes, Mapping):
+        return out
+    config_outputs = ((configuration or {}).get("root_module") or {}).get("outputs") or {}
+    for name, change in changes.items():
+        if not isinstance(change, Mapping) or tuple(change.get("actions") or ()) == ("delete",):
+            continue
+        value: Any = change.get("after")
+        if change.get("after_unknown") is True:
+            value = Unknown(f"output.{name} (known after apply)")
+        sensitive = change.get("after_sensitive") is True
+        cfg = config_outputs.get(name) if isinstance(config_outputs, Mapping) else None
+        refs: dict[str, list[str]] = {}
+        if isinstance(cfg, Mapping):
+            sensitive = sensitive or cfg.get("sensitive") is True
+            _expression_refs({"value": cfg.get("expression") or {}}, "", "", refs)
+        if sensitive:
+            _all_strings(change.get("after"), doc.secrets)
+        attrs = {"value": value, "sensitive": sensitive}
+        line = lines.line_at(lines.outputs_at)
+        out.append(
+            Resource(
+                address=f"output.{name}",
+                mode="output",
+                type="output",
+                name=str(name),
+                attrs=attrs,
+                file=file,
+                line=line,
+                refs=refs,
+            )
+        )
+    return out

@@ -1,0 +1,47 @@
+"""Human output: grouped by file and resource, colour only on a terminal."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from scanner.report import Report
+
+_COLORS = {"critical": "\033[1;35m", "high": "\033[1;31m", "medium": "\033[33m", "low": "\033[36m"}
+_RESET, _BOLD, _DIM = "\033[0m", "\033[1m", "\033[2m"
+
+
+def render(report: Report, color: bool = False) -> str:
+    def c(code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    out: list[str] = []
+    for file, by_file in groupby(report.findings, key=lambda f: f.file):
+        out.append(c(_BOLD, file))
+        for resource, items in groupby(by_file, key=lambda f: f.resource):
+            group = list(items)
+            out.append(f"  {c(_BOLD, resource)}  {c(_DIM, f'({group[0].resource_type})')}")
+            for f in group:
+                sev = c(_COLORS.get(str(f.severity), ""), f"{str(f.severity).upper():8}")
+                out.append(f"    {sev} {f.rule_id}  {f.title}  {c(_DIM, f'line {f.line}')}")
+                out.append(f"             {f.message}")
+                out.append(f"             fix: {f.remediation}")
+        out.append("")
+    for e in report.errors:
+        where = f"{e.file}:{e.line}" if e.line else e.file
+        out.append(c(_COLORS["high"], f"error: {where}: {e.message}"))
+    for w in report.waivers:
+        out.append(
+            c(
+                _DIM,
+                f"waived: {w.rule_id} on {w.resource} until {w.expires} "
+                f"(owner {w.owner}: {w.reason}) [{w.origin}], {w.suppressed} finding(s)",
+            )
+        )
+    s = report.summary
+    counts = ", ".join(f"{n} {k}" for k, n in s.by_severity.items() if n) or "no findings"
+    status = "incomplete scan" if s.incomplete else "scan complete"
+    out.append(
+        f"{s.total} finding(s) ({counts}) in {s.resources_scanned} resource(s) from "
+        f"{s.files_scanned} file(s); {s.suppressed} waived; {status}"
+    )
+    return "\n".join(out) + "\n"

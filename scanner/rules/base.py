@@ -1,0 +1,82 @@
+"""The rule interface. Each rule lives in its own module under ``scanner/rules/``.
+
+A rule's class docstring is its documentation, in the style of ruff's rule docs,
+with the sections ``## What it does``, ``## Why is this bad?``, ``## Example``
+and ``## Use instead``. The catalogue in docs/rules.md is generated from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+
+from scanner.severity import Category, Severity
+
+if TYPE_CHECKING:
+    from scanner.config import Config
+    from scanner.metadata import Metadata, MetadataResolver
+    from scanner.model import Model, Resource
+
+RULE_ID_RE = re.compile(r"^NHI_[A-Z0-9]+_\d{3}$")
+DOCS_URL = "https://github.com/nhi-guard/nhi-guard/blob/main/docs/rules.md"
+
+
+@dataclass
+class Violation:
+    """One problem a rule found on one resource.
+
+    ``path`` is the attribute the problem is on (for the line number); ``key``
+    tells apart several violations of one rule on one resource and feeds the
+    fingerprint, so it must not contain line numbers or secret values.
+    """
+
+    message: str
+    path: str | None = None
+    key: str = ""
+    severity: Severity | None = None
+
+
+@dataclass
+class Context:
+    """What a rule may consult besides the resource itself."""
+
+    model: Model
+    config: Config
+    metadata: MetadataResolver
+    today: date = field(default_factory=date.today)
+
+    def meta(self, res: Resource) -> Metadata:
+        return self.metadata.resolve(res)
+
+
+class Rule:
+    id: ClassVar[str]
+    category: ClassVar[Category]
+    severity: ClassVar[Severity]
+    title: ClassVar[str]
+    #: one-line remediation shown with every finding
+    fix: ClassVar[str]
+    #: resource types the rule inspects; modes other than managed are listed explicitly
+    resource_types: ClassVar[tuple[str, ...]] = ()
+    modes: ClassVar[tuple[str, ...]] = ("managed",)
+    #: the rule reads other resources through ``ctx.model`` (a Checkov graph check)
+    cross_resource: ClassVar[bool] = False
+
+    def applies_to(self, res: Resource) -> bool:
+        return res.mode in self.modes and (not self.resource_types or res.type in self.resource_types)
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        raise NotImplementedError
+
+    @classmethod
+    def doc(cls) -> str:
+        import inspect
+
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def help_uri(cls) -> str:
+        return f"{DOCS_URL}#{cls.id.lower()}"

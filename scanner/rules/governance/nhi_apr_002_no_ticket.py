@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from scanner.model import Resource
+from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of, meta_hint, reportable_gap
+from scanner.severity import Category, Severity
+
+
+class NoChangeTicket(Rule):
+    """## What it does
+    Flags identities, credentials and secrets with no change ticket (`change_ticket`
+    or `ticket`), or with one that does not match the configured `ticket_pattern`.
+
+    ## Why is this bad?
+    The ticket links an identity to the request, risk review and approval that justified
+    it. Without one, an auditor cannot tell a sanctioned service account from one a chat
+    assistant added in passing.
+
+    ## Example
+    ```hcl
+    resource "google_service_account" "etl" {
+      account_id  = "etl"
+      description = "owner=team-data approved_by=bob"
+    }
+    ```
+
+    ## Use instead
+    ```hcl
+    resource "google_service_account" "etl" {
+      account_id  = "etl"
+      description = "owner=team-data approved_by=bob requested_by=alice ticket=DATA-42"
+    }
+    ```
+    """
+
+    id = "NHI_APR_002"
+    category = Category.APPROVAL
+    severity = Severity.LOW
+    title = "Non-human identity has no change ticket"
+    fix = "Add a `change_ticket` (or `ticket`) tag/label naming the approved change."
+    resource_types = GOVERNED_TYPES
+    cross_resource = True
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        meta = ctx.meta(res)
+        ticket = meta.change_ticket
+        if reportable_gap(meta, "change_ticket"):
+            yield Violation(
+                f"{kind_of(res)} {res.address} has no change ticket; set `change_ticket` in {meta_hint(res)}"
+            )
+        elif isinstance(ticket, str) and ctx.config.ticket_pattern and not re.search(ctx.config.ticket_pattern, ticket):
+            yield Violation(
+                f"change ticket of {res.address} does not match the required pattern `{ctx.config.ticket_pattern}`",
+                key="pattern",
+            )

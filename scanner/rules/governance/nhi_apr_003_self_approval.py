@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scanner.model import Resource
+from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
+from scanner.severity import Category, Severity
+
+
+def same_person(a: str, b: str, aliases: dict[str, list[str]]) -> bool:
+    def names(x: str) -> set[str]:
+        x = x.strip().lower()
+        out = {x}
+        for person, others in aliases.items():
+            group = {person.lower(), *(o.lower() for o in others)}
+            if x in group:
+                out |= group
+        return out
+
+    return bool(names(a) & names(b))
+
+
+class SelfApproval(Rule):
+    """## What it does
+    Flags identities, credentials and secrets whose `approved_by` is the same person
+    as `requested_by`, including aliases declared in the config (`aliases`).
+
+    ## Why is this bad?
+    Separation of duties: a requester approving their own machine identity is no
+    approval at all. It is how over-privileged CI users get created "temporarily".
+
+    ## Example
+    ```hcl
+    tags = { requested_by = "alice", approved_by = "alice" }
+    ```
+
+    ## Use instead
+    ```hcl
+    tags = { requested_by = "alice", approved_by = "bob" }
+    ```
+    """
+
+    id = "NHI_APR_003"
+    category = Category.APPROVAL
+    severity = Severity.HIGH
+    title = "Non-human identity approved by its own requester"
+    fix = "Have someone other than the requester approve it, and record that person in `approved_by`."
+    resource_types = GOVERNED_TYPES
+    cross_resource = True
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        meta = ctx.meta(res)
+        req, appr = meta.requested_by, meta.approved_by
+        if isinstance(req, str) and isinstance(appr, str) and same_person(req, appr, ctx.config.aliases):
+            yield Violation(f"{kind_of(res)} {res.address} was approved by its requester ({appr})")

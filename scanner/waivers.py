@@ -1,0 +1,74 @@
+"""Time-bounded exceptions: inline ``# nhi-guard:ignore`` comments and config waivers."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import date
+
+from scanner.metadata import parse_date
+from scanner.model import Resource
+
+_INLINE_RE = re.compile(r"nhi-guard:ignore\b[=\s]*(.*)$")
+
+
+@dataclass
+class WaiverEntry:
+    rules: list[str]
+    resource: str
+    reason: str | None
+    owner: str | None
+    expires: date | None
+    origin: str
+    file: str
+    line: int
+    raw_expires: str | None = None
+    suppressed: int = field(default=0)
+
+    def problems(self, today: date) -> list[str]:
+        out = [f"no {name}" for name, value in (("reason", self.reason), ("owner", self.owner)) if not value]
+        if self.expires is None:
+            out.append("an unreadable expiry date" if self.raw_expires else "no expiry date")
+        elif self.expires < today:
+            out.append(f"expired on {self.expires.isoformat()}")
+        return out
+
+    def matches(self, rule_id: str, address: str) -> bool:
+        return rule_id in self.rules and fnmatch.fnmatchcase(address, self.resource)
+
+
+def inline_waivers(res: Resource) -> list[WaiverEntry]:
+    out = []
+    for line, text in res.comments:
+        match = _INLINE_RE.search(text)
+        if not match:
+            continue
+        try:
+            tokens = shlex.split(match.group(1))
+        except ValueError:
+            tokens = match.group(1).split()
+        rules: list[str] = []
+        fields: dict[str, str] = {}
+        for tok in tokens:
+            if "=" in tok:
+                key, _, value = tok.partition("=")
+                fields[key.strip().lower()] = value.strip()
+            else:
+                rules.extend(r.strip().upper() for r in tok.split(",") if r.strip())
+        raw = fields.get("expires") or fields.get("exp")
+        out.append(
+            WaiverEntry(
+                rules=rules,
+                resource=res.address,
+                reason=fields.get("reason"),
+                owner=fields.get("owner"),
+                expires=parse_date(raw),
+                raw_expires=raw,
+                origin=f"{res.file}:{line}",
+                file=res.file,
+                line=line,
+            )
+        )
+    return out

@@ -1,0 +1,92 @@
+"""Read expectations written in fixtures, semgrep-rules style.
+
+HCL and Markdown: a comment directly above a block (blank lines and other
+comments may sit between)::
+
+    # expect: NHI_AWS_001, NHI_OWN_001
+    resource "aws_iam_access_key" "ci" { ... }
+
+    # expect: none
+    resource "aws_iam_role" "ok" { ... }
+
+Plan JSON has no comments, so entries carry Terraform's own JSON comment key::
+
+    {"address": "aws_iam_access_key.ci", "//": "expect: NHI_AWS_001", ...}
+
+A rule ID listed twice is expected to fire twice on that resource.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+EXPECT_RE = re.compile(r"^\s*(?:#|//)\s*expect:\s*(.*)$")
+BLOCK_RE = re.compile(
+    r'^\s*(resource|data)\s+"?([\w-]+)"?\s+"?([\w-]+)"?|^\s*(output)\s+"?([\w-]+)"?|^\s*(provider)\s+"?([\w-]+)"?'
+)
+
+Expectations = dict[tuple[str, str], Counter[str]]
+
+
+def _ids(text: str) -> Counter[str]:
+    text = text.strip()
+    if text.lower() in ("none", ""):
+        return Counter()
+    return Counter(t.strip() for t in text.split(",") if t.strip())
+
+
+def _address(match: re.Match[str]) -> str | None:
+    if match.group(1) == "resource":
+        return f"{match.group(2)}.{match.group(3)}"
+    if match.group(1) == "data":
+        return f"data.{match.group(2)}.{match.group(3)}"
+    if match.group(4):
+        return f"output.{match.group(5)}"
+    return None
+
+
+def from_text(path: Path) -> tuple[Expectations, list[str]]:
+    """Expectations plus the addresses of resource/output blocks that carry none."""
+    expected: Expectations = {}
+    unannotated: list[str] = []
+    pending: Counter[str] | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = EXPECT_RE.match(line)
+        if m:
+            pending = _ids(m.group(1))
+            continue
+        block = BLOCK_RE.match(line)
+        if block:
+            address = _address(block)
+            if address is not None:
+                if pending is None:
+                    if block.group(1) == "resource" or block.group(4):
+                        unannotated.append(address)
+                else:
+                    expected[(str(path), address)] = pending
+            pending = None
+    return expected, unannotated
+
+
+def from_plan(path: Path) -> tuple[Expectations, list[str]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    expected: Expectations = {}
+    unannotated: list[str] = []
+    for rc in data.get("resource_changes") or []:
+        note = rc.get("//")
+        if note is None:
+            unannotated.append(rc["address"])
+            continue
+        m = re.match(r"expect:\s*(.*)$", note)
+        assert m, f"{path}: bad annotation {note!r}"
+        expected[(str(path), rc["address"])] = _ids(m.group(1))
+    for name, oc in (data.get("output_changes") or {}).items():
+        note = oc.get("//")
+        if note is None:
+            unannotated.append(f"output.{name}")
+        else:
+            expected[(str(path), f"output.{name}")] = _ids(note.split(":", 1)[1])
+    return expected, unannotated
