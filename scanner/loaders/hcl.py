@@ -40,6 +40,7 @@ class Module:
 
     def __init__(self, blocks: list[RawBlock], sources: dict[str, list[str]]) -> None:
         self.sources = sources
+        self.errors: list[LoadError] = []
         self.variables: dict[str, RawBlock] = {}
         self.locals: dict[str, tuple[Tree, RawBlock]] = {}
         self.blocks: dict[tuple[str, str, str], RawBlock] = {}
@@ -53,7 +54,14 @@ class Module:
                     if attr.data == "attribute":
                         self.locals[_attr_name(attr)] = (_children(attr)[-1], b)
             elif b.kind in ("resource", "data") and len(b.labels) >= 2:
-                self.blocks[(b.kind, b.labels[0], b.labels[1])] = b
+                key = (b.kind, b.labels[0], b.labels[1])
+                if key in self.blocks:
+                    first = self.blocks[key]
+                    self.errors.append(LoadError(b.file, b.line, f"duplicate {b.kind} \"{key[1]}\" \"{key[2]}\" "
+                                                 f"(first defined at {first.file}:{first.line}); the first one "
+                                                 "was scanned"))
+                    continue
+                self.blocks[key] = b
             elif b.kind == "provider" and b.labels:
                 self.providers.append(b)
             elif b.kind == "output" and b.labels:
@@ -334,6 +342,7 @@ def load_chunks(chunks: list[Chunk], sources: dict[str, list[str]]) -> Document:
         blocks.extend(parsed)
         doc.errors.extend(errors)
     module = Module(blocks, sources)
+    doc.errors.extend(module.errors)
     try:
         doc.resources = module.resources()
     except RecursionError:
