@@ -81,7 +81,7 @@ def discover(start: Path) -> Path | None:
     return None
 
 
-def _toml():  # type: ignore[no-untyped-def]
+def _toml() -> Any:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover

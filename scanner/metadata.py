@@ -100,16 +100,16 @@ class MetadataResolver:
                     found.setdefault(norm_key(k), v)
         meta = Metadata()
         for name in FIELDS:
-            value: Any = MISSING
+            field_value: Any = MISSING
             for key in self._keys[name]:
                 if key in found:
                     candidate = found[key]
                     if isinstance(candidate, Unknown) or (isinstance(candidate, str) and candidate.strip()):
-                        value = candidate
+                        field_value = candidate
                         break
-            if value is MISSING and unknown_source:
-                value = Unknown("metadata")
-            setattr(meta, name, value)
+            if field_value is MISSING and unknown_source:
+                field_value = Unknown("metadata")
+            setattr(meta, name, field_value)
         if spec.owners and (meta.owner is MISSING or isinstance(meta.owner, Unknown)):
             owners = res.get(spec.owners)
             if isinstance(owners, Unknown) or any(isinstance(o, Unknown) for o in as_list(owners)):

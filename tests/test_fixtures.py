@@ -18,6 +18,8 @@ def _cases() -> list[Path]:
     cases = sorted(p for p in (FIXTURES / "hcl").iterdir() if p.is_dir())
     cases += sorted((FIXTURES / "plan").glob("*.json"))
     cases += sorted((FIXTURES / "markdown").glob("*.md"))
+    cases += sorted((FIXTURES / "examples").glob("*.md"))
+    cases += sorted(p for p in (FIXTURES / "examples").iterdir() if p.is_dir())
     return cases
 
 

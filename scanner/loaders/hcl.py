@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lark import Tree
+from lark import Token, Tree
 
 from scanner.loaders.hcl_eval import Evaluator, PartialJson, _children
 from scanner.loaders.hcl_parse import RawBlock, parse_text
@@ -153,7 +153,8 @@ class Module:
         key = ("block", id(block))
         cached = self._cache.get(key)
         if cached is not None:
-            return cached[0]  # type: ignore[no-any-return]
+            result: Evaluated = cached[0]
+            return result
         self._busy.add(key)
         try:
             result = Evaluated({}, {}, {})
@@ -322,7 +323,7 @@ def _has_attr(block: RawBlock, name: str) -> bool:
 
 
 def _traversal_text(node: Tree) -> str:
-    return "".join(str(tok) for tok in node.scan_values(lambda t: t.type in ("NAME", "DOT")))
+    return "".join(str(tok) for tok in node.scan_values(lambda t: isinstance(t, Token) and t.type in ("NAME", "DOT")))
 
 
 def _parse_expr(text: str) -> Tree | None:
