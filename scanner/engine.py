@@ -83,7 +83,7 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
                 continue
             try:
                 violations = list(rule.check(res, ctx))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a rule bug must not end the scan silently
                 errors.append(
                     LoadError(
                         _display(res.file),

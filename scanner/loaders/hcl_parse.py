@@ -54,8 +54,6 @@ def parse_text(text: str, file: str, line_offset: int = 0) -> tuple[list[RawBloc
     if not text.endswith("\n"):
         text += "\n"  # the grammar needs a trailing newline after the last attribute
     try:
-        from hcl2.postlexer import PostLexer  # noqa: F401  (ensures the package is importable)
-
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         line = getattr(exc, "line", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,24 @@ def _load_json(path: str, text: str, loaded: Loaded, include_unchanged: bool) ->
     loaded.documents.append((path, load_plan(data, text, path, include_unchanged)))
 
 
+def _guarded(path: str, loaded: Loaded, load: Callable[[], None]) -> None:
+    """A bug triggered by one input must not end the scan of the others."""
+    try:
+        load()
+    except RecursionError:
+        loaded.errors.append(LoadError(path, None, "input nested too deeply to read"))
+    except Exception as exc:  # reported as an error entry; the scan continues
+        if os.environ.get("NHI_GUARD_DEBUG"):
+            raise
+        loaded.errors.append(LoadError(path, None, f"internal error while loading ({type(exc).__name__}); "
+                                                   "please report it with --debug output"))
+
+
 def _load_text(path: str, text: str, kind: str, loaded: Loaded, include_unchanged: bool) -> None:
+    _guarded(path, loaded, lambda: _load_text_unguarded(path, text, kind, loaded, include_unchanged))
+
+
+def _load_text_unguarded(path: str, text: str, kind: str, loaded: Loaded, include_unchanged: bool) -> None:
     if kind == "json":
         _load_json(path, text, loaded, include_unchanged)
         return
@@ -143,7 +161,7 @@ def _load_tf_dir(directory: str, files: list[str], loaded: Loaded) -> None:
         text = read_text(f, data, loaded.errors)
         sources[f] = text.splitlines()
         chunks.append(Chunk(f, text))
-    loaded.documents.append((directory, load_chunks(chunks, sources)))
+    _guarded(directory, loaded, lambda: loaded.documents.append((directory, load_chunks(chunks, sources))))
 
 
 def _walk(root: Path, loaded: Loaded) -> list[str]:
