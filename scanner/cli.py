@@ -1,10 +1,18 @@
-"""Command line: ``nhi-guard scan | rules | explain``."""
+"""Command line: ``nhi-guard scan | rules | explain``.
+
+Exit codes: 0 no finding at or above ``--fail-on``; 1 such findings; 2 usage or config errors,
+or any input that could not be read (the report is still produced). No traceback escapes
+unless ``--debug`` (or ``NHI_GUARD_DEBUG=1``) asks for one.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -12,9 +20,38 @@ from scanner import __version__
 from scanner.severity import Severity
 
 SEVERITIES = [s.value for s in Severity]
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_DEBUG_KEY = "nhi_guard.debug"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _fail(message: str) -> NoReturn:
+    click.echo(f"nhi-guard: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+class _Group(click.Group):
+    """Turns any unexpected exception into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except BrokenPipeError:
+            # the reader went away (`nhi-guard scan . | head`): stop quietly, without a second
+            # BrokenPipeError when Python flushes stdout at exit
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_ERROR)
+        except Exception as exc:
+            if ctx.meta.get(_DEBUG_KEY) or os.environ.get("NHI_GUARD_DEBUG"):
+                raise
+            # The type only: an exception's text can quote the input, and the input can hold secrets.
+            click.echo(f"nhi-guard: internal error: {type(exc).__name__}; rerun with --debug for details", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nhi-guard")
 def main() -> None:
     """Find non-human identities without expiry, ownership, least privilege or approval."""
@@ -25,12 +62,14 @@ def main() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text", show_default=True
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="write the report here")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="write the report to this file")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config file (else discovered)")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="lowest severity that fails (default: config, low)")
 @click.option("--include-unchanged", is_flag=True, help="plan JSON: also scan no-op resources")
 @click.option("--debug", is_flag=True, help="show tracebacks for internal errors")
+@click.pass_context
 def scan(
+    ctx: click.Context,
     paths: tuple[str, ...],
     fmt: str,
     output: str | None,
@@ -43,63 +82,74 @@ def scan(
     from scanner.config import ConfigError, discover, load_config
     from scanner.engine import ScanOptions, exit_code
     from scanner.engine import scan as run_scan
+    from scanner.loaders.inputs import STDIN, read_text
+    from scanner.model import LoadError
+    from scanner.report import ErrorEntry
     from scanner.reporters import get_reporter
+    from scanner.reporters.text import should_color, summary_line
 
-    cfg_file = Path(config_path) if config_path else discover(Path(paths[0] if paths[0] != "-" else "."))
-    if config_path and not Path(config_path).is_file():
-        click.echo(f"nhi-guard: error: {config_path}: config file not found", err=True)
-        sys.exit(2)
+    ctx.find_root().meta[_DEBUG_KEY] = debug
+    if config_path:
+        cfg_file: Path | None = Path(config_path)
+        if not Path(config_path).is_file():
+            _fail(f"{config_path}: config file not found")
+    else:
+        first = next((p for p in paths if p != STDIN), ".")
+        try:
+            cfg_file = discover(Path(first))
+        except OSError as exc:
+            _fail(f"cannot look for a config file above {first}: {exc.strerror or exc}")
     try:
         config = load_config(cfg_file)
     except ConfigError as exc:
-        click.echo(f"nhi-guard: error: {exc}", err=True)
-        sys.exit(2)
+        _fail(str(exc))
+    except (UnicodeDecodeError, ValueError) as exc:
+        _fail(f"{cfg_file}: cannot read config: {exc}")
+
     stdin_text = None
-    if "-" in paths:
-        data = sys.stdin.buffer.read()
-        from scanner.loaders.inputs import read_text
-        from scanner.model import LoadError
+    stdin_errors: list[LoadError] = []
+    if STDIN in paths:
+        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+        stdin_text = read_text("<stdin>", raw, stdin_errors)
+    # an exception here is reported by _Group.invoke as one line (or re-raised with --debug)
+    report = run_scan(
+        list(paths),
+        config,
+        ScanOptions(include_unchanged=include_unchanged, config_file=str(cfg_file) if cfg_file else None),
+        stdin_text,
+    )
+    if stdin_errors:
+        report.errors = [ErrorEntry(file=e.file, line=e.line, message=e.message) for e in stdin_errors] + report.errors
+        report.summary.incomplete = True
 
-        stdin_errors: list[LoadError] = []
-        stdin_text = read_text("<stdin>", data, stdin_errors)
-    try:
-        report = run_scan(
-            list(paths),
-            config,
-            ScanOptions(include_unchanged=include_unchanged, config_file=str(cfg_file) if cfg_file else None),
-            stdin_text,
-        )
-    except Exception as exc:
-        if debug:
-            raise
-        click.echo(f"nhi-guard: internal error: {type(exc).__name__}; rerun with --debug for details", err=True)
-        sys.exit(2)
     render = get_reporter(fmt)
-    color = fmt == "text" and output is None and sys.stdout.isatty()
-    text = render(report, color)
+    code = exit_code(report, Severity(fail_on) if fail_on else config.fail_on)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
-        if fmt != "text":
-            click.echo(render(report, False) if False else _short_summary(report), err=True)
+        try:
+            Path(output).write_text(render(report, False), encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}")
+        click.echo(f"nhi-guard: wrote {fmt} report to {output}: {summary_line(report)}", err=True)
     else:
-        click.echo(text, nl=False)
-    if output and fmt == "text":
-        pass
-    sys.exit(exit_code(report, Severity(fail_on) if fail_on else config.fail_on))
+        color = fmt == "text" and should_color(sys.stdout)
+        click.echo(render(report, color), nl=False, color=color)
+    sys.exit(code)
 
 
-def _short_summary(report: object) -> str:
-    s = report.summary
-    return f"nhi-guard: {s.total} finding(s), {len(report.errors)} error(s)"
+def _catalogue() -> tuple[Any, ...]:
+    from scanner.rules import all_rules
+
+    try:
+        return tuple(all_rules())
+    except (ImportError, ValueError) as exc:  # a broken rule module, a bad or duplicate rule ID
+        _fail(f"cannot load the rule catalogue: {exc}")
 
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def rules(fmt: str) -> None:
     """List the rule catalogue."""
-    from scanner.rules import all_rules
-
-    catalogue = all_rules()
+    catalogue = _catalogue()
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -119,22 +169,21 @@ def rules(fmt: str) -> None:
             )
         )
         return
-    width = max(len(r.title) for r in catalogue)
     click.echo(f"{'ID':12} {'CATEGORY':16} {'SEVERITY':9} TITLE")
     for r in catalogue:
-        click.echo(f"{r.id:12} {r.category!s:16} {r.severity!s:9} {r.title:{width}}".rstrip())
+        click.echo(f"{r.id:12} {r.category!s:16} {r.severity!s:9} {r.title}".rstrip())
 
 
 @main.command()
 @click.argument("rule_id")
 def explain(rule_id: str) -> None:
     """Show a rule's rationale, example and remediation."""
+    _catalogue()
     from scanner.rules import get_rule
 
     rule = get_rule(rule_id)
     if rule is None:
-        click.echo(f"nhi-guard: error: unknown rule '{rule_id}'; run `nhi-guard rules` for the list", err=True)
-        sys.exit(2)
+        _fail(f"unknown rule '{rule_id}'; run `nhi-guard rules` for the list")
     click.echo(f"{rule.id}: {rule.title}\ncategory: {rule.category}  severity: {rule.severity}\n")
     click.echo(rule.doc())
     click.echo(f"\nFix: {rule.fix}\nDocs: {rule.help_uri()}")

@@ -27,7 +27,7 @@ from scanner.report import (
 from scanner.rules import Context, Rule, Violation, all_rules, get_rule
 from scanner.severity import Severity
 from scanner.values import Unknown, is_missing
-from scanner.waivers import WaiverEntry, inline_waivers
+from scanner.waivers import WaiverEntry, config_waiver_lines, inline_waivers
 
 WAIVER_RULE_ID = "NHI_APR_004"
 
@@ -77,7 +77,10 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
     findings: list[Finding] = []
     waivers: list[WaiverEntry] = []
     for res in resources:
-        waivers.extend(inline_waivers(res))
+        for w in inline_waivers(res):
+            w.file = w.scope_file = _display(w.file)
+            w.origin = f"{w.file}:{w.line}"
+            waivers.append(w)
         for rule in rules:
             if not rule.applies_to(res):
                 continue
@@ -94,8 +97,10 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
                 continue
             for v in violations:
                 findings.append(_finding(rule, v, res, model.scope(res), config))
-    for w in config.waivers:
+    config_lines = _config_waiver_lines(options.config_file)
+    for i, w in enumerate(config.waivers):
         origin = _display(options.config_file or "config")
+        line = config_lines[i] if i < len(config_lines) else 1
         waivers.append(
             WaiverEntry(
                 rules=[w.rule.upper()],
@@ -103,9 +108,9 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
                 reason=w.reason,
                 owner=w.owner,
                 expires=w.expires,
-                origin=origin,
+                origin=f"{origin}:{line}",
                 file=origin,
-                line=1,
+                line=line,
             )
         )
     findings = _apply_waivers(findings, waivers, options.today, config)
@@ -171,7 +176,7 @@ def _apply_waivers(findings: list[Finding], waivers: list[WaiverEntry], today: d
     kept: list[Finding] = []
     valid = [w for w in waivers if not w.problems(today)]
     for f in findings:
-        match = next((w for w in valid if w.matches(f.rule_id, f.resource)), None)
+        match = next((w for w in valid if w.matches(f.rule_id, f.resource, f.file)), None)
         if match is None:
             kept.append(f)
         else:
@@ -185,11 +190,13 @@ def _apply_waivers(findings: list[Finding], waivers: list[WaiverEntry], today: d
             continue
         res = Resource(address=w.resource, mode="waiver", type="waiver", name="", attrs={}, file=w.file, line=w.line)
         what = ", ".join(w.rules) or "no rule"
+        inline = w.scope_file is not None
         v = Violation(
             f"waiver for {what} on {w.resource} has {' and '.join(problems)}; it suppresses nothing",
-            key=f"{what}@{w.origin.rsplit(':', 1)[0]}",
+            key=f"{what}@{'inline' if inline else 'config'}",
         )
-        kept.append(_finding(rule, v, res, w.file, config))
+        # Scope like a module: the directory, so renaming the file keeps the fingerprint.
+        kept.append(_finding(rule, v, res, scope_of(w.file) if inline else "config", config))
     return kept
 
 
@@ -244,6 +251,15 @@ def exit_code(report: Report, fail_on: Severity) -> int:
     if report.errors:
         return 2
     return 1 if any(Severity(f.severity).rank >= fail_on.rank for f in report.findings) else 0
+
+
+def _config_waiver_lines(path: str | None) -> list[int]:
+    if not path:
+        return []
+    try:
+        return config_waiver_lines(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def scope_of(path: str) -> str:

@@ -26,6 +26,8 @@ class WaiverEntry:
     line: int
     raw_expires: str | None = None
     suppressed: int = field(default=0)
+    #: an inline waiver only applies to findings in its own file
+    scope_file: str | None = None
 
     def problems(self, today: date) -> list[str]:
         out = [f"no {name}" for name, value in (("reason", self.reason), ("owner", self.owner)) if not value]
@@ -35,8 +37,19 @@ class WaiverEntry:
             out.append(f"expired on {self.expires.isoformat()}")
         return out
 
-    def matches(self, rule_id: str, address: str) -> bool:
-        return rule_id in self.rules and fnmatch.fnmatchcase(address, self.resource)
+    def matches(self, rule_id: str, address: str, file: str) -> bool:
+        if rule_id not in self.rules or (self.scope_file is not None and file != self.scope_file):
+            return False
+        # Instance keys use brackets, which fnmatch would read as a character class.
+        return address == self.resource or fnmatch.fnmatchcase(address, self.resource.replace("[", "[[]"))
+
+
+_CONFIG_WAIVER_RE = re.compile(r"^\s*\[\[\s*(?:tool\.nhi-guard\.)?waivers\s*\]\]", re.MULTILINE)
+
+
+def config_waiver_lines(text: str) -> list[int]:
+    """Line of each ``[[waivers]]`` table in a config file, in order."""
+    return [text.count("\n", 0, m.start()) + 1 for m in _CONFIG_WAIVER_RE.finditer(text)]
 
 
 def inline_waivers(res: Resource) -> list[WaiverEntry]:

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from itertools import groupby
+from typing import IO
 
 from scanner.report import Report
 
 _COLORS = {"critical": "\033[1;35m", "high": "\033[1;31m", "medium": "\033[33m", "low": "\033[36m"}
 _RESET, _BOLD, _DIM = "\033[0m", "\033[1m", "\033[2m"
+
+
+def should_color(stream: IO[str] | None, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour decision for ``stream``, following https://no-color.org and the FORCE_COLOR convention.
+
+    ``NO_COLOR`` (any non-empty value) wins; then a non-empty ``FORCE_COLOR`` other than ``0``/``false``
+    turns colour on even when piped; otherwise colour only on a terminal that is not ``TERM=dumb``.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    force = env.get("FORCE_COLOR")
+    if force is not None and force != "":
+        return force.strip().lower() not in ("0", "false", "no", "off")
+    if env.get("TERM") == "dumb":
+        return False
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # closed or odd streams
+        return False
 
 
 def render(report: Report, color: bool = False) -> str:
@@ -37,11 +60,15 @@ def render(report: Report, color: bool = False) -> str:
                 f"(owner {w.owner}: {w.reason}) [{w.origin}], {w.suppressed} finding(s)",
             )
         )
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"
+
+
+def summary_line(report: Report) -> str:
     s = report.summary
     counts = ", ".join(f"{n} {k}" for k, n in s.by_severity.items() if n) or "no findings"
     status = "incomplete scan" if s.incomplete else "scan complete"
-    out.append(
+    return (
         f"{s.total} finding(s) ({counts}) in {s.resources_scanned} resource(s) from "
         f"{s.files_scanned} file(s); {s.suppressed} waived; {status}"
     )
-    return "\n".join(out) + "\n"

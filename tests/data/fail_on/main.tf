@@ -1,0 +1,4 @@
+# Only medium and low findings: no owner, no approver (medium), no ticket (low).
+resource "aws_iam_user" "orphan" {
+  name = "orphan"
+}
