@@ -120,10 +120,11 @@ class Evaluator:
     def _concat(self, parts: list[Any]) -> Any:
         if len(parts) == 1 and not isinstance(parts[0], str):
             return parts[0]  # "${var.x}" keeps the value's type
+        if any(isinstance(p, Unknown) for p in parts):
+            # Keep the template's shape: "${data.x.id}/resourceGroups/rg" is not "${data.x.id}".
+            return Unknown("".join(p if isinstance(p, str) else "${%s}" % getattr(p, "source", "") for p in parts))
         out = []
         for p in parts:
-            if isinstance(p, Unknown):
-                return Unknown(p.source)
             if isinstance(p, bool):
                 out.append("true" if p else "false")
             elif p is None:

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scanner.model import Resource
+from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.gcp.iam import bindings, describe_role, describe_target, grant_kind
+from scanner.severity import Category, Severity
+
+#: IAM principals that stand for everyone
+PUBLIC_MEMBERS = {
+    "allUsers": "anyone on the internet, without signing in",
+    "allAuthenticatedUsers": "anyone with any Google account",
+}
+
+
+class PublicIamMember(Rule):
+    """## What it does
+    Flags `allUsers` or `allAuthenticatedUsers` as a member in any Google IAM grant:
+    every resource type named `google_<resource>_iam_member`, `google_<resource>_iam_binding`
+    or `google_<resource>_iam_policy` (project, bucket, topic, secret, Cloud Run service,
+    service account, ...), including bindings rendered from a `data "google_iam_policy"`.
+
+    ## Why is this bad?
+    `allUsers` is anyone on the internet; `allAuthenticatedUsers` is anyone with a Google
+    account, which is not "our organization". Granting them a role turns a non-human
+    access path into a public one: public buckets and secrets, anyone impersonating a
+    service account, anyone invoking a function that runs with a privileged identity.
+
+    ## Example
+    ```hcl
+    resource "google_storage_bucket_iam_member" "exports" {
+      bucket = google_storage_bucket.exports.name
+      role   = "roles/storage.objectViewer"
+      member = "allUsers"
+    }
+    ```
+
+    ## Use instead
+    Grant the role to the identities that need it (a service account, a group, a
+    Workload Identity principal), or serve public content through a CDN or signed URLs.
+    ```hcl
+    resource "google_storage_bucket_iam_member" "exports" {
+      bucket = google_storage_bucket.exports.name
+      role   = "roles/storage.objectViewer"
+      member = "group:data-consumers@acme.example"
+    }
+    ```
+    """
+
+    id = "NHI_GCP_003"
+    category = Category.LEAST_PRIVILEGE
+    severity = Severity.HIGH
+    title = "IAM grant to allUsers or allAuthenticatedUsers"
+    fix = "Grant the role to specific service accounts, groups or Workload Identity principals instead of everyone."
+    cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
+
+    def applies_to(self, res: Resource) -> bool:
+        # Google has an IAM trio for well over a hundred resource kinds; match the naming scheme.
+        return res.mode in self.modes and grant_kind(res) is not None
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        for binding in bindings(res, ctx):
+            for member in binding.members:
+                if not isinstance(member, str) or member not in PUBLIC_MEMBERS:
+                    continue
+                yield Violation(
+                    f"{res.address} grants {describe_role(binding.role)} on {describe_target(res)} to "
+                    f"`{member}` ({PUBLIC_MEMBERS[member]})",
+                    binding.path,
+                    key=":".join(p for p in (binding.key, str(binding.role), member) if p),
+                )

@@ -1,0 +1,314 @@
+"""GCP and Azure rules: severities, scope and role matching, and the google_iam_policy rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import TODAY
+
+from scanner.config import Config
+from scanner.engine import ScanOptions, scan
+from scanner.loaders.hcl import Chunk, load_chunks
+from scanner.loaders.hcl_eval import PartialJson
+from scanner.model import Resource
+from scanner.rules import get_rule
+
+
+def findings(tmp_path: Path, text: str, rule_id: str) -> list[tuple[str, str, str]]:
+    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
+    report = scan([str(tmp_path)], Config(), ScanOptions(today=TODAY))
+    assert report.errors == []
+    return [(f.resource, str(f.severity), f.message) for f in report.findings if f.rule_id == rule_id]
+
+
+def load(text: str) -> dict[str, Resource]:
+    doc = load_chunks([Chunk("main.tf", text)], {"main.tf": text.splitlines()})
+    assert doc.errors == []
+    return {r.address: r for r in doc.resources}
+
+
+# --- HCL loader: data "google_iam_policy" ------------------------------------------------
+
+
+def test_google_iam_policy_renders_policy_data() -> None:
+    res = load("""
+data "google_iam_policy" "p" {
+  binding {
+    role    = "roles/viewer"
+    members = ["group:a@acme.example"]
+    condition {
+      title      = "expires"
+      expression = "request.time < timestamp(\\"2027-01-01T00:00:00Z\\")"
+    }
+  }
+}
+resource "google_project_iam_policy" "p" {
+  project     = "acme"
+  policy_data = data.google_iam_policy.p.policy_data
+}
+""")
+    rendered = json.loads(res["google_project_iam_policy.p"].attrs["policy_data"])
+    assert rendered["bindings"][0]["role"] == "roles/viewer"
+    assert rendered["bindings"][0]["members"] == ["group:a@acme.example"]
+    assert rendered["bindings"][0]["condition"]["title"] == "expires"
+    policy = res["google_project_iam_policy.p"]
+    assert res["data.google_iam_policy.p"].attrs["policy_data"] == policy.attrs["policy_data"]
+    assert "data.google_iam_policy.p" in policy.references("policy_data")
+
+
+def test_google_iam_policy_with_computed_member_is_partial() -> None:
+    res = load("""
+resource "google_service_account" "sa" { account_id = "sa" }
+data "google_iam_policy" "p" {
+  binding {
+    role    = "roles/owner"
+    members = ["serviceAccount:${google_service_account.sa.email}"]
+  }
+}
+resource "google_project_iam_policy" "p" {
+  project     = "acme"
+  policy_data = data.google_iam_policy.p.policy_data
+}
+""")
+    value = res["google_project_iam_policy.p"].attrs["policy_data"]
+    assert isinstance(value, PartialJson)
+    assert value.value["bindings"][0]["role"] == "roles/owner"
+
+
+# --- GCP ------------------------------------------------------------------------------------
+
+
+def test_gcp_001_uploaded_key_is_medium(tmp_path: Path) -> None:
+    got = findings(
+        tmp_path,
+        """
+resource "google_service_account_key" "generated" {
+  service_account_id = "projects/p/serviceAccounts/a@p.iam.gserviceaccount.com"
+}
+resource "google_service_account_key" "uploaded" {
+  service_account_id = "projects/p/serviceAccounts/a@p.iam.gserviceaccount.com"
+  public_key_data    = filebase64("cert.pem")
+}
+""",
+        "NHI_GCP_001",
+    )
+    assert [(r, s) for r, s, _ in got] == [
+        ("google_service_account_key.generated", "high"),
+        ("google_service_account_key.uploaded", "medium"),
+    ]
+    assert "a@p.iam.gserviceaccount.com" in got[0][2]
+
+
+def test_gcp_002_severity_per_role_and_named_members(tmp_path: Path) -> None:
+    got = findings(
+        tmp_path,
+        """
+resource "google_project_iam_member" "o" {
+  project = "acme"
+  role    = "roles/owner"
+  member  = "user:ops@acme.example"
+}
+resource "google_organization_iam_member" "e" {
+  org_id = "1234"
+  role   = "roles/editor"
+  member = "serviceAccount:ci@acme.iam.gserviceaccount.com"
+}
+resource "google_project_iam_binding" "empty" {
+  project = "acme"
+  role    = "roles/owner"
+  members = []
+}
+resource "google_service_account_iam_member" "sa_level" {
+  service_account_id = "projects/acme/serviceAccounts/x@acme.iam.gserviceaccount.com"
+  role               = "roles/owner"
+  member             = "user:ops@acme.example"
+}
+""",
+        "NHI_GCP_002",
+    )
+    assert [(r, s) for r, s, _ in got] == [
+        ("google_project_iam_member.o", "critical"),
+        ("google_organization_iam_member.e", "high"),
+    ]
+    assert "`user:ops@acme.example`" in got[0][2] and "project `acme`" in got[0][2]
+    assert "organization `1234`" in got[1][2]
+
+
+def test_gcp_002_literal_policy_json(tmp_path: Path) -> None:
+    got = findings(
+        tmp_path,
+        """
+resource "google_project_iam_policy" "p" {
+  project     = "acme"
+  policy_data = <<-EOT
+    {"bindings": [{"role": "roles/editor", "members": ["group:dev@acme.example"]}]}
+  EOT
+}
+""",
+        "NHI_GCP_002",
+    )
+    assert len(got) == 1 and "group:dev@acme.example" in got[0][2]
+
+
+@pytest.mark.parametrize(
+    ("rtype", "applies"),
+    [
+        ("google_storage_bucket_iam_member", True),
+        ("google_cloud_run_v2_service_iam_binding", True),
+        ("google_kms_crypto_key_iam_policy", True),
+        ("google_project_iam_member_remove", False),
+        ("google_project_iam_custom_role", False),
+        ("google_project_iam_audit_config", False),
+        ("google_iam_policy", False),
+        ("aws_iam_policy", False),
+    ],
+)
+def test_gcp_003_applies_to_iam_grant_types(rtype: str, applies: bool) -> None:
+    rule = get_rule("NHI_GCP_003")
+    assert rule is not None
+    res = Resource(address=f"{rtype}.x", mode="managed", type=rtype, name="x", attrs={}, file="main.tf", line=1)
+    assert rule.applies_to(res) is applies
+    data = Resource(address=f"data.{rtype}.x", mode="data", type=rtype, name="x", attrs={}, file="main.tf", line=1)
+    assert rule.applies_to(data) is False
+
+
+def test_gcp_004_empty_rotation_list_is_missing(tmp_path: Path) -> None:
+    got = findings(
+        tmp_path,
+        """
+resource "google_secret_manager_secret" "s" {
+  secret_id = "s"
+  ttl       = var.ttl
+  replication {
+    auto {}
+  }
+}
+variable "ttl" { type = string }
+""",
+        "NHI_GCP_004",
+    )
+    assert got == []  # an unknown ttl is set
+
+
+# --- Azure ----------------------------------------------------------------------------------
+
+ASSIGNMENT = """
+resource "azurerm_role_assignment" "a" {{
+  scope                = {scope}
+  {role}
+  principal_id         = "11111111-2222-3333-4444-555555555555"
+  {extra}
+}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("scope", "role", "extra", "expected"),
+    [
+        ('"/subscriptions/abc"', 'role_definition_name = "Owner"', "", "critical"),
+        ('"/subscriptions/abc/"', 'role_definition_name = "CONTRIBUTOR"', "", "high"),
+        ('"/"', 'role_definition_name = "User Access Administrator"', "", "critical"),
+        (
+            '"/providers/Microsoft.Management/managementGroups/root-mg"',
+            'role_definition_id = "/providers/Microsoft.Authorization/roleDefinitions/'
+            'F58310D9-A8FF-443C-A75C-2FE8C4BCB635"',
+            "",
+            None,  # not the RBAC Administrator GUID: a mix of two GUIDs
+        ),
+        (
+            '"/providers/Microsoft.Management/managementGroups/root-mg"',
+            'role_definition_id = "/providers/Microsoft.Authorization/roleDefinitions/'
+            'F58310D9-D35E-4FB5-A5C3-7773C20A72D9"',
+            "",
+            None,
+        ),
+        (
+            '"/providers/Microsoft.Management/managementGroups/root-mg"',
+            'role_definition_id = "/providers/Microsoft.Authorization/roleDefinitions/'
+            'f58310d9-a9f6-439a-9e8d-f62e7b41a168"',
+            "",
+            "critical",
+        ),
+        (
+            '"/subscriptions/abc"',
+            'role_definition_name = "User Access Administrator"',
+            'condition = "x"\n  condition_version = "2.0"',
+            "high",
+        ),
+        ('"/subscriptions/abc"', 'role_definition_name = "Owner"', 'condition = "x"', "critical"),
+        ('"/subscriptions/abc/resourceGroups/rg"', 'role_definition_name = "Owner"', "", None),
+        (
+            '"/subscriptions/abc/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"',
+            'role_definition_name = "Owner"',
+            "",
+            None,
+        ),
+        ('"/subscriptions/abc"', 'role_definition_name = "Reader"', "", None),
+        ("var.scope", 'role_definition_name = "Owner"', "", None),
+        ("azurerm_management_group.mg.id", 'role_definition_name = "Owner"', "", "critical"),
+        (
+            '"${data.azurerm_subscription.cur.id}/resourceGroups/${azurerm_resource_group.rg.name}"',
+            'role_definition_name = "Owner"',
+            "",
+            None,
+        ),
+        ('"/subscriptions/abc"', "role_definition_name = var.role", "", None),
+    ],
+)
+def test_az_003_scope_and_role(tmp_path: Path, scope: str, role: str, extra: str, expected: str | None) -> None:
+    text = (
+        ASSIGNMENT.format(scope=scope, role=role, extra=extra)
+        + """
+data "azurerm_subscription" "cur" {}
+variable "scope" { type = string }
+variable "role" { type = string }
+resource "azurerm_management_group" "mg" { display_name = "mg" }
+resource "azurerm_resource_group" "rg" {
+  name     = "rg"
+  location = "westeurope"
+}
+"""
+    )
+    got = findings(tmp_path, text, "NHI_AZ_003")
+    assert [s for _, s, _ in got] == ([expected] if expected else [])
+    if expected:
+        assert "11111111-2222-3333-4444-555555555555" in got[0][2]
+
+
+def test_az_003_role_from_data_source(tmp_path: Path) -> None:
+    got = findings(
+        tmp_path,
+        """
+data "azurerm_subscription" "cur" {}
+data "azurerm_role_definition" "contributor" { name = "Contributor" }
+resource "azurerm_role_assignment" "a" {
+  scope              = data.azurerm_subscription.cur.id
+  role_definition_id = data.azurerm_role_definition.contributor.id
+  principal_id       = var.principal
+}
+variable "principal" { type = string }
+""",
+        "NHI_AZ_003",
+    )
+    assert [s for _, s, _ in got] == ["high"]
+    assert "Contributor" in got[0][2] and "data.azurerm_subscription.cur.id" in got[0][2]
+
+
+def test_az_001_unknown_end_date_is_set(tmp_path: Path) -> None:
+    got = findings(
+        tmp_path,
+        """
+resource "azuread_application_password" "a" {
+  application_id = "/applications/00000000-0000-0000-0000-000000000000"
+  end_date       = var.end
+}
+resource "azuread_application_password" "b" {
+  application_id = "/applications/00000000-0000-0000-0000-000000000000"
+}
+variable "end" { type = string }
+""",
+        "NHI_AZ_001",
+    )
+    assert [r for r, _, _ in got] == ["azuread_application_password.b"]
