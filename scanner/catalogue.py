@@ -32,8 +32,8 @@ class NhiType:
 
     @property
     def governed(self) -> bool:
-        """Ownership and approval apply to it."""
-        return self.kind != "grant"
+        """Ownership and approval apply to it: not to grants, nor to types that cannot carry metadata."""
+        return self.kind != "grant" and bool(self.meta or self.text_meta or self.tag_list or self.owners or self.parent)
 
 
 _GRANT = NhiType("grant")
@@ -79,6 +79,14 @@ CATALOGUE: dict[str, NhiType] = {
     "azuread_service_principal_password": NhiType(
         "credential", parent=(("service_principal_id",), ("azuread_service_principal",)), expiry=("end_date",)
     ),
+    "azuread_application_certificate": NhiType(
+        "credential",
+        parent=(("application_id", "application_object_id"), ("azuread_application",)),
+        expiry=("end_date",),
+    ),
+    "azuread_service_principal_certificate": NhiType(
+        "credential", parent=(("service_principal_id",), ("azuread_service_principal",)), expiry=("end_date",)
+    ),
     "azurerm_user_assigned_identity": NhiType("identity", ("tags",)),
     "azurerm_key_vault_secret": NhiType("secret", ("tags",), expiry=("expiration_date",)),
     "azurerm_role_assignment": _GRANT,
@@ -91,7 +99,8 @@ CATALOGUE: dict[str, NhiType] = {
     "kubernetes_cluster_role_binding_v1": _GRANT,
     # Vault: tokens carry a metadata map.
     "vault_token": NhiType("credential", ("metadata",)),
-    "vault_approle_auth_backend_role": NhiType("identity", text_meta=("role_name",)),
+    # AppRole roles have no metadata field at all: inventory only, no governance findings.
+    "vault_approle_auth_backend_role": NhiType("identity"),
 }
 
 

@@ -34,6 +34,10 @@ class Resource:
     holds three-valued values (see :mod:`scanner.values`); nested blocks are lists
     of mappings.  ``refs`` maps a dotted attribute path to the addresses (without
     instance keys, prefixed with the module path) it references.
+
+    ``has_config`` is False when the loader could not see how the resource was
+    written (a plan without ``configuration``): ``refs`` is then empty for every
+    attribute, so "no reference" proves nothing about where a value came from.
     """
 
     address: str
@@ -51,6 +55,7 @@ class Resource:
     action: str = "create"
     before: dict[str, Any] | None = None
     sensitive_paths: set[str] = field(default_factory=set)
+    has_config: bool = True
 
     @property
     def config_address(self) -> str:

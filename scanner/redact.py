@@ -8,6 +8,8 @@ cannot leak it.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from typing import Any
 
@@ -20,7 +22,18 @@ MASK = "***REDACTED***"
 SECRET_ATTRS = re.compile(
     r"(^|_)(password|passwd|secret|secret_string|secret_binary|secret_data|token|client_token|private_key|"
     r"access_key|secret_key|client_secret|api_key|credentials?|value|data|data_json|plaintext_value|"
-    r"ses_smtp_password_v4|encrypted_secret|key_material|connection_string|sas|pgp_key|result)$"
+    r"ses_smtp_password_v4|encrypted_secret|key_material|connection_string|sas|pgp_key|result|"
+    r"client_key|client_certificate|pem_file|app_key|private_key_passphrase)(_wo)?$"
+)
+#: provider blocks also log in with these (vault `auth_login_approle { secret_id }`)
+PROVIDER_SECRET_ATTRS = re.compile(r"(^|_)(secret_id|parameters|auth)$")
+#: keys inside a secret map that plainly hold configuration, not credentials (`DB_USER`, `host`):
+#: masking their values would blank out names everywhere in the report
+NOT_SECRET_KEY = re.compile(
+    r"^(.*[_.-])?(user|username|user_name|login|host|hostname|port|database|dbname|db|db_name|region|"
+    r"endpoint|namespace|site|type|email|project_id|client_id|tenant_id|subscription_id|uri|cert_url|"
+    r"universe_domain)$",
+    re.IGNORECASE,
 )
 _MIN_SUBSTRING = 6
 
@@ -29,9 +42,13 @@ def _strings(value: Any, out: set[str]) -> None:
     if isinstance(value, str):
         if value:
             out.add(value)
+        if value.lstrip()[:1] in ("{", "["):  # jsonencode'd secret maps: each value is a secret too
+            with contextlib.suppress(ValueError):
+                _strings(json.loads(value), out)
     elif isinstance(value, dict):
-        for v in value.values():
-            _strings(v, out)
+        for k, v in value.items():
+            if not (isinstance(v, str) and NOT_SECRET_KEY.match(str(k))):
+                _strings(v, out)
     elif isinstance(value, list):
         for v in value:
             _strings(v, out)
@@ -49,7 +66,9 @@ def secret_values(res: Resource) -> set[str]:
         key, value = stack.pop()
         if isinstance(value, Unknown):
             continue
-        if SECRET_ATTRS.search(key) and res.type not in _NOT_SECRET_TYPES:
+        if (SECRET_ATTRS.search(key) and res.type not in _NOT_SECRET_TYPES and key not in _NOT_SECRET_ATTRS) or (
+            res.mode == "provider" and PROVIDER_SECRET_ATTRS.search(key)
+        ):
             _strings(value, out)
         elif isinstance(value, dict):
             stack.extend(value.items())
@@ -60,6 +79,16 @@ def secret_values(res: Resource) -> set[str]:
 
 # Types whose "value"/"data" attributes are not credentials.
 _NOT_SECRET_TYPES = {"aws_iam_policy_document", "kubernetes_config_map", "kubernetes_config_map_v1"}
+#: attributes matching SECRET_ATTRS by name only: Google IAM `policy_data` is roles and members
+_NOT_SECRET_ATTRS = {"policy_data"}
+
+
+#: report fields that identify a finding (addresses, paths, ids): labels the author wrote, never
+#: attribute values. Masking them would only break fingerprints and grouping, e.g. when a
+#: sensitive user name in a Secret's `data` is also the resource name.
+_IDENTITY_FIELDS = frozenset(
+    {"rule_id", "resource", "resource_type", "file", "fingerprint", "help_uri", "category", "severity", "kind"}
+)
 
 
 class Redactor:
@@ -77,7 +106,7 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {k: self._walk(v) for k, v in value.items()}
+            return {k: v if k in _IDENTITY_FIELDS else self._walk(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self._walk(v) for v in value]
         return value

@@ -13,6 +13,10 @@ Plan JSON has no comments, so entries carry Terraform's own JSON comment key::
 
     {"address": "aws_iam_access_key.ci", "//": "expect: NHI_AWS_001", ...}
 
+Provider blocks (``provider.aws``, ``provider.aws.<alias>``) may be annotated the
+same way: a comment above the ``provider`` block, or a ``"//"`` key in the
+``configuration.provider_config`` entry of a plan.
+
 A rule ID listed twice is expected to fire twice on that resource.
 """
 
@@ -38,13 +42,26 @@ def _ids(text: str) -> Counter[str]:
     return Counter(t.strip() for t in text.split(",") if t.strip())
 
 
-def _address(match: re.Match[str]) -> str | None:
+ALIAS_RE = re.compile(r'^\s*alias\s*=\s*"([\w-]+)"')
+
+
+def _address(match: re.Match[str], following: list[str] | None = None) -> str | None:
     if match.group(1) == "resource":
         return f"{match.group(2)}.{match.group(3)}"
     if match.group(1) == "data":
         return f"data.{match.group(2)}.{match.group(3)}"
     if match.group(4):
         return f"output.{match.group(5)}"
+    if match.group(6):
+        alias = ""
+        for line in following or []:
+            if line.startswith("}"):
+                break
+            m = ALIAS_RE.match(line)
+            if m:
+                alias = "." + m.group(1)
+                break
+        return f"provider.{match.group(7)}{alias}"
     return None
 
 
@@ -53,14 +70,15 @@ def from_text(path: Path) -> tuple[Expectations, list[str]]:
     expected: Expectations = {}
     unannotated: list[str] = []
     pending: Counter[str] | None = None
-    for line in path.read_text(encoding="utf-8").splitlines():
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines):
         m = EXPECT_RE.match(line)
         if m:
             pending = _ids(m.group(1))
             continue
         block = BLOCK_RE.match(line)
         if block:
-            address = _address(block)
+            address = _address(block, lines[n + 1 :])
             if address is not None:
                 if pending is None:
                     if block.group(1) == "resource" or block.group(4):
@@ -89,4 +107,11 @@ def from_plan(path: Path) -> tuple[Expectations, list[str]]:
             unannotated.append(f"output.{name}")
         else:
             expected[(str(path), f"output.{name}")] = _ids(note.split(":", 1)[1])
+    for pc in ((data.get("configuration") or {}).get("provider_config") or {}).values():
+        note = pc.get("//")
+        if note is not None:
+            address = f"provider.{pc['name']}" + (f".{pc['alias']}" if pc.get("alias") else "")
+            if pc.get("module_address"):
+                address = f"{pc['module_address']}.{address}"
+            expected[(str(path), address)] = _ids(note.split(":", 1)[1])
     return expected, unannotated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from scanner.loaders.hcl_eval import Evaluator, PartialJson, _children
 from scanner.loaders.hcl_parse import RawBlock, parse_text
 from scanner.model import Document, LoadError, Resource
 from scanner.policy_document import render
-from scanner.values import Unknown, contains_unknown
+from scanner.values import Unknown, contains_unknown, iter_blocks
 
 _META_ARGS = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
 _MARKER_RE = re.compile(r"(?:#|//)\s*(nhi-guard:|checkov:skip)")
@@ -115,8 +116,12 @@ class Module:
             block = self.blocks.get(key)
             if block is None:
                 return Unknown(source)
-            if path[1] == "aws_iam_policy_document" and len(path) >= 4 and path[3] == "json":
-                return self._memo((*key, "json"), lambda: _encode(render(self.evaluate(block).attrs)))
+            rendered = _RENDERED.get(str(path[1]))
+            if rendered is not None and len(path) >= 4 and path[3] == rendered[0]:
+                attr, renderer = rendered
+                return self._memo(
+                    (*key, attr), lambda: _encode(renderer(self.evaluate(block).attrs), str(path[1]))
+                )
             return Unknown(source)
         if head in ("each", "count", "self", "path", "terraform", "module", "ephemeral"):
             if head == "module" and len(path) >= 2:
@@ -126,8 +131,10 @@ class Module:
             key = ("resource", str(head), str(path[1]))
             block = self.blocks.get(key)
             self._record(f"{head}.{path[1]}")
-            if len(path) >= 3:
-                self._record(f"{head}.{path[1]}.{path[2]}")
+            # `x.r[0].attr` references `x.r.attr`: refs carry no (numeric) instance keys.
+            attr_at = 3 if len(path) >= 4 and isinstance(path[2], int) else 2
+            if len(path) > attr_at and not isinstance(path[attr_at], int):
+                self._record(f"{head}.{path[1]}.{path[attr_at]}")
             if block is None:
                 return Unknown(source)
             if len(path) >= 3 and not _has_attr(block, "count") and not _has_attr(block, "for_each"):
@@ -156,10 +163,14 @@ class Module:
             result: Evaluated = cached[0]
             return result
         self._busy.add(key)
+        # The block's own references are its own: without a fresh stack they would leak
+        # into whichever attribute happened to trigger this (first, uncached) evaluation.
+        outer, self._collect = self._collect, []
         try:
             result = Evaluated({}, {}, {})
             self._eval_body(block.body, "", result, block.line_offset)
         finally:
+            self._collect = outer
             self._busy.discard(key)
         self._cache[key] = (result, [])
         return result
@@ -230,8 +241,9 @@ class Module:
             res = self._make(block, mode, rtype, name, address, ev)
             provider = ev.attrs.get("provider")
             res.provider = provider if isinstance(provider, str) else rtype.split("_", 1)[0]
-            if rtype == "aws_iam_policy_document" and mode == "data":
-                res.attrs["json"] = self.resolve(["data", rtype, name, "json"], f"data.{rtype}.{name}.json")
+            if mode == "data" and rtype in _RENDERED:
+                attr = _RENDERED[rtype][0]
+                res.attrs[attr] = self.resolve(["data", rtype, name, attr], f"data.{rtype}.{name}.{attr}")
             _apply_provider_defaults(res, provider_res.get(res.provider))
             out.append(res)
         for block in self.outputs:
@@ -298,12 +310,33 @@ def _descend(value: Any, rest: list[Any], source: str) -> Any:
     return value
 
 
-def _encode(structure: Any) -> Any:
+def _encode(structure: Any, source: str) -> Any:
     import json
 
     if contains_unknown(structure):
-        return PartialJson(structure, "aws_iam_policy_document")
+        return PartialJson(structure, source)
     return json.dumps(structure, separators=(",", ":"))
+
+
+def _render_google_iam_policy(attrs: dict[str, Any]) -> Any:
+    """``data "google_iam_policy"`` -> the ``policy_data`` structure (bindings only)."""
+    blocks = attrs.get("binding")
+    if isinstance(blocks, Unknown):  # dynamic "binding"
+        return Unknown("data.google_iam_policy binding")
+    bindings = []
+    for block in iter_blocks(blocks):
+        binding: dict[str, Any] = {"role": block.get("role"), "members": block.get("members")}
+        for cond in iter_blocks(block.get("condition")):
+            binding["condition"] = {k: v for k, v in cond.items() if v is not None}
+        bindings.append(binding)
+    return {"bindings": bindings}
+
+
+# Data sources whose rendered attribute the loader computes, as Terraform does at plan time.
+_RENDERED: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
+    "aws_iam_policy_document": ("json", render),
+    "google_iam_policy": ("policy_data", _render_google_iam_policy),
+}
 
 
 def _attr_name(node: Tree) -> str:

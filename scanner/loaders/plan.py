@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scanner.model import Document, LoadError, Resource, strip_indexes
+from scanner.redact import NOT_SECRET_KEY
 from scanner.values import Unknown
 
 _ADDRESS_RE = re.compile(r'"address"\s*:\s*"((?:[^"\\]|\\.)*)"')
@@ -74,8 +75,9 @@ def _all_strings(value: Any, out: set[str]) -> None:
     elif isinstance(value, int | float) and not isinstance(value, bool):
         out.add(str(value))
     elif isinstance(value, Mapping):
-        for v in value.values():
-            _all_strings(v, out)
+        for k, v in value.items():
+            if not (isinstance(v, str) and NOT_SECRET_KEY.match(str(k))):  # `DB_USER` in a sensitive map
+                _all_strings(v, out)
     elif isinstance(value, list):
         for v in value:
             _all_strings(v, out)
@@ -98,7 +100,8 @@ def _expression_refs(expr: Any, path: str, prefix: str, out: dict[str, list[str]
     if isinstance(expr, Mapping):
         refs = expr.get("references")
         if isinstance(refs, list):
-            out[path] = [prefix + str(r) for r in refs]
+            # Terraform lists `x.r[0].a`, `x.r[0]` and `x.r`; the model's refs carry no instance keys.
+            out[path] = list(dict.fromkeys(prefix + strip_indexes(str(r)) for r in refs))
             return
         for key, sub in expr.items():
             _expression_refs(sub, f"{path}.{key}" if path else str(key), prefix, out)
@@ -134,6 +137,7 @@ def load_plan(data: Mapping[str, Any], text: str, file: str, include_unchanged: 
         if res is not None:
             doc.resources.append(res)
     doc.resources.extend(_outputs(data, configuration, lines, file, doc))
+    doc.resources.extend(_providers(configuration, text, lines, file))
     return doc
 
 
@@ -188,6 +192,7 @@ def _resource(
         action=action,
         before=dict(before) if before else None,
         sensitive_paths=sensitive_paths,
+        has_config=config is not None,
     )
 
 
@@ -237,6 +242,59 @@ def _outputs(
                 attrs=attrs,
                 file=file,
                 line=line,
+                refs=refs,
+                has_config=isinstance(cfg, Mapping),
+            )
+        )
+    return out
+
+
+def _config_value(expr: Any, source: str) -> Any:
+    """A configuration expression as a value: constant, Unknown, or nested blocks (lists of dicts)."""
+    if isinstance(expr, list):
+        return [_config_block(item, source) for item in expr if isinstance(item, Mapping)]
+    if not isinstance(expr, Mapping):
+        return Unknown(source)
+    if "references" in expr or not expr:  # a reference, or a function call Terraform cannot evaluate
+        return Unknown(source)
+    if "constant_value" in expr:
+        return expr["constant_value"]
+    return [_config_block(expr, source)]  # a single nested block
+
+
+def _config_block(block: Mapping[str, Any], source: str) -> dict[str, Any]:
+    return {str(k): _config_value(v, f"{source}.{k}") for k, v in block.items()}
+
+
+def _providers(configuration: Mapping[str, Any] | None, text: str, lines: _Lines, file: str) -> list[Resource]:
+    """Provider blocks from ``configuration.provider_config``, shaped as the HCL loader makes them."""
+    configs = (configuration or {}).get("provider_config")
+    if not isinstance(configs, Mapping):
+        return []
+    section = text.find('"provider_config"')
+    out: list[Resource] = []
+    for key, pc in configs.items():
+        if not isinstance(pc, Mapping) or not isinstance(pc.get("expressions"), Mapping):
+            continue  # no provider block written: nothing configured
+        name = str(pc.get("name") or str(key).split(":")[-1].split(".")[0])
+        alias = pc.get("alias")
+        module = str(pc.get("module_address") or "")
+        address = f"provider.{name}" + (f".{alias}" if alias else "")
+        if module:
+            address = f"{module}.{address}"
+        refs: dict[str, list[str]] = {}
+        _expression_refs(pc["expressions"], "", strip_indexes(module) + "." if module else "", refs)
+        pos = text.find(f'"{key}"', section) if section >= 0 else -1
+        out.append(
+            Resource(
+                address=address,
+                mode="provider",
+                type=name,
+                name=str(alias) if alias else "default",
+                attrs=_config_block(pc["expressions"], address),
+                file=file,
+                line=lines.line_at(pos),
+                module=module,
                 refs=refs,
             )
         )

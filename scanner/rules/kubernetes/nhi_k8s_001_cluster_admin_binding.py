@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from scanner.model import Resource
+from scanner.rules.base import Context, Rule, Violation
+from scanner.severity import Category, Severity
+from scanner.values import Unknown, iter_blocks
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and not isinstance(value, Unknown) else None
+
+
+def is_machine_subject(subject: Mapping[str, Any]) -> bool:
+    """A ServiceAccount, or the user/group names Kubernetes gives service accounts."""
+    kind, name = _text(subject.get("kind")), _text(subject.get("name")) or ""
+    if kind == "ServiceAccount":
+        return True
+    if kind == "User":
+        return name.startswith("system:serviceaccount:")
+    if kind == "Group":
+        return name == "system:serviceaccounts" or name.startswith("system:serviceaccounts:")
+    return False
+
+
+def describe_subject(subject: Mapping[str, Any]) -> str:
+    kind = _text(subject.get("kind")) or "?"
+    name = _text(subject.get("name")) or "(unknown)"
+    namespace = _text(subject.get("namespace"))
+    if kind == "ServiceAccount":
+        return f"ServiceAccount {namespace or 'default'}/{name}"
+    return f"{kind} {name}"
+
+
+class ClusterAdminBinding(Rule):
+    """## What it does
+    Flags a `kubernetes_cluster_role_binding` (or `_v1`) that grants the built-in
+    `cluster-admin` ClusterRole to a non-human subject: a ServiceAccount, a
+    `system:serviceaccount:<ns>:<name>` user, or a `system:serviceaccounts[:<ns>]` group.
+    Bindings whose subjects are only people (other users and groups) are left to human
+    access review; bindings whose subjects cannot be resolved are not reported.
+
+    ## Why is this bad?
+    `cluster-admin` is superuser on the whole cluster: every Secret in every namespace,
+    every workload, RBAC itself. Any pod that mounts the service account's token, and
+    anyone who can exec into such a pod or create one in its namespace, becomes cluster
+    admin (OWASP NHI5, Overprivileged NHI). Chat assistants suggest it because it makes
+    "forbidden" errors disappear.
+
+    ## Example
+    ```hcl
+    resource "kubernetes_cluster_role_binding_v1" "ci" {
+      metadata { name = "ci-admin" }
+      role_ref {
+        api_group = "rbac.authorization.k8s.io"
+        kind      = "ClusterRole"
+        name      = "cluster-admin"
+      }
+      subject {
+        kind      = "ServiceAccount"
+        name      = "ci"
+        namespace = "ci"
+      }
+    }
+    ```
+
+    ## Use instead
+    Grant a role that lists only what the workload does, in the namespace it works in.
+    ```hcl
+    resource "kubernetes_role_v1" "deployer" {
+      metadata {
+        name      = "deployer"
+        namespace = "apps"
+      }
+      rule {
+        api_groups = ["apps"]
+        resources  = ["deployments"]
+        verbs      = ["get", "list", "patch", "update"]
+      }
+    }
+
+    resource "kubernetes_role_binding_v1" "ci" {
+      metadata {
+        name      = "ci-deployer"
+        namespace = "apps"
+      }
+      role_ref {
+        api_group = "rbac.authorization.k8s.io"
+        kind      = "Role"
+        name      = kubernetes_role_v1.deployer.metadata[0].name
+      }
+      subject {
+        kind      = "ServiceAccount"
+        name      = "ci"
+        namespace = "ci"
+      }
+    }
+    ```
+    """
+
+    id = "NHI_K8S_001"
+    category = Category.LEAST_PRIVILEGE
+    severity = Severity.CRITICAL
+    title = "Service account bound to cluster-admin"
+    fix = "Bind a Role (or narrow ClusterRole) listing only the resources and verbs the workload needs."
+    resource_types = ("kubernetes_cluster_role_binding", "kubernetes_cluster_role_binding_v1")
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        if res.get("role_ref.name") != "cluster-admin":
+            return
+        machines = [s for s in iter_blocks(res.get("subject")) if is_machine_subject(s)]
+        if machines:
+            names = ", ".join(describe_subject(s) for s in machines)
+            yield Violation(f"{res.address} grants cluster-admin to {names}", "role_ref.0.name")

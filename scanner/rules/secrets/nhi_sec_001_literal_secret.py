@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scanner.model import Resource
+from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.secrets.literal import literal_map_keys, literal_string
+from scanner.severity import Category, Severity
+
+#: resource type -> (attribute, what the value is)
+SECRET_ATTRIBUTES: dict[str, tuple[tuple[str, str], ...]] = {
+    "aws_secretsmanager_secret_version": (
+        ("secret_string", "Secrets Manager secret value"),
+        ("secret_string_wo", "Secrets Manager secret value"),
+        ("secret_binary", "Secrets Manager secret value"),
+    ),
+    "aws_ssm_parameter": (("value", "SecureString parameter value"), ("value_wo", "SecureString parameter value")),
+    "aws_db_instance": (("password", "database master password"), ("password_wo", "database master password")),
+    "aws_rds_cluster": (
+        ("master_password", "database master password"),
+        ("master_password_wo", "database master password"),
+    ),
+    "azurerm_key_vault_secret": (("value", "Key Vault secret value"), ("value_wo", "Key Vault secret value")),
+    "azurerm_mssql_server": (("administrator_login_password", "SQL administrator password"),),
+    "google_secret_manager_secret_version": (
+        ("secret_data", "Secret Manager secret value"),
+        ("secret_data_wo", "Secret Manager secret value"),
+    ),
+    "google_sql_user": (("password", "database user password"),),
+    "vault_generic_secret": (("data_json", "Vault secret data"),),
+    "vault_kv_secret_v2": (("data_json", "Vault KV secret data"),),
+    "vault_kv_secret": (("data_json", "Vault KV secret data"),),
+    "github_actions_secret": (("plaintext_value", "GitHub Actions secret"),),
+    "github_actions_environment_secret": (("plaintext_value", "GitHub Actions environment secret"),),
+    "github_actions_organization_secret": (("plaintext_value", "GitHub Actions organization secret"),),
+    "github_dependabot_secret": (("plaintext_value", "Dependabot secret"),),
+}
+#: Kubernetes Secret maps: every key is secret data, except ones that plainly are not (`username`, `host`).
+K8S_SECRET_TYPES = ("kubernetes_secret", "kubernetes_secret_v1")
+K8S_MAPS = ("data", "binary_data")
+
+
+class LiteralSecret(Rule):
+    """## What it does
+    Flags a secret value written literally in the Terraform code: the value of a
+    secret store entry (`aws_secretsmanager_secret_version`, `azurerm_key_vault_secret`,
+    `google_secret_manager_secret_version`, `vault_generic_secret`, `vault_kv_secret_v2`,
+    a `SecureString` `aws_ssm_parameter`), the `data` / `binary_data` of a Kubernetes
+    Secret, a GitHub Actions `plaintext_value`, or a database password
+    (`aws_db_instance.password`, `aws_rds_cluster.master_password`, ...).
+
+    A value counts as literal when it is a known string that references nothing:
+    a quoted string, `jsonencode` of a literal map, a local, or a variable *default*
+    (the secret is still in the code). A value read from a variable without default,
+    a data source, `random_password`, `file()` or an ephemeral resource is not reported.
+    Kubernetes Secret keys that plainly hold no credential (`username`, `host`, `port`,
+    `database`, ...) are ignored. For a plan without `configuration` nothing is reported,
+    because a constant cannot be told apart from a reference there.
+
+    ## Why is this bad?
+    The secret is now in Git history, in every clone and fork, in the CI logs of every
+    plan, in the chat transcript it came from, and in Terraform state. Rotating it means
+    rewriting history. Storing it in a secret manager afterwards protects nothing.
+
+    ## Example
+    ```hcl
+    resource "aws_secretsmanager_secret_version" "db" {
+      secret_id     = aws_secretsmanager_secret.db.id
+      secret_string = jsonencode({ username = "app", password = "Sup3r-S3cret!" })
+    }
+    ```
+
+    ## Use instead
+    Generate the secret where it is needed, or pass it in at apply time.
+    ```hcl
+    resource "random_password" "db" {
+      length  = 32
+      special = true
+    }
+
+    resource "aws_secretsmanager_secret_version" "db" {
+      secret_id     = aws_secretsmanager_secret.db.id
+      secret_string = jsonencode({ username = "app", password = random_password.db.result })
+    }
+    ```
+    For databases, prefer `manage_master_user_password = true` (RDS) so the password
+    never passes through Terraform at all.
+    """
+
+    id = "NHI_SEC_001"
+    category = Category.SECRET_EXPOSURE
+    severity = Severity.CRITICAL
+    title = "Secret value written literally in the code"
+    fix = (
+        "Remove the literal and rotate the secret; generate it (random_password, managed passwords) or "
+        "pass it in at apply time from a secret store."
+    )
+    resource_types = tuple(sorted((*SECRET_ATTRIBUTES, *K8S_SECRET_TYPES)))
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        if res.type in K8S_SECRET_TYPES:
+            for attr in K8S_MAPS:
+                keys = literal_map_keys(res, attr)
+                if keys:
+                    names = ", ".join(f"`{k}`" for k in keys)
+                    yield Violation(
+                        f"{res.address} writes Kubernetes Secret data literally in `{attr}` (key(s) {names})",
+                        attr,
+                        key=attr,
+                    )
+            return
+        if res.type == "aws_ssm_parameter" and res.get("type") != "SecureString":
+            return
+        for attr, what in SECRET_ATTRIBUTES.get(res.type, ()):
+            if literal_string(res, attr) is not None:
+                yield Violation(f"{res.address} writes a {what} literally in `{attr}`", attr, key=attr)

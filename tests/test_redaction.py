@@ -1,0 +1,124 @@
+"""Secret values planted in the secret-exposure fixtures never reach any rendered output.
+
+Two layers are checked: the rules themselves never put a value in a message, and the
+redactor (the safety net) masks every planted value even when a rule does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, TODAY
+
+import scanner.engine
+from scanner.config import Config
+from scanner.engine import ScanOptions, scan
+from scanner.model import Resource
+from scanner.redact import MASK
+from scanner.reporters import get_reporter
+from scanner.rules import Context, Rule, Violation
+from scanner.severity import Category, Severity
+from scanner.values import Unknown
+
+AWS_KEYS = ["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]
+VAULT_DEFAULT = "hvs.CAESIExampleOnlyVaultTokenAbCdEf0123456789"
+K8S_TOKEN = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImV4YW1wbGUifQ.ExampleOnlyPayload.ExampleOnlySignature"
+LITERALS = [
+    "Pr0d-DB-p4ssw0rd-x9",  # inside jsonencode() and a Kubernetes data map
+    "whsec_9vXkQ2ExampleWebhookSecret77",
+    "ghp_ExampleOnly0123456789abcdefABCDEF01",  # nested in a .dockerconfigjson
+    "pk_live_ExampleOnly51Hx9",  # heredoc JSON
+    "sk_live_ExampleOnly51Hx9Secret",
+    "SG.ExampleOnly_key.ExampleOnlySendgridSecret0123",
+    "npm_ExampleOnlyToken0123456789abcdefABCD",
+]
+PROVIDERS = [
+    *AWS_KEYS,
+    "Xq8Q~ExampleOnlyClientSecret.abcdEFGH12",
+    "MIIEvQIBADANExampleOnlyNotAKey",  # the private key inside pasted service account JSON
+    K8S_TOKEN,
+]
+
+CASES: dict[str, list[str]] = {
+    "hcl/secrets_literal": [*LITERALS, "rk_live_51Hx9ExampleOnlyKey0000000000", "Adm1n-Pr0d-2024!"],
+    "hcl/secrets_provider": [*PROVIDERS, VAULT_DEFAULT, "ghp_ExampleOnly9876543210zyxwvuTSRQPO00"],
+    "plan/secrets_literal.json": [*LITERALS, "dd-ExampleOnly0123456789abcdef0123"],
+    "plan/secrets_no_config.json": [
+        "Pr0d-DB-p4ssw0rd-x9",
+        "ghp_ExampleOnly0123456789abcdefABCDEF01",
+        "SG.ExampleOnly_key.ExampleOnlySendgridSecret0123",
+        "npm_ExampleOnlyToken0123456789abcdefABCD",
+    ],
+    "plan/secrets_provider.json": [*PROVIDERS, VAULT_DEFAULT, "ghp_ExampleOnlyInjectedFromCI000000000000"],
+    "plan/k8s_sa_token.json": ["gh0-Registry-Pass-2026"],
+    "markdown/secrets_literal.md": ["Xk9#mP2$vL7qR4nW", "sk_live_ExampleOnly4eC39HqLyjWDarjtT1"],
+    "markdown/secrets_provider.md": [*AWS_KEYS, VAULT_DEFAULT, "ghp_ExampleOnly9876543210zyxwvuTSRQPO00"],
+}
+
+
+def _leaves(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+        if value.lstrip()[:1] in "{[":
+            with contextlib.suppress(ValueError):
+                yield from _leaves(json.loads(value))
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    elif isinstance(value, Unknown):
+        yield from _leaves(getattr(value, "value", None))
+
+
+class LeakEverything(Rule):
+    """A careless rule: puts every string it can find (JSON decoded too) into its message."""
+
+    id = "NHI_TST_999"
+    category = Category.SECRET_EXPOSURE
+    severity = Severity.LOW
+    title = "leaks"
+    fix = "do not"
+    modes = ("managed", "data", "output", "provider")
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        yield Violation(f"{res.address}: " + " | ".join(_leaves(res.attrs)))
+
+
+def _render(case: str) -> dict[str, str]:
+    report = scan([str(FIXTURES / case)], Config(), ScanOptions(today=TODAY))
+    assert report.errors == []
+    return {fmt: get_reporter(fmt)(report, False) for fmt in ("json", "text")}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rules_never_print_planted_secrets(case: str) -> None:
+    for fmt, text in _render(case).items():
+        assert MASK not in text, f"{case} ({fmt}): a rule put a secret value in a message"
+        for secret in CASES[case]:
+            assert secret not in text, f"{case} ({fmt}) leaks {secret[:4]}..."
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_redactor_masks_planted_secrets_even_when_a_rule_leaks(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = scanner.engine.all_rules()
+    monkeypatch.setattr(scanner.engine, "all_rules", lambda: (*rules, LeakEverything()))
+    rendered = _render(case)
+    for fmt, text in rendered.items():
+        assert "NHI_TST_999" in text
+        assert MASK in text
+        for secret in CASES[case]:
+            assert secret not in text, f"{case} ({fmt}): the redactor missed {secret[:4]}..."
+
+
+def test_redaction_keeps_finding_identity() -> None:
+    """A sensitive user name (`DB_USER = "payments"`) must not mask addresses that contain it."""
+    report = json.loads(_render("plan/secrets_literal.json")["json"])
+    resources = {f["resource"] for f in report["findings"]}
+    assert "kubernetes_secret_v1.payments_db" in resources
+    assert all(MASK not in f["resource"] and MASK not in f["fingerprint"] for f in report["findings"])
