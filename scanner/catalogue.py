@@ -53,6 +53,9 @@ CATALOGUE: dict[str, NhiType] = {
     "aws_iam_user_policy_attachment": _GRANT,
     "aws_iam_group_policy_attachment": _GRANT,
     "aws_iam_policy_attachment": _GRANT,
+    "aws_iam_role_policy_attachments_exclusive": _GRANT,
+    "aws_iam_user_policy_attachments_exclusive": _GRANT,
+    "aws_iam_group_policy_attachments_exclusive": _GRANT,
     # GCP: service accounts carry no labels, so key=value pairs in description count.
     "google_service_account": NhiType("identity", text_meta=("description",)),
     "google_service_account_key": NhiType("credential", parent=(("service_account_id",), ("google_service_account",))),

@@ -98,16 +98,16 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
             for v in violations:
                 findings.append(_finding(rule, v, res, model.scope(res), config))
     config_lines = _config_waiver_lines(options.config_file)
-    for i, w in enumerate(config.waivers):
+    for i, cw in enumerate(config.waivers):
         origin = _display(options.config_file or "config")
         line = config_lines[i] if i < len(config_lines) else 1
         waivers.append(
             WaiverEntry(
-                rules=[w.rule.upper()],
-                resource=w.resource,
-                reason=w.reason,
-                owner=w.owner,
-                expires=w.expires,
+                rules=[cw.rule.upper()],
+                resource=cw.resource,
+                reason=cw.reason,
+                owner=cw.owner,
+                expires=cw.expires,
                 origin=f"{origin}:{line}",
                 file=origin,
                 line=line,

@@ -311,6 +311,7 @@ def test_config_waiver_matches_instance_addresses_with_brackets(tmp_path: Path) 
         '[[waivers]]\nrule = "NHI_AWS_001"\nresource = "aws_iam_access_key.k[0]"\nreason = "r"\n'
         'owner = "o"\nexpires = 2099-01-01\n')
     code, data = scan_json(str(tmp_path / "plan.json"))
+    assert code == 1
     assert [f["resource"] for f in data["findings"]] == ["aws_iam_access_key.k[1]"]
     assert data["waivers"][0]["suppressed"] == 1
 

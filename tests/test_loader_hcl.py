@@ -18,7 +18,7 @@ def load(text: str, file: str = "main.tf") -> dict[str, Resource]:
 
 
 def test_variable_defaults_locals_merge_and_interpolation() -> None:
-    res = load('''
+    res = load("""
 variable "team" { default = "platform" }
 variable "nodefault" {}
 locals {
@@ -30,25 +30,25 @@ resource "aws_iam_role" "r" {
   tags = local.tags
   description = "x-${var.nodefault}"
 }
-''')["aws_iam_role.r"]
+""")["aws_iam_role.r"]
     assert res.attrs["name"] == "ci-platform"
     assert res.attrs["tags"] == {"owner": "team-platform", "env": "prod"}
     assert isinstance(res.attrs["description"], Unknown)
 
 
 def test_unknown_map_stays_unknown_not_missing() -> None:
-    res = load('''
+    res = load("""
 variable "tags" {}
 resource "aws_iam_role" "r" {
   name = "r"
   tags = merge(var.tags, { a = "b" })
 }
-''')["aws_iam_role.r"]
+""")["aws_iam_role.r"]
     assert isinstance(res.attrs["tags"], Unknown)
 
 
 def test_jsonencode_heredoc_and_partial_json() -> None:
-    r = load('''
+    r = load("""
 resource "aws_s3_bucket" "b" { bucket = "b" }
 resource "aws_iam_policy" "known" {
   policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "s3:*", Resource = "*" }] })
@@ -61,7 +61,7 @@ resource "aws_iam_policy" "heredoc" {
     {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "${aws_s3_bucket.b.bucket}"}]}
   EOT
 }
-''')
+""")
     assert json.loads(r["aws_iam_policy.known"].attrs["policy"])["Statement"][0]["Action"] == "s3:*"
     partial = r["aws_iam_policy.partial"].attrs["policy"]
     assert isinstance(partial, PartialJson)
@@ -73,7 +73,7 @@ resource "aws_iam_policy" "heredoc" {
 
 
 def test_policy_document_renders_with_conditions_and_overrides() -> None:
-    r = load('''
+    r = load("""
 data "aws_iam_policy_document" "base" {
   statement {
     sid       = "Read"
@@ -100,18 +100,20 @@ resource "aws_iam_role" "r" {
   name               = "r"
   assume_role_policy = data.aws_iam_policy_document.trust.json
 }
-''')
+""")
     doc = json.loads(r["aws_iam_role.r"].attrs["assume_role_policy"])
     assert [s.get("Sid") for s in doc["Statement"]] == ["Read", None]
     stmt = doc["Statement"][1]
     assert stmt["Effect"] == "Allow"
-    assert stmt["Principal"] == {"Federated": ["arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"]}
+    assert stmt["Principal"] == {
+        "Federated": ["arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"]
+    }
     assert stmt["Condition"] == {"StringLike": {"token.actions.githubusercontent.com:sub": ["repo:acme/app:*"]}}
     assert "data.aws_iam_policy_document.trust" in r["aws_iam_role.r"].refs["assume_role_policy"]
 
 
 def test_default_tags_per_provider_alias() -> None:
-    r = load('''
+    r = load("""
 provider "aws" {
   default_tags { tags = { owner = "team-default" } }
 }
@@ -132,7 +134,7 @@ resource "aws_iam_role" "bare" {
   provider = aws.bare
   name     = "c"
 }
-''')
+""")
     assert r["aws_iam_role.default"].attrs["tags_all"] == {"owner": "team-default"}
     assert r["aws_iam_role.us"].attrs["tags_all"] == {"owner": "team-us", "env": "dev"}
     assert r["aws_iam_role.us"].provider == "aws.us"
@@ -140,7 +142,7 @@ resource "aws_iam_role" "bare" {
 
 
 def test_unquoted_labels_blocks_lines_and_dynamic() -> None:
-    r = load('''resource aws_iam_role r {
+    r = load("""resource aws_iam_role r {
   name = "r"
 
   inline_policy {
@@ -152,7 +154,7 @@ def test_unquoted_labels_blocks_lines_and_dynamic() -> None:
     content {}
   }
 }
-''')["aws_iam_role.r"]
+""")["aws_iam_role.r"]
     assert r.line == 1
     assert r.line_of("name") == 2
     assert r.line_of("inline_policy.0.policy") == 6
@@ -160,12 +162,12 @@ def test_unquoted_labels_blocks_lines_and_dynamic() -> None:
 
 
 def test_nested_blocks_are_lists_and_get_path_enters_them() -> None:
-    r = load('''
+    r = load("""
 resource "aws_secretsmanager_secret_rotation" "r" {
   secret_id = "x"
   rotation_rules { automatically_after_days = 30 }
 }
-''')["aws_secretsmanager_secret_rotation.r"]
+""")["aws_secretsmanager_secret_rotation.r"]
     assert r.attrs["rotation_rules"] == [{"automatically_after_days": 30}]
     assert r.get("rotation_rules.automatically_after_days") == 30
     assert r.get("rotation_rules.nope") is MISSING
@@ -181,14 +183,14 @@ def test_syntax_error_names_file_and_line_and_hides_values() -> None:
 
 
 def test_functions_and_conditionals() -> None:
-    r = load('''
+    r = load("""
 variable "prod" { default = true }
 resource "aws_iam_role" "r" {
   name = var.prod ? "prod-role" : "dev-role"
   tags = { owner = lower("TEAM-A"), joined = join(",", ["a", "b"]), t = timestamp(), c = coalesce("", "x") }
   description = format("%s-%d", "a", 3)
 }
-''')["aws_iam_role.r"]
+""")["aws_iam_role.r"]
     assert r.attrs["name"] == "prod-role"
     assert r.attrs["tags"]["owner"] == "team-a"
     assert r.attrs["tags"]["joined"] == "a,b"

@@ -45,7 +45,7 @@ def test_blocks_lines_cross_references_and_cut_off_block(tmp_path: Path) -> None
     md = tmp_path / "answer.md"
     md.write_text(ANSWER)
     loaded = load_inputs([str(md)])
-    (scope, doc), = loaded.documents
+    ((_scope, doc),) = loaded.documents
     by_addr = {r.address: r for r in doc.resources}
     assert set(by_addr) == {"aws_iam_user.ci", "aws_iam_access_key.ci"}
     assert by_addr["aws_iam_user.ci"].line == 4

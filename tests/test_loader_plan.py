@@ -97,7 +97,7 @@ def test_outputs_sensitivity_from_change_or_configuration() -> None:
     outputs = {"key": {"actions": ["create"], "after": "AKIAEXAMPLE-secret", "after_unknown": False,
                        "after_sensitive": False},
                "hidden": {"actions": ["create"], "after": None, "after_unknown": True, "after_sensitive": True}}
-    doc, res = load(plan([], config, output_changes=outputs))
+    _doc, res = load(plan([], config, output_changes=outputs))
     assert res["output.key"].attrs == {"value": "AKIAEXAMPLE-secret", "sensitive": False}
     assert res["output.key"].refs["value"][0] == "aws_iam_access_key.k.secret"
     assert res["output.hidden"].attrs["sensitive"] is True

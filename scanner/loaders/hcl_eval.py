@@ -122,7 +122,7 @@ class Evaluator:
             return parts[0]  # "${var.x}" keeps the value's type
         if any(isinstance(p, Unknown) for p in parts):
             # Keep the template's shape: "${data.x.id}/resourceGroups/rg" is not "${data.x.id}".
-            return Unknown("".join(p if isinstance(p, str) else "${%s}" % getattr(p, "source", "") for p in parts))
+            return Unknown("".join(p if isinstance(p, str) else "${" + getattr(p, "source", "") + "}" for p in parts))
         out = []
         for p in parts:
             if isinstance(p, bool):

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from scanner.aws_policy import ASSUME_ROLE_ACTIONS, Statement, pins, trust_policy_of
+from scanner.model import Resource
+from scanner.rules.base import Context, Rule, Violation
+from scanner.severity import Category, Severity
+
+_ROOT_RE = re.compile(r"^(?:arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(\d{12}):root|(\d{12}))$")
+_ARN_ACCOUNT_RE = re.compile(r"^arn:[\w-]+:iam::(\d{12}):")
+#: Conditions that narrow "anyone in that account" to a specific caller or a known org.
+SCOPING_KEYS = ("sts:ExternalId", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths")
+MFA_KEY = "aws:MultiFactorAuthPresent"
+
+
+def root_account(principal: object) -> str | None:
+    """``123456789012`` for ``arn:aws:iam::123456789012:root`` or a bare account id."""
+    m = _ROOT_RE.match(principal) if isinstance(principal, str) else None
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _own_accounts(res: Resource) -> set[str]:
+    """The role's own account, when its ARN is known (an update in a plan)."""
+    out: set[str] = set()
+    for arn in (res.get("arn"), (res.before or {}).get("arn")):
+        m = _ARN_ACCOUNT_RE.match(arn) if isinstance(arn, str) else None
+        if m:
+            out.add(m.group(1))
+    return out
+
+
+def _scoped(stmt: Statement) -> bool:
+    if stmt.conditions_unknown or any(pins(c) for c in stmt.conditions_on(*SCOPING_KEYS)):
+        return True
+    # A role that requires MFA is assumed by people, not by workloads.
+    return any(
+        c.requires_match and c.values and all(str(v).lower() == "true" for v in c.values)
+        for c in stmt.conditions_on(MFA_KEY)
+    )
+
+
+class CrossAccountRootTrust(Rule):
+    """## What it does
+    Flags an `aws_iam_role` whose trust policy lets a whole AWS account assume it
+    (`Principal = {"AWS": "arn:aws:iam::123456789012:root"}` or a bare 12-digit
+    account id) without an `sts:ExternalId` condition or a condition that narrows the
+    caller (`aws:PrincipalArn`, `aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`) to
+    specific values.
+
+    Not reported: principals that are unknown before apply (an account id read from
+    `data.aws_caller_identity` or a variable without default), the role's own account
+    when its ARN is known (plan updates), statements already reported by
+    NHI_AWS_020 (`Principal = "*"`), and roles whose statement requires
+    `aws:MultiFactorAuthPresent = true` (assumed by people, not workloads). A
+    condition block that cannot be read counts as narrowing.
+
+    ## Why is this bad?
+    Trusting an account's root delegates the decision to that account: every user
+    and role there that has (or is later given) `sts:AssumeRole` on `*` gets in. For a
+    vendor or CI account that is the confused-deputy problem `sts:ExternalId` exists
+    for: any of the vendor's customers can ask the vendor to assume your role.
+
+    ## Example
+    ```hcl
+    data "aws_iam_policy_document" "vendor_trust" {
+      statement {
+        actions = ["sts:AssumeRole"]
+        principals {
+          type        = "AWS"
+          identifiers = ["arn:aws:iam::123456789012:root"]
+        }
+      }
+    }
+    ```
+
+    ## Use instead
+    ```hcl
+    data "aws_iam_policy_document" "vendor_trust" {
+      statement {
+        actions = ["sts:AssumeRole"]
+        principals {
+          type        = "AWS"
+          identifiers = ["arn:aws:iam::123456789012:root"]
+        }
+        condition {
+          test     = "StringEquals"
+          variable = "sts:ExternalId"
+          values   = [var.vendor_external_id]
+        }
+      }
+    }
+    ```
+    Or name the one role that needs access:
+    `identifiers = ["arn:aws:iam::123456789012:role/deployer"]`.
+    """
+
+    id = "NHI_AWS_021"
+    category = Category.LEAST_PRIVILEGE
+    severity = Severity.HIGH
+    title = "IAM role trusts another account's root without an external ID"
+    fix = "Add an sts:ExternalId (or aws:PrincipalArn / aws:PrincipalOrgID) condition, or trust a specific role ARN."
+    resource_types = ("aws_iam_role",)
+    cross_resource = True  # an unknown trust policy is read from the aws_iam_policy_document it references
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        own = _own_accounts(res)
+        for stmt in trust_policy_of(res, ctx):
+            if stmt.principal_is_anyone or not stmt.allows(*ASSUME_ROLE_ACTIONS) or _scoped(stmt):
+                continue
+            accounts = [a for a in (root_account(p) for p in stmt.principal_ids("AWS")) if a and a not in own]
+            if not accounts:
+                continue
+            shown = ", ".join(dict.fromkeys(accounts))
+            plural = "s" if len(set(accounts)) > 1 else ""
+            yield Violation(
+                f"role {res.address} trusts every principal of AWS account{plural} {shown} ({stmt.label} of its "
+                "trust policy names the account root) without a specific sts:ExternalId or aws:PrincipalArn condition",
+                path="assume_role_policy",
+                key=stmt.key,
+            )

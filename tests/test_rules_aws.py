@@ -1,0 +1,91 @@
+"""Decision tables of the AWS rules that fixtures cover only by example."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.rules.aws.nhi_aws_011_wildcard_action import wildcard_problem
+from scanner.rules.aws.nhi_aws_012_managed_admin_policy import admin_policy_name
+from scanner.rules.aws.nhi_aws_021_cross_account_root import root_account
+from scanner.rules.aws.nhi_aws_022_github_oidc_trust import claim_value_pinned
+from scanner.values import Unknown
+
+
+@pytest.mark.parametrize(
+    ("action", "on_all", "reported"),
+    [
+        ("*", False, True),
+        ("s3:*", False, True),
+        ("iam:*", True, True),
+        ("iam:Put*", False, True),
+        ("iam:*Policy", False, True),
+        ("s3:GetObject", True, False),
+        ("s3:Get*", False, False),
+        ("s3:Get*", True, True),
+        ("secretsmanager:GetSecret*", True, True),
+        ("ec2:Describe*", True, False),
+        ("iam:List*", True, False),
+        ("cloudwatch:Get*", True, False),
+        ("*:Describe*", True, True),
+        ("*:Get*", False, False),
+        ("s3*", True, False),  # not an IAM action
+        (Unknown("var.a"), True, False),
+    ],
+)
+def test_wildcard_actions(action: object, on_all: bool, reported: bool) -> None:
+    assert wildcard_problem(action, on_all) is reported
+
+
+@pytest.mark.parametrize(
+    ("arn", "name"),
+    [
+        ("arn:aws:iam::aws:policy/AdministratorAccess", "AdministratorAccess"),
+        ("arn:aws-cn:iam::aws:policy/IAMFullAccess", "IAMFullAccess"),
+        ("arn:aws-us-gov:iam::aws:policy/PowerUserAccess", "PowerUserAccess"),
+        ("arn:aws:iam::aws:policy/ReadOnlyAccess", None),
+        ("arn:aws:iam::aws:policy/job-function/SystemAdministrator", None),
+        ("arn:aws:iam::123456789012:policy/AdministratorAccess", None),
+        (Unknown("x"), None),
+    ],
+)
+def test_admin_policy_names(arn: object, name: str | None) -> None:
+    assert admin_policy_name(arn) == name
+
+
+@pytest.mark.parametrize(
+    ("principal", "account"),
+    [
+        ("arn:aws:iam::123456789012:root", "123456789012"),
+        ("123456789012", "123456789012"),
+        ("arn:aws-us-gov:iam::123456789012:root", "123456789012"),
+        ("arn:aws:iam::123456789012:role/ci", None),
+        ("*", None),
+        (Unknown("data.aws_caller_identity.current.account_id"), None),
+    ],
+)
+def test_root_accounts(principal: object, account: str | None) -> None:
+    assert root_account(principal) == account
+
+
+@pytest.mark.parametrize(
+    ("claim", "value", "pinned"),
+    [
+        ("sub", "repo:acme/app:*", True),
+        ("sub", "repo:acme/app:ref:refs/heads/main", True),
+        ("sub", "repo:acme/app:environment:prod", True),
+        ("sub", "repo:acme/*", False),
+        ("sub", "repo:acme/app*:*", False),
+        ("sub", "repo:*", False),
+        ("sub", "*", False),
+        ("sub", "repository_owner_id:42:repository_id:1234:environment:prod", True),
+        ("sub", "repository_owner:acme:*", False),
+        ("sub", Unknown("var.repo"), True),
+        ("repository", "acme/app", True),
+        ("repository", "acme/*", False),
+        ("repository_id", "123456", True),
+        ("job_workflow_ref", "acme/pipelines/.github/workflows/deploy.yml@refs/heads/main", True),
+        ("job_workflow_ref", "acme/*", False),
+    ],
+)
+def test_github_claims(claim: str, value: object, pinned: bool) -> None:
+    assert claim_value_pinned(claim, value) is pinned
