@@ -16,7 +16,7 @@ from scanner.engine import ScanOptions, scan
 
 def _cases() -> list[Path]:
     cases = sorted(p for p in (FIXTURES / "hcl").iterdir() if p.is_dir())
-    cases += sorted((FIXTURES / "plan").glob("*.json"))
+    cases += sorted((FIXTURES / "plan").rglob("*.json"))  # a directory case may hold a .nhi-guard.toml
     cases += sorted((FIXTURES / "markdown").glob("*.md"))
     cases += sorted((FIXTURES / "examples").glob("*.md"))
     cases += sorted(p for p in (FIXTURES / "examples").iterdir() if p.is_dir())
