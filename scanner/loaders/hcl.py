@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from lark import Token, Tree
 
-from scanner.loaders.hcl_eval import Evaluator, PartialJson, _children
+from scanner.derived import RENDERED as _RENDERED
+from scanner.derived import apply_provider_defaults as _apply_provider_defaults
+from scanner.derived import encode as _encode
+from scanner.loaders.hcl_eval import Evaluator, _children
 from scanner.loaders.hcl_parse import RawBlock, parse_text
 from scanner.model import Document, LoadError, Resource
-from scanner.policy_document import render
-from scanner.values import Unknown, contains_unknown, iter_blocks
+from scanner.values import Unknown
 
 _META_ARGS = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
 _MARKER_RE = re.compile(r"(?:#|//)\s*(nhi-guard:|checkov:skip)")
@@ -275,28 +276,6 @@ class Module:
         )
 
 
-def _apply_provider_defaults(res: Resource, provider: Resource | None) -> None:
-    """Resolve what plan JSON calls ``tags_all`` (AWS) and ``effective_labels`` (Google)."""
-    if provider is None or res.mode != "managed":
-        return
-    pairs = (("default_tags", "tags", "tags_all"), ("default_labels", None, "effective_labels"))
-    for block_or_attr, inner, own in pairs:
-        raw = provider.attrs.get(block_or_attr)
-        if raw is None:
-            continue
-        if inner:
-            blocks = raw if isinstance(raw, list) else [raw]
-            defaults: Any = blocks[0].get(inner, {}) if blocks and isinstance(blocks[0], dict) else raw
-        else:
-            defaults = raw
-        local_key = "tags" if own == "tags_all" else "labels"
-        local = res.attrs.get(local_key) or {}
-        if isinstance(defaults, Unknown) or isinstance(local, Unknown):
-            res.attrs[own] = Unknown(f"{provider.address}.{block_or_attr}")
-        elif isinstance(defaults, dict) and isinstance(local, dict):
-            res.attrs[own] = {**defaults, **local}
-
-
 def _descend(value: Any, rest: list[Any], source: str) -> Any:
     for step in rest:
         if isinstance(value, Unknown):
@@ -308,35 +287,6 @@ def _descend(value: Any, rest: list[Any], source: str) -> Any:
         else:
             return Unknown(source)
     return value
-
-
-def _encode(structure: Any, source: str) -> Any:
-    import json
-
-    if contains_unknown(structure):
-        return PartialJson(structure, source)
-    return json.dumps(structure, separators=(",", ":"))
-
-
-def _render_google_iam_policy(attrs: dict[str, Any]) -> Any:
-    """``data "google_iam_policy"`` -> the ``policy_data`` structure (bindings only)."""
-    blocks = attrs.get("binding")
-    if isinstance(blocks, Unknown):  # dynamic "binding"
-        return Unknown("data.google_iam_policy binding")
-    bindings = []
-    for block in iter_blocks(blocks):
-        binding: dict[str, Any] = {"role": block.get("role"), "members": block.get("members")}
-        for cond in iter_blocks(block.get("condition")):
-            binding["condition"] = {k: v for k, v in cond.items() if v is not None}
-        bindings.append(binding)
-    return {"bindings": bindings}
-
-
-# Data sources whose rendered attribute the loader computes, as Terraform does at plan time.
-_RENDERED: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
-    "aws_iam_policy_document": ("json", render),
-    "google_iam_policy": ("policy_data", _render_google_iam_policy),
-}
 
 
 def _attr_name(node: Tree) -> str:
