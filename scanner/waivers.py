@@ -12,6 +12,14 @@ from scanner.metadata import parse_date
 from scanner.model import Resource
 
 _INLINE_RE = re.compile(r"nhi-guard:ignore\b[=\s]*(.*)$")
+_MARKER_RE = re.compile(r"(?:#|//)\s*(nhi-guard:|checkov:skip)")
+
+
+def marker_comments(lines: list[str], first: int, last: int) -> list[tuple[int, str]]:
+    """Suppression comments inside a block (lines ``first``..``last``, 1-based)."""
+    return [
+        (n, lines[n - 1].strip()) for n in range(first, min(last, len(lines)) + 1) if _MARKER_RE.search(lines[n - 1])
+    ]
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +14,9 @@ from scanner.loaders.hcl_eval import Evaluator, _children
 from scanner.loaders.hcl_parse import RawBlock, parse_text
 from scanner.model import Document, LoadError, Resource
 from scanner.values import Unknown
+from scanner.waivers import marker_comments
 
 _META_ARGS = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
-_MARKER_RE = re.compile(r"(?:#|//)\s*(nhi-guard:|checkov:skip)")
 
 
 @dataclass
@@ -256,12 +255,7 @@ class Module:
         attrs = {k: v for k, v in ev.attrs.items() if k not in _META_ARGS or mode == "provider"}
         if mode == "managed" and "provider" in ev.attrs:
             attrs.pop("provider", None)
-        comments = []
-        lines = self.sources.get(block.file, [])
-        for n in range(block.line, min(block.end_line, len(lines)) + 1):
-            text = lines[n - 1]
-            if _MARKER_RE.search(text):
-                comments.append((n, text.strip()))
+        comments = marker_comments(self.sources.get(block.file, []), block.line, block.end_line)
         return Resource(
             address=address,
             mode=mode,
