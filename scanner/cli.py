@@ -67,6 +67,16 @@ def main() -> None:
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="lowest severity that fails (default: config, low)")
 @click.option("--include-unchanged", is_flag=True, help="plan JSON: also scan no-op resources")
 @click.option("--debug", is_flag=True, help="show tracebacks for internal errors")
+@click.option(
+    "--cache",
+    "use_cache",
+    is_flag=True,
+    help="reuse parsed .tf modules across scans (in $NHI_GUARD_CACHE_DIR, else ~/.cache/nhi-guard)",
+)
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="reuse parsed .tf modules from this directory")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), help="processes that parse .tf files (default: all cores for large trees)"
+)
 @click.pass_context
 def scan(
     ctx: click.Context,
@@ -77,8 +87,12 @@ def scan(
     fail_on: str | None,
     include_unchanged: bool,
     debug: bool,
+    use_cache: bool,
+    cache_dir: str | None,
+    jobs: int | None,
 ) -> None:
     """Scan .tf directories, plan JSON files, Markdown chat answers, or - for stdin."""
+    from scanner import progress
     from scanner.config import ConfigError, discover, load_config
     from scanner.engine import ScanOptions, exit_code
     from scanner.engine import scan as run_scan
@@ -111,13 +125,21 @@ def scan(
     if STDIN in paths:
         raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
         stdin_text = read_text("<stdin>", raw, stdin_errors)
-    # an exception here is reported by _Group.invoke as one line (or re-raised with --debug)
-    report = run_scan(
-        list(paths),
-        config,
-        ScanOptions(include_unchanged=include_unchanged, config_file=str(cfg_file) if cfg_file else None),
-        stdin_text,
+    if use_cache and not cache_dir:
+        from scanner.cache import default_dir
+
+        cache_dir = str(default_dir())
+    if not cache_dir and os.environ.get("NHI_GUARD_CACHE_DIR"):
+        cache_dir = os.environ["NHI_GUARD_CACHE_DIR"]
+    options = ScanOptions(
+        include_unchanged=include_unchanged,
+        config_file=str(cfg_file) if cfg_file else None,
+        cache_dir=cache_dir,
+        jobs=jobs,
     )
+    # an exception here is reported by _Group.invoke as one line (or re-raised with --debug)
+    with progress.shown(sys.stderr):
+        report = run_scan(list(paths), config, options, stdin_text)
     if stdin_errors:
         report.errors = [ErrorEntry(file=e.file, line=e.line, message=e.message) for e in stdin_errors] + report.errors
         report.summary.incomplete = True
@@ -187,3 +209,14 @@ def explain(rule_id: str) -> None:
     click.echo(f"{rule.id}: {rule.title}\ncategory: {rule.category}  severity: {rule.severity}\n")
     click.echo(rule.doc())
     click.echo(f"\nFix: {rule.fix}\nDocs: {rule.help_uri()}")
+
+
+@main.command("checkov-dir")
+def checkov_dir() -> None:
+    """Print the Checkov policy pack directory: checkov --external-checks-dir "$(nhi-guard checkov-dir)"."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("scanner.checkov_pack")
+    if spec is None or not spec.submodule_search_locations:
+        raise click.ClickException("the Checkov pack is not installed with this copy of nhi-guard")
+    click.echo(list(spec.submodule_search_locations)[0])

@@ -7,6 +7,7 @@ and ``## Use instead``. The catalogue in docs/rules.md is generated from it.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,12 +62,18 @@ class Rule:
     fix: ClassVar[str]
     #: resource types the rule inspects; modes other than managed are listed explicitly
     resource_types: ClassVar[tuple[str, ...]] = ()
+    #: shell-style patterns of further types (``google_*_iam_member``); Checkov takes the same patterns
+    resource_patterns: ClassVar[tuple[str, ...]] = ()
     modes: ClassVar[tuple[str, ...]] = ("managed",)
     #: the rule reads other resources through ``ctx.model`` (a Checkov graph check)
     cross_resource: ClassVar[bool] = False
 
     def applies_to(self, res: Resource) -> bool:
-        return res.mode in self.modes and (not self.resource_types or res.type in self.resource_types)
+        if res.mode not in self.modes:
+            return False
+        if not self.resource_types and not self.resource_patterns:
+            return True
+        return res.type in self.resource_types or any(fnmatch.fnmatchcase(res.type, p) for p in self.resource_patterns)
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         raise NotImplementedError

@@ -54,6 +54,7 @@ class PublicIamMember(Rule):
     title = "IAM grant to allUsers or allAuthenticatedUsers"
     fix = "Grant the role to specific service accounts, groups or Workload Identity principals instead of everyone."
     cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
+    resource_patterns = ("google_*_iam_member", "google_*_iam_binding", "google_*_iam_policy")
 
     def applies_to(self, res: Resource) -> bool:
         # Google has an IAM trio for well over a hundred resource kinds; match the naming scheme.
