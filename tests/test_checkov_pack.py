@@ -125,3 +125,20 @@ def test_installed_wheel_ships_the_pack_and_checkov_loads_it_from_there(tmp_path
     data = json.loads(proc.stdout)
     assert sorted(c["resource"] for c in data["results"]["failed_checks"]) == [
         "aws_iam_access_key.ci", "aws_iam_access_key.orphan"]
+
+
+def test_external_checks_git_works_from_a_plain_clone(tmp_path: Path) -> None:
+    """What `--external-checks-git https://github.com/<org>/nhi-guard//checks` does, from a local clone."""
+    if not (ROOT / ".git").exists():
+        import pytest
+
+        pytest.skip("not a git checkout")
+    bare = tmp_path / "nhi-guard.git"
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(ROOT), str(bare)], check=True, capture_output=True)
+    env = dict(os.environ, NHI_GUARD_TODAY=TODAY.isoformat())
+    proc = subprocess.run([*checkov_command(), "--skip-download", "--external-checks-git", f"file://{bare}//checks",
+                           "-d", "fixtures/hcl/aws_access_key", "--framework", "terraform", "-o", "json",
+                           "--check", "NHI_AWS_001"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    data = json.loads(proc.stdout)
+    assert sorted(c["resource"] for c in data["results"]["failed_checks"]) == [
+        "aws_iam_access_key.ci", "aws_iam_access_key.orphan"]
