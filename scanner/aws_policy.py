@@ -55,6 +55,24 @@ POLICY_ATTRS: dict[str, tuple[str, ...]] = {
 #: Resource types :func:`policies_of` understands (``aws_iam_role`` for ``inline_policy``).
 POLICY_TYPES: tuple[str, ...] = (*POLICY_ATTRS, "aws_iam_role")
 
+#: type -> (attribute holding the policy ARN(s), [(attribute naming identities, identity type, noun)])
+ATTACHMENTS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
+    "aws_iam_role_policy_attachment": ("policy_arn", (("role", "aws_iam_role", "role"),)),
+    "aws_iam_user_policy_attachment": ("policy_arn", (("user", "aws_iam_user", "user"),)),
+    "aws_iam_group_policy_attachment": ("policy_arn", (("group", "aws_iam_group", "group"),)),
+    "aws_iam_policy_attachment": (
+        "policy_arn",
+        (
+            ("roles", "aws_iam_role", "role"),
+            ("users", "aws_iam_user", "user"),
+            ("groups", "aws_iam_group", "group"),
+        ),
+    ),
+    "aws_iam_role_policy_attachments_exclusive": ("policy_arns", (("role_name", "aws_iam_role", "role"),)),
+    "aws_iam_user_policy_attachments_exclusive": ("policy_arns", (("user_name", "aws_iam_user", "user"),)),
+    "aws_iam_group_policy_attachments_exclusive": ("policy_arns", (("group_name", "aws_iam_group", "group"),)),
+}
+
 #: Inline policy type -> (attribute naming the identity, identity resource type, noun).
 _INLINE_OWNER: dict[str, tuple[str, str, str]] = {
     "aws_iam_role_policy": ("role", "aws_iam_role", "role"),
@@ -176,7 +194,8 @@ def _principal(raw: Any) -> Principal:
     if raw == ANYONE:
         return ANYONE
     if isinstance(raw, Mapping):
-        return {str(kind): tuple(as_list(ids)) for kind, ids in raw.items()}
+        # `not_principals = []` in a policy document renders as an empty mapping: no principal
+        return {str(kind): tuple(as_list(ids)) for kind, ids in raw.items()} or None
     return Unknown("principal")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.aws_policy import FULL_ACCESS_ACTIONS, POLICY_TYPES, describe_policy, grants_full_admin, policies_of
+from scanner.iam.evaluate import cancelled_for_all_holders
 from scanner.model import Resource
 from scanner.rules.base import Context, Rule, Violation
 from scanner.severity import Category, Severity
@@ -19,7 +20,9 @@ class AdminPolicy(Rule):
     `inline_policy` blocks of `aws_iam_role`, whether written as a JSON string, a
     heredoc, `jsonencode(...)` or a `data "aws_iam_policy_document"`. The data
     source itself is not reported (it grants nothing until used); the resource that
-    consumes its `json` is. `Deny` statements and unknown actions are never reported.
+    consumes its `json` is. `Deny` statements and unknown actions are never reported,
+    nor is a statement that an unconditional `Deny` of `"*"` cancels for every
+    identity holding the policy (a quarantine policy attached next to it).
     In a plan, a policy whose document is read at apply is taken from the
     `aws_iam_policy_document` entry. `inline_policy` is computed on `aws_iam_role`:
     an update plan only reports inline policies the update adds or changes (the rest
@@ -72,7 +75,7 @@ class AdminPolicy(Rule):
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         for path, statements in policies_of(res, ctx):
             for stmt in statements:
-                if grants_full_admin(stmt):
+                if grants_full_admin(stmt) and not cancelled_for_all_holders(res, stmt, "*", ctx):
                     target = "NotResource (everything but a few ARNs)" if not stmt.resources else 'Resource "*"'
                     action = next(a for a in stmt.actions if a in FULL_ACCESS_ACTIONS)
                     yield Violation(

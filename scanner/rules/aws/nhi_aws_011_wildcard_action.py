@@ -12,6 +12,7 @@ from scanner.aws_policy import (
     policies_of,
     split_action,
 )
+from scanner.iam.catalog import catalog
 from scanner.model import Resource
 from scanner.rules.base import Context, Rule, Violation
 from scanner.severity import Category, Severity
@@ -134,7 +135,8 @@ def _problem(stmt: Statement) -> str | None:
     if not stmt.actions and stmt.not_actions:
         excluded = ", ".join(f"'{a}'" for a in stmt.not_actions if isinstance(a, str)) or "unknown actions"
         return f"allows every action except {excluded} (Allow with NotAction)"
-    bad = [a for a in stmt.known_actions() if wildcard_problem(a, stmt.on_all_resources)]
+    # A wildcard that matches no AWS action grants nothing; NHI_AWS_040 reports it.
+    bad = [a for a in stmt.known_actions() if wildcard_problem(a, stmt.on_all_resources) and catalog().expand(a)]
     if not bad:
         return None
     shown = ", ".join(f"'{a}'" for a in dict.fromkeys(bad))

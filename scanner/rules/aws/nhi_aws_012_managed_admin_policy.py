@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from scanner.aws_policy import identity_names, unchanged_in_update
+from scanner.aws_policy import ATTACHMENTS, identity_names, unchanged_in_update
 from scanner.model import Resource
 from scanner.rules.base import Context, Rule, Violation
 from scanner.severity import Category, Severity
@@ -17,24 +17,6 @@ ADMIN_POLICIES: dict[str, Severity] = {
 }
 _CANONICAL = {name.lower(): name for name in ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")}
 _ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::aws:policy/([A-Za-z]+)$")
-
-#: type -> (attribute holding the policy ARN(s), [(attribute naming identities, identity type, noun)])
-ATTACHMENTS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
-    "aws_iam_role_policy_attachment": ("policy_arn", (("role", "aws_iam_role", "role"),)),
-    "aws_iam_user_policy_attachment": ("policy_arn", (("user", "aws_iam_user", "user"),)),
-    "aws_iam_group_policy_attachment": ("policy_arn", (("group", "aws_iam_group", "group"),)),
-    "aws_iam_policy_attachment": (
-        "policy_arn",
-        (
-            ("roles", "aws_iam_role", "role"),
-            ("users", "aws_iam_user", "user"),
-            ("groups", "aws_iam_group", "group"),
-        ),
-    ),
-    "aws_iam_role_policy_attachments_exclusive": ("policy_arns", (("role_name", "aws_iam_role", "role"),)),
-    "aws_iam_user_policy_attachments_exclusive": ("policy_arns", (("user_name", "aws_iam_user", "user"),)),
-    "aws_iam_group_policy_attachments_exclusive": ("policy_arns", (("group_name", "aws_iam_group", "group"),)),
-}
 
 
 def admin_policy_name(arn: object) -> str | None:

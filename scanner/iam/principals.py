@@ -1,0 +1,278 @@
+"""Who holds which policies: every permission policy that reaches one IAM role, user or group.
+
+A principal's permissions come from many resources: ``inline_policy`` blocks,
+``aws_iam_{role,user,group}_policy``, every attachment resource, the role's
+``managed_policy_arns``, and for a user the policies of its groups
+(``aws_iam_user_group_membership``, ``aws_iam_group_membership``). Its
+``permissions_boundary`` caps them. :func:`principal_of` gathers all of that
+through ``ctx.model``.
+
+Policies are followed to their documents when the document is in the scan (an
+``aws_iam_policy`` resource, possibly through ``data "aws_iam_policy"``) or is
+one of the few AWS managed policies modelled in :data:`AWS_MANAGED`. Any other
+policy (an AWS managed policy not modelled, an ARN known only at apply) is
+counted in :attr:`Principal.opaque`: it may grant more, never less.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from scanner.aws_policy import ATTACHMENTS, Statement, parse_policy, statements_at
+from scanner.values import Unknown, as_list, is_missing
+
+if TYPE_CHECKING:
+    from scanner.model import Resource
+    from scanner.rules.base import Context
+
+IDENTITY_TYPES = {"aws_iam_role": "role", "aws_iam_user": "user", "aws_iam_group": "group"}
+#: inline policy resource type -> (attribute naming the identity, identity type)
+INLINE_TYPES = {
+    "aws_iam_role_policy": ("role", "aws_iam_role"),
+    "aws_iam_user_policy": ("user", "aws_iam_user"),
+    "aws_iam_group_policy": ("group", "aws_iam_group"),
+}
+
+_MANAGED_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
+
+#: AWS managed policies whose documents matter for escalation, reduced to the statements
+#: that decide it (from the policies' published versions).
+AWS_MANAGED: dict[str, dict[str, Any]] = {
+    "AdministratorAccess": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    "IAMFullAccess": {
+        "Statement": [
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["organizations:DescribeAccount", "organizations:ListRoots"],
+                "Resource": "*",
+            },
+        ]
+    },
+    "PowerUserAccess": {
+        "Statement": [
+            {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "iam:CreateServiceLinkedRole",
+                    "iam:DeleteServiceLinkedRole",
+                    "iam:ListRoles",
+                    "organizations:DescribeOrganization",
+                    "account:GetAccountInformation",
+                    "account:ListRegions",
+                ],
+                "Resource": "*",
+            },
+        ]
+    },
+}
+
+
+def aws_managed_name(arn: object) -> str | None:
+    """``ReadOnlyAccess`` for ``arn:aws:iam::aws:policy/ReadOnlyAccess`` (any partition, any path)."""
+    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
+    return m.group(1) if m else None
+
+
+@dataclass
+class PolicySource:
+    """One policy document that applies to a principal."""
+
+    #: the resource carrying the document (None for a modelled AWS managed policy)
+    resource: Resource | None
+    path: str
+    statements: list[Statement]
+    #: for messages: ``policy aws_iam_policy.deploy``, ``AWS managed policy IAMFullAccess``
+    label: str
+    #: how it reaches the principal, for users: ``through group aws_iam_group.ops``
+    via: str = ""
+    #: an AWS managed policy modelled in :data:`AWS_MANAGED`
+    aws_managed: bool = False
+
+    def describe(self) -> str:
+        return f"{self.label} {self.via}".strip()
+
+
+@dataclass
+class Principal:
+    """A role, user or group with every policy that reaches it."""
+
+    kind: str  # role | user | group | policy
+    label: str
+    resource: Resource | None
+    policies: list[PolicySource] = field(default_factory=list)
+    #: policies that apply but whose documents cannot be read (unknown ARN, unmodelled AWS managed policy)
+    opaque: list[str] = field(default_factory=list)
+    #: None: no boundary; a list: the boundary's statements; Unknown: a boundary that cannot be read
+    boundary: list[Statement] | Unknown | None = None
+    boundary_label: str = ""
+    #: the groups a user belongs to, for not reporting twice what a group already has
+    groups: list[Resource] = field(default_factory=list)
+
+    def add(self, source: PolicySource) -> None:
+        key = (id(source.resource), source.path, source.label)
+        if all((id(p.resource), p.path, p.label) != key for p in self.policies):
+            self.policies.append(source)
+
+
+def label_of(res: Resource) -> str:
+    noun = IDENTITY_TYPES.get(res.type, "identity")
+    return f"{noun} {res.address}"
+
+
+def principal_of(res: Resource, ctx: Context, with_groups: bool = True) -> Principal:
+    """Every policy that applies to an ``aws_iam_role``/``_user``/``_group`` in the scan."""
+    kind = IDENTITY_TYPES[res.type]
+    principal = Principal(kind, label_of(res), res)
+    _collect(res, ctx, principal, via="")
+    if kind in ("role", "user"):
+        _boundary(res, ctx, principal)
+    if kind == "user" and with_groups:
+        for group in groups_of(res, ctx):
+            principal.groups.append(group)
+            _collect(group, ctx, principal, via=f"through group {group.address}")
+    return principal
+
+
+def _collect(res: Resource, ctx: Context, principal: Principal, via: str) -> None:
+    kind = IDENTITY_TYPES[res.type]
+    # inline_policy blocks of a role (those also written as aws_iam_role_policy come from there)
+    if res.type == "aws_iam_role":
+        policies = ctx.model.referrers(res, "role", "aws_iam_role_policy")
+        standalone = {p.get("name") for p in policies if isinstance(p.get("name"), str)}
+        for i, block in enumerate(as_list(res.attrs.get("inline_policy"))):
+            if not isinstance(block, Mapping) or block.get("name") in standalone:
+                continue
+            path = f"inline_policy.{i}.policy"
+            name = block.get("name")
+            shown = f"'{name}'" if isinstance(name, str) and name else f"#{i + 1}"
+            principal.add(PolicySource(res, path, statements_at(res, path, ctx), f"inline policy {shown}", via))
+    for rtype, (attr, itype) in INLINE_TYPES.items():
+        if itype != res.type:
+            continue
+        for pol in ctx.model.referrers(res, attr, rtype):
+            principal.add(PolicySource(pol, "policy", statements_at(pol, "policy", ctx), f"policy {pol.address}", via))
+    for rtype, (path, grantees) in ATTACHMENTS.items():
+        for attr, itype, _noun in grantees:
+            if itype != res.type:
+                continue
+            for att in ctx.model.referrers(res, attr, rtype):
+                for source in resolve_policies(att, path, ctx):
+                    _add_resolved(principal, source, via)
+    if kind == "role" and not is_missing(res.get("managed_policy_arns")):
+        for source in resolve_policies(res, "managed_policy_arns", ctx):
+            _add_resolved(principal, source, via)
+
+
+def _add_resolved(principal: Principal, source: PolicySource | str, via: str) -> None:
+    if isinstance(source, str):
+        if source not in principal.opaque:
+            principal.opaque.append(source)
+        return
+    source.via = via
+    principal.add(source)
+
+
+def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySource | str]:
+    """The policies the ARN(s) at ``res.<path>`` name: documents when readable, else a label."""
+    out: list[PolicySource | str] = []
+    value = res.get(path)
+    in_scan = [p for p in ctx.model.referenced(res, path, "aws_iam_policy")]
+    for pol in in_scan:
+        if pol.mode == "managed":
+            out.append(PolicySource(pol, "policy", statements_at(pol, "policy", ctx), f"policy {pol.address}"))
+        elif pol.mode == "data":
+            name = aws_managed_name(pol.get("arn")) or (pol.get("name") if isinstance(pol.get("name"), str) else None)
+            out.append(_managed(name) if name else f"policy {pol.address}")
+    if in_scan:
+        return out
+    for arn in as_list(value):
+        name = aws_managed_name(arn)
+        if name:
+            out.append(_managed(name))
+        elif isinstance(arn, str):
+            out.append(f"policy '{arn}'")
+        elif isinstance(arn, Unknown):
+            out.append(f"a policy known only at apply ({arn.source})" if arn.source else "a policy known only at apply")
+    return out
+
+
+def _managed(name: str) -> PolicySource | str:
+    doc = AWS_MANAGED.get(name)
+    if doc is None:
+        return f"AWS managed policy {name}"
+    return PolicySource(None, name, parse_policy(doc), f"AWS managed policy {name}", aws_managed=True)
+
+
+def _boundary(res: Resource, ctx: Context, principal: Principal) -> None:
+    value = res.get("permissions_boundary")
+    if is_missing(value) or value == "":
+        return
+    sources = resolve_policies(res, "permissions_boundary", ctx)
+    readable = [s for s in sources if isinstance(s, PolicySource)]
+    if len(sources) == 1 and readable:
+        principal.boundary = readable[0].statements
+        principal.boundary_label = readable[0].label
+    else:
+        principal.boundary = Unknown("permissions_boundary")
+        principal.boundary_label = str(sources[0]) if sources else "a permissions boundary"
+
+
+def groups_of(user: Resource, ctx: Context) -> list[Resource]:
+    """The ``aws_iam_group`` resources in the scan that ``user`` is a member of."""
+    found: list[Resource] = []
+    for membership in ctx.model.referrers(user, "user", "aws_iam_user_group_membership"):
+        found.extend(ctx.model.referenced(membership, "groups", "aws_iam_group"))
+    for membership in ctx.model.referrers(user, "users", "aws_iam_group_membership"):
+        found.extend(ctx.model.referenced(membership, "group", "aws_iam_group"))
+    return list({id(g): g for g in found}.values())
+
+
+def holders_of(policy: Resource, ctx: Context) -> tuple[list[Resource], list[str]]:
+    """Identities a policy resource applies to: those in the scan, and names of others.
+
+    For ``aws_iam_policy``: every attachment and ``managed_policy_arns`` that names it.
+    For ``aws_iam_{role,user,group}_policy``: the identity it is written on.
+    """
+    found: list[Resource] = []
+    others: list[str] = []
+    if policy.type in INLINE_TYPES:
+        attr, itype = INLINE_TYPES[policy.type]
+        found = ctx.model.referenced(policy, attr, itype)
+        if not found:
+            others = _names(policy.get(attr), IDENTITY_TYPES[itype])
+        return found, others
+    if policy.type != "aws_iam_policy":
+        return [], []
+    for rtype, (path, grantees) in ATTACHMENTS.items():
+        for att in ctx.model.referrers(policy, path, rtype):
+            for attr, itype, noun in grantees:
+                targets = ctx.model.referenced(att, attr, itype)
+                found.extend(targets)
+                if not targets:
+                    others.extend(_names(att.get(attr), noun))
+    found.extend(ctx.model.referrers(policy, "managed_policy_arns", "aws_iam_role"))
+    return list({id(r): r for r in found}.values()), list(dict.fromkeys(others))
+
+
+def _names(value: Any, noun: str) -> list[str]:
+    out = []
+    for item in as_list(value):
+        if isinstance(item, str) and item:
+            out.append(f"{noun} '{item}'")
+        elif isinstance(item, Unknown):
+            out.append(f"a {noun} known only at apply")
+    return out
+
+
+def policy_principal(policy: Resource, ctx: Context, others: Iterable[str] = ()) -> Principal:
+    """A pseudo-principal for a policy whose holders are outside the scan."""
+    names = list(others)
+    label = " and ".join(names) if names else f"any identity policy {policy.address} is attached to"
+    principal = Principal("policy", label, policy)
+    principal.add(PolicySource(policy, "policy", statements_at(policy, "policy", ctx), f"policy {policy.address}"))
+    return principal

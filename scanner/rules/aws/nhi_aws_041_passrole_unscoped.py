@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scanner.aws_policy import POLICY_TYPES, Statement, describe_policy, glob_match, pins, policies_of
+from scanner.iam.evaluate import ALL, PATTERN, statement_grants
+from scanner.model import Resource
+from scanner.rules.base import Context, Rule, Violation
+from scanner.severity import Category, Severity
+
+PASS_ROLE = "iam:PassRole"
+
+
+def names_pass_role(stmt: Statement) -> bool:
+    """``iam:PassRole`` written out, or a wildcard that spells part of it (``iam:Pass*``).
+
+    ``iam:*`` and ``*`` grant it too; NHI_AWS_011 and NHI_AWS_010 report those.
+    """
+    return any(glob_match(a, PASS_ROLE) and "pass" in a.lower() for a in stmt.known_actions())
+
+
+def passed_to_service(stmt: Statement) -> bool:
+    return any(pins(c) for c in stmt.conditions_on("iam:PassedToService"))
+
+
+class PassRoleUnscoped(Rule):
+    """## What it does
+    Flags an `Allow` of `iam:PassRole` (written out, or as `iam:Pass*`) that is
+    not limited to named roles and services:
+
+    * on `Resource = "*"` (or a `NotResource`, or `arn:...:role/*`) without an
+      `iam:PassedToService` condition: high;
+    * on `"*"` with `iam:PassedToService` pinned, or on a wildcard role pattern
+      (`role/app-*`) without it: medium.
+
+    `iam:PassRole` on specific role ARNs is not reported, with or without the
+    condition. `iam:*` and `"*"` include `iam:PassRole` but are NHI_AWS_011's and
+    NHI_AWS_010's. Whether the principal can use the passed role to escalate
+    (with `lambda:CreateFunction`, `ec2:RunInstances`, ...) is NHI_AWS_030.
+
+    ## Why is this bad?
+    `iam:PassRole` decides which role a service the principal controls runs as. On
+    `"*"` it is every role in the account, including administrator roles; any
+    service that accepts a role (Lambda, EC2, ECS, Glue, CodeBuild, SageMaker,
+    CloudFormation) then runs the principal's code with that role's permissions.
+    `iam:PassedToService` at least limits which services can receive it.
+
+    ## Example
+    ```hcl
+    data "aws_iam_policy_document" "deployer" {
+      statement {
+        actions   = ["iam:PassRole"]
+        resources = ["*"]
+      }
+    }
+    ```
+
+    ## Use instead
+    ```hcl
+    data "aws_iam_policy_document" "deployer" {
+      statement {
+        actions   = ["iam:PassRole"]
+        resources = [aws_iam_role.task.arn]
+        condition {
+          test     = "StringEquals"
+          variable = "iam:PassedToService"
+          values   = ["ecs-tasks.amazonaws.com"]
+        }
+      }
+    }
+    ```
+    """
+
+    id = "NHI_AWS_041"
+    category = Category.LEAST_PRIVILEGE
+    severity = Severity.HIGH
+    title = "iam:PassRole not limited to named roles and services"
+    fix = "Limit iam:PassRole to the ARNs of the roles to pass, and add an iam:PassedToService condition."
+    resource_types = POLICY_TYPES
+    cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        for path, statements in policies_of(res, ctx):
+            for stmt in statements:
+                if not names_pass_role(stmt):
+                    continue
+                breadth = statement_grants(stmt, PASS_ROLE)
+                if breadth is None or breadth < PATTERN:
+                    continue
+                service = passed_to_service(stmt)
+                if breadth == PATTERN and service:
+                    continue
+                where = "every role" if breadth == ALL else "roles matched by a wildcard"
+                cond = "only to the services iam:PassedToService names" if service else "to any service"
+                yield Violation(
+                    f"{describe_policy(res, path, ctx)} {stmt.label} allows iam:PassRole on {where}, {cond}",
+                    path=path,
+                    key=f"{path}:{stmt.key}",
+                    severity=Severity.HIGH if breadth == ALL and not service else Severity.MEDIUM,
+                )

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scanner.aws_policy import POLICY_TYPES, describe_policy, has_wildcard, policies_of
+from scanner.iam.catalog import PERMISSIONS, WRITE, catalog
+from scanner.iam.evaluate import ALL, pinning_keys, single_action_methods, statement_grants
+from scanner.model import Resource
+from scanner.rules.aws.nhi_aws_043_credential_exposure import CREDENTIAL_ACTIONS
+from scanner.rules.base import Context, Rule, Violation
+from scanner.severity import Category, Severity
+
+#: Writes that AWS's own execution-role policies (AWSLambdaBasicExecutionRole,
+#: AWSLambdaVPCAccessExecutionRole) grant on "*": telemetry and Lambda's VPC plumbing.
+EXEMPT = frozenset(
+    a.lower()
+    for a in (
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    )
+)
+
+
+class WriteOnAllResources(Rule):
+    """## What it does
+    Flags an `Allow` statement that grants, on every resource (`Resource = "*"`,
+    an ARN whose name part is `*`, or a `NotResource`) and with no condition
+    pinning the request, an action that:
+
+    * is written out (no wildcard: wildcard actions are NHI_AWS_011's),
+    * has the access level *Write* (medium) or *Permissions management* (high) in
+      the AWS action catalogue, and
+    * supports resource-level permissions, so a narrower `Resource` is possible.
+
+    Actions that only work on `"*"` (`ec2:RunInstances` supports resources, but
+    `ecr:GetAuthorizationToken` does not), and telemetry writes that AWS's own
+    Lambda execution policies grant on `"*"` (`logs:CreateLogStream`,
+    `logs:PutLogEvents`, ENI management for VPC functions) are not reported.
+    `iam:PassRole`, credential-returning actions and single-action escalation
+    methods have their own rules (NHI_AWS_041, 043, 030).
+
+    ## Why is this bad?
+    `s3:PutBucketPolicy`, `kms:PutKeyPolicy`, `lambda:AddPermission` or
+    `dynamodb:DeleteTable` on `"*"` reach every bucket, key, function and table in
+    the account, including other teams' and those created later. The catalogue
+    shows each of these can be limited to named ARNs; `"*"` is a shortcut that a
+    leaked credential turns into a blast radius.
+
+    ## Example
+    ```hcl
+    data "aws_iam_policy_document" "app" {
+      statement {
+        actions   = ["s3:PutObject", "s3:PutBucketPolicy"]
+        resources = ["*"]
+      }
+    }
+    ```
+
+    ## Use instead
+    ```hcl
+    data "aws_iam_policy_document" "app" {
+      statement {
+        actions   = ["s3:PutObject"]
+        resources = ["${aws_s3_bucket.uploads.arn}/*"]
+      }
+    }
+    ```
+    """
+
+    id = "NHI_AWS_044"
+    category = Category.LEAST_PRIVILEGE
+    severity = Severity.HIGH
+    title = "Write or permissions-management action on every resource"
+    fix = "Replace Resource \"*\" with the ARNs the actions need; the catalogue shows they support resource scoping."
+    resource_types = POLICY_TYPES
+    cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        skip = single_action_methods() | {a.lower() for a in CREDENTIAL_ACTIONS} | EXEMPT | {"iam:passrole"}
+        cat = catalog()
+        for path, statements in policies_of(res, ctx):
+            for stmt in statements:
+                if not stmt.is_allow or not stmt.resources or pinning_keys(stmt):
+                    continue  # NotResource is NHI_AWS_042's
+                found: dict[str, str] = {}
+                for action in stmt.known_actions():
+                    info = cat.action(action) if not has_wildcard(action) else None
+                    if info is None or info.name.lower() in skip or info.level not in (WRITE, PERMISSIONS):
+                        continue
+                    if info.resource_scoped and statement_grants(stmt, info.name) == ALL:
+                        found[info.name] = info.level
+                if not found:
+                    continue
+                high = any(level == PERMISSIONS for level in found.values())
+                yield Violation(
+                    f"{describe_policy(res, path, ctx)} {stmt.label} allows "
+                    + ", ".join(f"{a} ({lvl.lower()})" for a, lvl in found.items())
+                    + " on every resource, though each can be limited to named ARNs",
+                    path=path,
+                    key=f"{path}:{stmt.key}",
+                    severity=Severity.HIGH if high else Severity.MEDIUM,
+                )

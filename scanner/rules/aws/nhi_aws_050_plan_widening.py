@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from scanner.aws_policy import parse_policy, policy_document, statements_at
+from scanner.iam.principals import aws_managed_name
+from scanner.iam.widening import widening
+from scanner.model import Resource
+from scanner.rules.base import Context, Rule, Violation
+from scanner.severity import Category, Severity
+from scanner.values import as_list
+
+POLICY_TYPES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
+
+
+class PlanWidensPolicy(Rule):
+    """## What it does
+    For a resource a plan **updates** in place, compares each IAM policy before and
+    after the change and reports a privilege widening that lists exactly what the
+    update adds:
+
+    * permission policies (`aws_iam_policy`, `aws_iam_{role,user,group}_policy`,
+      `aws_iam_role.inline_policy` by name): actions, resources, conditions dropped
+      or widened, `Deny` statements removed;
+    * trust policies (`aws_iam_role.assume_role_policy`): principals, conditions
+      dropped, and subjects widened (`:sub` values that admit more than before);
+    * `aws_iam_role.managed_policy_arns`: policies added.
+
+    An added element already covered by the old policy (`s3:GetObject` when
+    `s3:*` was there, a resource under an old wildcard) is not reported. Values
+    unknown before apply are not compared. Only plan JSON has a *before*; HCL and
+    chat answers never trigger this rule.
+
+    ## Why is this bad?
+    A role that was least-privilege yesterday and gets `iam:*` today may still not
+    match any wildcard rule tomorrow: `iam:AttachRolePolicy` is one action. Reviews
+    of an update see a diff of a JSON string; this finding says in one line which
+    permissions, principals or conditions the change really adds, so the widening is
+    approved on purpose or not at all.
+
+    ## Example
+    A plan that updates the policy from `s3:GetObject` on one bucket to:
+    ```hcl
+    resource "aws_iam_role_policy" "ci" {
+      role = aws_iam_role.ci.id
+      policy = jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          Effect   = "Allow"
+          Action   = ["s3:GetObject", "iam:AttachRolePolicy"]
+          Resource = "*"
+        }]
+      })
+    }
+    ```
+
+    ## Use instead
+    Keep the update to what the change needs, and get it approved explicitly:
+    ```hcl
+    resource "aws_iam_role_policy" "ci" {
+      role = aws_iam_role.ci.id
+      policy = jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = "arn:aws:s3:::acme-artifacts/*"
+        }]
+      })
+    }
+    ```
+    """
+
+    id = "NHI_AWS_050"
+    category = Category.LEAST_PRIVILEGE
+    severity = Severity.HIGH
+    title = "Plan widens an existing IAM policy (privilege widening)"
+    fix = "Review the added permissions; keep only what the change needs and record the approval."
+    resource_types = (*POLICY_TYPES, "aws_iam_role")
+    cross_resource = True  # the new policy may be read from a deferred aws_iam_policy_document
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        if res.action != "update" or not isinstance(res.before, Mapping):
+            return
+        for path, label, before, after, trust in _pairs(res, ctx):
+            if not before:
+                continue
+            found = widening(before, after, trust=trust)
+            if not found:
+                continue
+            only_targets = not (found.actions or found.conditions or found.denies)
+            yield Violation(
+                f"privilege widening: this update of {label} "
+                + found.describe("principals" if trust else "resources"),
+                path=path,
+                key=path,
+                severity=Severity.MEDIUM if only_targets and not trust else Severity.HIGH,
+            )
+        if res.type == "aws_iam_role":
+            old = set(_strings(res.before.get("managed_policy_arns")))
+            added = [a for a in _strings(res.get("managed_policy_arns")) if a not in old]
+            if added and old is not None:
+                names = [aws_managed_name(a) or a for a in added]
+                yield Violation(
+                    f"privilege widening: this update of role {res.address} attaches "
+                    f"{', '.join(names)} through managed_policy_arns",
+                    path="managed_policy_arns",
+                    key="managed_policy_arns",
+                )
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in as_list(value) if isinstance(v, str)]
+
+
+def _pairs(res: Resource, ctx: Context) -> Iterator[tuple[str, str, list[Any], list[Any], bool]]:
+    before = res.before or {}
+    if res.type in POLICY_TYPES:
+        yield "policy", f"{res.address}", _old(before.get("policy")), statements_at(res, "policy", ctx), False
+        return
+    yield (
+        "assume_role_policy",
+        f"the trust policy of role {res.address}",
+        _old(before.get("assume_role_policy")),
+        statements_at(res, "assume_role_policy", ctx),
+        True,
+    )
+    blocks = [b for b in as_list(before.get("inline_policy")) if isinstance(b, Mapping)]
+    old_inline = {b.get("name"): b.get("policy") for b in blocks}
+    for i, block in enumerate(as_list(res.attrs.get("inline_policy"))):
+        if not isinstance(block, Mapping) or block.get("name") not in old_inline:
+            continue
+        path = f"inline_policy.{i}.policy"
+        yield (
+            path,
+            f"role {res.address} inline policy '{block.get('name')}'",
+            _old(old_inline[block.get("name")]),
+            statements_at(res, path, ctx),
+            False,
+        )
+
+
+def _old(value: Any) -> list[Any]:
+    return parse_policy(value) if policy_document(value) is not None else []

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from scanner.model import Resource
+from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.gcp.iam import bindings, describe_role, describe_target
+from scanner.severity import Category, Severity
+from scanner.values import Unknown, is_missing
+
+PROVIDER = "google_iam_workload_identity_pool_provider"
+#: principalSet://iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/POOL/*
+_WHOLE_POOL_RE = re.compile(r"^principalSet://iam\.googleapis\.com/.+/workloadIdentityPools/[^/]+/\*$")
+#: attribute sets whose value is a wildcard: .../attribute.repository_owner/* is not valid, but */* is
+_WILDCARD_ATTR_RE = re.compile(r"^principalSet://iam\.googleapis\.com/.+/workloadIdentityPools/[^/]+/attribute\.[^/]+/\*$")
+
+
+class WorkloadIdentityOpen(Rule):
+    """## What it does
+    Flags Workload Identity Federation that admits every identity of an external
+    issuer or a whole pool:
+
+    * a `google_iam_workload_identity_pool_provider` (OIDC, AWS or SAML) without an
+      `attribute_condition`, or with an empty one (high);
+    * an IAM grant (any `google_*_iam_member`, `_binding` or `_policy`) to
+      `principalSet://iam.googleapis.com/.../workloadIdentityPools/POOL/*`, every
+      identity of the pool (high), or to an attribute set with a wildcard value.
+
+    Providers whose `attribute_condition` is unknown before apply are not reported.
+
+    ## Why is this bad?
+    A provider for `token.actions.githubusercontent.com` without a condition accepts
+    a token from any GitHub repository in the world; for AWS, any role of the account.
+    Google requires a condition for new GitHub providers for that reason. Binding
+    `.../POOL/*` then lets every such identity impersonate the service account.
+
+    ## Example
+    ```hcl
+    resource "google_iam_workload_identity_pool_provider" "github" {
+      workload_identity_pool_id          = google_iam_workload_identity_pool.ci.workload_identity_pool_id
+      workload_identity_pool_provider_id = "github"
+      attribute_mapping = {
+        "google.subject"       = "assertion.sub"
+        "attribute.repository" = "assertion.repository"
+      }
+      oidc {
+        issuer_uri = "https://token.actions.githubusercontent.com"
+      }
+    }
+    ```
+
+    ## Use instead
+    ```hcl
+    resource "google_iam_workload_identity_pool_provider" "github" {
+      workload_identity_pool_id          = google_iam_workload_identity_pool.ci.workload_identity_pool_id
+      workload_identity_pool_provider_id = "github"
+      attribute_mapping = {
+        "google.subject"       = "assertion.sub"
+        "attribute.repository" = "assertion.repository"
+      }
+      attribute_condition = "assertion.repository_owner_id == '1234567'"
+      oidc {
+        issuer_uri = "https://token.actions.githubusercontent.com"
+      }
+    }
+    ```
+    and bind `principalSet://.../attribute.repository/acme/app`, not `.../*`.
+    """
+
+    id = "NHI_GCP_011"
+    category = Category.LEAST_PRIVILEGE
+    severity = Severity.HIGH
+    title = "Workload Identity Federation open to a whole issuer or pool"
+    fix = "Add an attribute_condition pinning the repository/account, and bind attribute sets, not POOL/*."
+    cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
+    resource_types = (PROVIDER,)
+    # Google has an IAM trio for well over a hundred resource kinds; match the naming scheme.
+    resource_patterns = ("google_*_iam_member", "google_*_iam_binding", "google_*_iam_policy")
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        if res.type == PROVIDER:
+            cond = res.get("attribute_condition")
+            if isinstance(cond, Unknown) or (isinstance(cond, str) and cond.strip()):
+                return
+            issuer = res.get("oidc.0.issuer_uri")
+            source = f"issuer {issuer}" if isinstance(issuer, str) else "its external identity source"
+            if not is_missing(res.get("aws")):
+                source = "the AWS account"
+            yield Violation(
+                f"{res.address} has no attribute_condition: every identity {source} issues can use the pool",
+                "attribute_condition" if not is_missing(cond) else None,
+                key="attribute_condition",
+            )
+            return
+        for binding in bindings(res, ctx):
+            for member in binding.members:
+                if not isinstance(member, str):
+                    continue
+                if _WHOLE_POOL_RE.match(member):
+                    what = "every identity of the workload identity pool"
+                elif _WILDCARD_ATTR_RE.match(member):
+                    what = "every identity of the pool that has this attribute, whatever its value"
+                else:
+                    continue
+                yield Violation(
+                    f"{res.address} grants {describe_role(binding.role)} on {describe_target(res)} to `{member}` "
+                    f"({what})",
+                    binding.path,
+                    key=":".join(p for p in (binding.key, str(binding.role), member) if p),
+                )
