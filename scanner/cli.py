@@ -77,6 +77,22 @@ def main() -> None:
 @click.option(
     "--jobs", type=click.IntRange(min=1), help="processes that parse .tf files (default: all cores for large trees)"
 )
+@click.option(
+    "--source-dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="plan JSON: the Terraform root module directory; plan findings point at its .tf lines",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False),
+    help="JSON report of an earlier scan: report only findings that are not in it",
+)
+@click.option(
+    "--requester",
+    envvar="NHI_GUARD_REQUESTER",
+    help="who asks for this change (e.g. the pull request author); approving it oneself is a finding",
+)
 @click.pass_context
 def scan(
     ctx: click.Context,
@@ -90,13 +106,16 @@ def scan(
     use_cache: bool,
     cache_dir: str | None,
     jobs: int | None,
+    source_dir: str | None,
+    baseline_path: str | None,
+    requester: str | None,
 ) -> None:
     """Scan .tf directories, plan JSON files, Markdown chat answers, or - for stdin."""
     from scanner import progress
     from scanner.config import ConfigError, discover, load_config
     from scanner.engine import ScanOptions, exit_code
     from scanner.engine import scan as run_scan
-    from scanner.loaders.inputs import STDIN, read_text
+    from scanner.loaders.inputs import MAX_PLAN_BYTES, STDIN, read_text
     from scanner.model import LoadError
     from scanner.report import ErrorEntry
     from scanner.reporters import get_reporter
@@ -111,6 +130,8 @@ def scan(
         first = next((p for p in paths if p != STDIN), ".")
         try:
             cfg_file = discover(Path(first))
+        except RuntimeError:  # a symbolic link loop (Path.resolve before 3.13); the scan reports the path
+            cfg_file = discover(Path(os.path.abspath(first)).parent)
         except OSError as exc:
             _fail(f"cannot look for a config file above {first}: {exc.strerror or exc}")
     try:
@@ -123,8 +144,15 @@ def scan(
     stdin_text = None
     stdin_errors: list[LoadError] = []
     if STDIN in paths:
-        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
-        stdin_text = read_text("<stdin>", raw, stdin_errors)
+        raw = _read_stdin(MAX_PLAN_BYTES + 1)
+        if raw is None:
+            stdin_errors.append(LoadError("<stdin>", None, "stdin is closed; nothing to scan"))
+        elif len(raw) > MAX_PLAN_BYTES:
+            stdin_errors.append(
+                LoadError("<stdin>", None, f"stdin is larger than the {MAX_PLAN_BYTES // 2**20} MiB limit; not scanned")
+            )
+        else:
+            stdin_text = read_text("<stdin>", raw, stdin_errors)
     if use_cache and not cache_dir:
         from scanner.cache import default_dir
 
@@ -136,10 +164,24 @@ def scan(
         config_file=str(cfg_file) if cfg_file else None,
         cache_dir=cache_dir,
         jobs=jobs,
+        source_dir=source_dir,
+        requester=requester.strip() if requester and requester.strip() else None,
     )
+    baseline = None
+    if baseline_path:
+        from scanner.baseline import BaselineError, load_baseline
+
+        try:
+            baseline = load_baseline(baseline_path)
+        except BaselineError as exc:
+            _fail(str(exc))
     # an exception here is reported by _Group.invoke as one line (or re-raised with --debug)
     with progress.shown(sys.stderr):
         report = run_scan(list(paths), config, options, stdin_text)
+    if baseline is not None:
+        from scanner.baseline import apply_baseline
+
+        report = apply_baseline(report, baseline.fingerprints)
     if stdin_errors:
         report.errors = [ErrorEntry(file=e.file, line=e.line, message=e.message) for e in stdin_errors] + report.errors
         report.summary.incomplete = True
@@ -156,6 +198,20 @@ def scan(
         color = fmt == "text" and should_color(sys.stdout)
         click.echo(render(report, color), nl=False, color=color)
     sys.exit(code)
+
+
+def _read_stdin(limit: int) -> bytes | None:
+    """At most ``limit`` bytes of stdin; None when there is no stdin (``<&-``) to read."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return None
+    try:
+        if hasattr(stream, "buffer"):
+            data: bytes = stream.buffer.read(limit)
+            return data
+        return stream.read(limit).encode("utf-8")
+    except OSError:  # EBADF: the descriptor is closed under a live sys.stdin
+        return None
 
 
 def _catalogue() -> tuple[Any, ...]:
@@ -219,4 +275,4 @@ def checkov_dir() -> None:
     spec = importlib.util.find_spec("scanner.checkov_pack")
     if spec is None or not spec.submodule_search_locations:
         raise click.ClickException("the Checkov pack is not installed with this copy of nhi-guard")
-    click.echo(list(spec.submodule_search_locations)[0])
+    click.echo(next(iter(spec.submodule_search_locations)))

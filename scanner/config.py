@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from scanner.severity import Severity
 
@@ -44,7 +44,7 @@ class Waiver(_Strict):
 
 
 class Config(_Strict):
-    max_credential_days: int = Field(90, ge=1, le=3650)
+    max_credential_days: StrictInt = Field(90, ge=1, le=3650)  # `true` or "90" is a mistake, not 1 or 90
     fail_on: Severity = Severity.LOW
     keys: MetadataKeys = Field(default_factory=MetadataKeys)
     ticket_pattern: str | None = Field(None, description="regex a change ticket must match, e.g. '^[A-Z]+-\\d+$'")
@@ -63,7 +63,15 @@ class Config(_Strict):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"not a valid regular expression: {exc}") from exc
+            if _NESTED_QUANTIFIER.search(value):
+                # it runs on tag values from the scanned code: `(a+)+$` would let a PR hang the scan
+                raise ValueError("a repeated group repeated without bound, like (a+)+, can take exponential "
+                                 "time; bound the outer repetition, e.g. {0,5}")
         return value
+
+
+#: a group containing a quantifier, itself quantified: the classic catastrophic-backtracking shape
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*(?:[+*]|\{\d*,\})")
 
 
 def discover(start: Path) -> Path | None:
@@ -98,13 +106,26 @@ def load_config(path: Path | None) -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{path}: invalid TOML: {exc}{_toml_key(path, str(exc))}") from None
     if path.name == "pyproject.toml":
         raw = raw.get("tool", {}).get("nhi-guard", {})
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(path, exc)) from None
+
+
+def _toml_key(path: Path, message: str) -> str:
+    """`` (key 'expires')`` for a TOML error on a ``key = value`` line, else nothing."""
+    where = re.search(r"at line (\d+)", message)
+    if not where:
+        return ""
+    try:
+        line = path.read_text(encoding="utf-8").splitlines()[int(where.group(1)) - 1]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return ""
+    key = re.match(r"\s*([A-Za-z0-9_.\"'-]+)\s*=", line)
+    return f" (key '{key.group(1)}')" if key else ""
 
 
 def _describe(path: Path, exc: ValidationError) -> str:

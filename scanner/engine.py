@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections import Counter
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from scanner import progress
 from scanner.catalogue import nhi_type
 from scanner.config import Config
 from scanner.loaders.inputs import load_inputs
@@ -37,14 +39,29 @@ class ScanOptions:
     include_unchanged: bool = False
     today: date = field(default_factory=date.today)
     config_file: str | None = None
+    #: reuse loaded .tf modules from this cache directory (scanner/cache.py); None: no cache
+    cache_dir: str | None = None
+    #: processes that load .tf modules; None chooses (parallel only for large trees)
+    jobs: int | None = 1
+    #: root module directory: plan objects take the file and lines of their .tf declaration
+    source_dir: str | None = None
+    #: who asks for the change (a pull request's author): approving it oneself is NHI_APR_003
+    requester: str | None = None
 
 
 def _display(path: str) -> str:
     """Paths relative to the working directory when below it, POSIX style."""
     if path.startswith("<"):
         return path
+    return _relative(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative(path: str, cwd: str) -> str:  # memoised: asked twice per finding (bench/README.md)
+    # a file name that is not UTF-8 arrives with surrogate escapes, which no output can encode
+    path = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     try:
-        rel = os.path.relpath(path)
+        rel = os.path.relpath(path, cwd)
     except ValueError:
         return path.replace(os.sep, "/")
     return (path if rel.startswith("..") else rel).replace(os.sep, "/")
@@ -58,7 +75,16 @@ def fingerprint(rule_id: str, scope: str, address: str, key: str) -> str:
 
 def scan(paths: list[str], config: Config, options: ScanOptions | None = None, stdin_text: str | None = None) -> Report:
     options = options or ScanOptions()
-    loaded = load_inputs(paths, stdin_text, options.include_unchanged)
+    cache = None
+    if options.cache_dir:
+        from scanner.cache import ModuleCache
+
+        cache = ModuleCache(options.cache_dir)
+    loaded = load_inputs(paths, stdin_text, options.include_unchanged, cache, options.jobs)
+    if options.source_dir:
+        from scanner.source_map import attach_sources
+
+        attach_sources(loaded.documents, options.source_dir)
     resources: list[Resource] = []
     scopes: dict[int, str] = {}
     secrets: set[str] = set()
@@ -72,17 +98,31 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
     model = Model(resources, scopes)
     for res in resources:
         secrets |= secret_values(res)
-    ctx = Context(model=model, config=config, metadata=MetadataResolver(model, config), today=options.today)
+    ctx = Context(
+        model=model,
+        config=config,
+        metadata=MetadataResolver(model, config),
+        today=options.today,
+        requester=options.requester,
+    )
     rules = [r for r in all_rules() if r.id not in {d.upper() for d in config.disable}]
     findings: list[Finding] = []
     waivers: list[WaiverEntry] = []
-    for res in resources:
+    # Rules that keep the base applies_to depend on mode and type only: decided once per pair.
+    by_kind: dict[tuple[str, str], list[Rule]] = {}
+    for done, res in enumerate(resources, 1):
+        progress.update("checking resources", done, len(resources))
         for w in inline_waivers(res):
             w.file = w.scope_file = _display(w.file)
             w.origin = f"{w.file}:{w.line}"
             waivers.append(w)
-        for rule in rules:
-            if not rule.applies_to(res):
+        candidates = by_kind.get((res.mode, res.type))
+        if candidates is None:
+            candidates = by_kind[(res.mode, res.type)] = [
+                r for r in rules if type(r).applies_to is not Rule.applies_to or r.applies_to(res)
+            ]
+        for rule in candidates:
+            if type(rule).applies_to is not Rule.applies_to and not rule.applies_to(res):
                 continue
             try:
                 violations = list(rule.check(res, ctx))

@@ -90,6 +90,9 @@ class Document:
     resources: list[Resource] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
+    #: plan JSON only: module call path without instance keys (``module.a.module.b``) -> the
+    #: call's ``source`` as written (scanner/source_map.py); None for every other input
+    plan_modules: dict[str, str] | None = None
 
 
 @dataclass
@@ -127,6 +130,8 @@ class Model:
         self._scope: dict[int, str] = scopes or {}
         self._by_type: dict[str, list[Resource]] = defaultdict(list)
         self._by_config_address: dict[tuple[str, str], list[Resource]] = defaultdict(list)
+        self._referrers: dict[tuple[str, tuple[str, ...], str], dict[int, list[Resource]]] = {}
+        self._by_value: dict[tuple[str, ...], dict[tuple[str, str, str], list[tuple[int, Resource]]]] = {}
         for res in self.resources:
             self._by_type[res.type].append(res)
             self._by_config_address[(self.scope(res), res.config_address)].append(res)
@@ -160,20 +165,44 @@ class Model:
         wanted = {v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v}
         if not wanted:
             return []
-        for target in self.of_type(*types):
-            if self.scope(target) != self.scope(res) or target.module != res.module:
-                continue
-            if any(get_path(target.attrs, a) in wanted for a in _IDENTIFYING_ATTRS):
-                found.append(target)
-        return _unique(found)
+        # Indexed by value: scanning every target of the types on each call made large plans quadratic.
+        index = self._values_of(types)
+        hits: dict[int, tuple[int, Resource]] = {}
+        for v in wanted:
+            for pos, target in index.get((self.scope(res), res.module, v), ()):
+                if id(target) not in hits or pos < hits[id(target)][0]:
+                    hits[id(target)] = (pos, target)
+        return [target for _, target in sorted(hits.values(), key=lambda hit: hit[0])]
+
+    def _values_of(self, types: tuple[str, ...]) -> dict[tuple[str, str, str], list[tuple[int, Resource]]]:
+        """(scope, module, identifying value) -> targets of ``types`` in ``of_type`` order."""
+        index = self._by_value.get(types)
+        if index is None:
+            index = defaultdict(list)
+            for pos, target in enumerate(self.of_type(*types)):
+                values: set[str] = set()
+                for attr in _IDENTIFYING_ATTRS:
+                    v = get_path(target.attrs, attr)
+                    if isinstance(v, str) and v and v not in values:
+                        values.add(v)
+                        index[(self.scope(target), target.module, v)].append((pos, target))
+            self._by_value[types] = index
+        return index
 
     def referrers(self, target: Resource, path: str, *types: str) -> list[Resource]:
         """Resources of ``types`` whose ``<path>`` points at ``target``."""
-        return [
-            r
-            for r in self.of_type(*types)
-            if self.scope(r) == self.scope(target) and target in self.referenced(r, path, target.type)
-        ]
+        # One pass over the candidates per question, then a lookup per target. Scanning every
+        # candidate for every target made large plans quadratic (bench/README.md).
+        key = (path, types, target.type)
+        index = self._referrers.get(key)
+        if index is None:
+            index = defaultdict(list)
+            for r in self.of_type(*types):
+                for t in self.referenced(r, path, target.type):
+                    if self.scope(r) == self.scope(t):
+                        index[id(t)].append(r)
+            self._referrers[key] = index
+        return list(index.get(id(target), ()))
 
 
 def _unique(items: list[Resource]) -> list[Resource]:

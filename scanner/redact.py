@@ -54,6 +54,12 @@ def _strings(value: Any, out: set[str]) -> None:
             _strings(v, out)
 
 
+def collect_strings(value: Any, out: set[str]) -> None:
+    """Every string in a secret value (JSON-encoded maps decoded too), for loaders."""
+    if not isinstance(value, Unknown):
+        _strings(value, out)
+
+
 def secret_values(res: Resource) -> set[str]:
     """Literal values this resource holds in credential-like attributes."""
     out: set[str] = set()

@@ -73,6 +73,7 @@ class Summary(_Model):
     files_scanned: int = 0
     resources_scanned: int = 0
     suppressed: int = 0
+    preexisting: int = Field(0, description="findings hidden because their fingerprint is in the --baseline report")
     incomplete: bool = Field(False, description="true when some input could not be read or parsed")
 
 

@@ -79,6 +79,8 @@ ALWAYS_FIRES = {
 PLAN_ONLY = {
     "NHI_AWS_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
     "NHI_GCP_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
+    "NHI_K8S_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
+    "NHI_AZ_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
 }
 
 

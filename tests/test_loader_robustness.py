@@ -135,3 +135,289 @@ def test_deeply_nested_hcl_is_an_error_not_a_crash(tmp_path) -> None:  # type: i
     loaded = load_inputs([str(tmp_path)])
     errors = loaded.errors + [e for _, d in loaded.documents for e in d.errors]
     assert errors or loaded.documents
+
+
+# --------------------------------------------------------------------------- whole scans (issue 7)
+# Every input, through loaders, rules and all four reporters: a report, with the scanner's own
+# error entries at most. "internal error" entries (a rule or loader bug caught by the safety
+# net) count as failures here.
+
+
+def _types() -> list[str]:
+    from scanner.catalogue import CATALOGUE
+    from scanner.rules import all_rules
+
+    found = set(CATALOGUE)
+    for rule in all_rules():
+        found |= {t for t in rule.resource_types if "_" in t}
+    return sorted(found)
+
+
+TYPES = _types()
+ATTRS = st.sampled_from(
+    [
+        "name",
+        "user",
+        "role",
+        "group",
+        "policy",
+        "assume_role_policy",
+        "policy_arn",
+        "tags",
+        "tags_all",
+        "labels",
+        "description",
+        "members",
+        "member",
+        "roles",
+        "role_definition_name",
+        "scope",
+        "principal_id",
+        "end_date",
+        "expiration_date",
+        "expire_time",
+        "ttl",
+        "token_ttl",
+        "secret_id_ttl",
+        "value",
+        "password",
+        "secret_string",
+        "data",
+        "metadata",
+        "subject",
+        "role_ref",
+        "statement",
+        "rotation_rules",
+        "service_account_id",
+        "issuer",
+        "audience",
+        "audiences",
+        "permissions",
+        "actions",
+        "resources",
+        "conditions",
+        "owners",
+        "notes",
+        "status",
+    ]
+)
+POLICY_TEXT = st.builds(
+    lambda effect, action, resource, principal: json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": effect, "Action": action, "Resource": resource, "Principal": principal}],
+        }
+    ),
+    st.sampled_from(["Allow", "Deny", "allow", 1]),
+    st.sampled_from(["*", "s3:*", ["iam:*", "sts:AssumeRole"], "iam:PassRole", [], None, {"x": 1}]),
+    st.sampled_from(["*", "arn:aws:s3:::b/*", ["*"], 5]),
+    st.sampled_from(["*", {"AWS": "*"}, {"Federated": "token.actions.githubusercontent.com"}, None, []]),
+)
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.text(max_size=12)
+    | POLICY_TEXT
+    | st.sampled_from(
+        [
+            "roles/owner",
+            "allUsers",
+            "cluster-admin",
+            "2020-01-01",
+            "2999-12-31T00:00:00Z",
+            "*",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "Owner",
+            "team-a",
+            "0",
+        ]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.one_of(ATTRS, st.text(max_size=6)), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+RESOURCES = st.lists(
+    st.tuples(st.sampled_from(TYPES), st.dictionaries(ATTRS, _VALUES, max_size=6)), min_size=1, max_size=5
+)
+HCL_RESOURCES = st.lists(
+    st.tuples(
+        st.sampled_from(TYPES),
+        st.dictionaries(ATTRS, st.one_of(_VALUES.map(lambda v: _hcl_value(v)), expressions()), max_size=6),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+def _hcl_value(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl_value(v) for v in value) + "]"
+    assert isinstance(value, dict)
+    return "{" + ", ".join(f"{json.dumps(str(k))} = {_hcl_value(v)}" for k, v in value.items()) + "}"
+
+
+def _full_scan(path: str) -> None:
+    from scanner.config import Config
+    from scanner.engine import ScanOptions, scan
+    from scanner.reporters import get_reporter
+
+    report = scan([path], Config(), ScanOptions(include_unchanged=True))
+    for fmt in ("text", "json", "sarif", "markdown"):
+        get_reporter(fmt)(report, False)
+    internal = [e for e in report.errors if "internal error" in e.message]
+    assert not internal, internal
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(HCL_RESOURCES)
+def test_rule_engine_on_arbitrary_hcl_resources(tmp_path_factory, resources) -> None:  # type: ignore[no-untyped-def]
+    d = tmp_path_factory.mktemp("hcl")
+    blocks = ['locals {\n  b = { owner = "x" }\n}\nvariable "a" {\n  default = "2020-01-01"\n}\n']
+    for i, (rtype, attrs) in enumerate(resources):
+        body = "\n".join(f"  {k} = {v}" for k, v in attrs.items())
+        blocks.append(f'resource "{rtype}" "r{i}" {{\n{body}\n}}\n')
+    (d / "main.tf").write_text("\n".join(blocks), encoding="utf-8")
+    _full_scan(str(d))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    RESOURCES,
+    st.lists(st.sampled_from(["create", "update", "delete", "no-op", "read", "forget"]), max_size=2),
+    _JSON,
+    _JSON,
+)
+def test_rule_engine_on_arbitrary_plan_resources(  # type: ignore[no-untyped-def]
+    tmp_path_factory, resources, actions, unknown, sensitive
+) -> None:
+    changes = [
+        {
+            "address": f"module.m[0].{rtype}.r{i}",
+            "module_address": "module.m[0]",
+            "mode": "managed",
+            "type": rtype,
+            "name": f"r{i}",
+            "change": {
+                "actions": actions,
+                "before": attrs if "update" in actions else None,
+                "after": attrs,
+                "after_unknown": unknown if i % 2 else {},
+                "after_sensitive": sensitive,
+                "before_sensitive": sensitive,
+            },
+        }
+        for i, (rtype, attrs) in enumerate(resources)
+    ]
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {},
+        "resource_changes": changes,
+        "output_changes": {"o": {"actions": ["create"], "after": unknown, "after_sensitive": sensitive}},
+        "configuration": {
+            "root_module": {
+                "module_calls": {
+                    "m": {
+                        "module": {
+                            "resources": [
+                                {
+                                    "address": f"{rtype}.r{i}",
+                                    "mode": "managed",
+                                    "type": rtype,
+                                    "name": f"r{i}",
+                                    "expressions": {k: {"constant_value": v} for k, v in attrs.items()},
+                                }
+                                for i, (rtype, attrs) in enumerate(resources)
+                            ]
+                        }
+                    }
+                }
+            }
+        },
+    }
+    f = tmp_path_factory.mktemp("plan") / "plan.json"
+    f.write_text(json.dumps(plan), encoding="utf-8")
+    _full_scan(str(f))
+
+
+_TF_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["${var.x}", "${", "%{ if true }", "$${x}", "${jsonencode({a = 1})}", "aws.us"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["//", "a", "tags", "policy", "provider", "dynamic", "content", "x y", ""])
+            | st.text(max_size=5),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["resource", "data", "provider", "variable", "output", "locals", "module", "//", "terraform", "bogus"]
+        ),
+        _TF_JSON,
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_tf_json_never_raises(tmp_path_factory, config, compact) -> None:  # type: ignore[no-untyped-def]
+    d = tmp_path_factory.mktemp("tfjson")
+    (d / "main.tf.json").write_text(json.dumps(config, indent=None if compact else 2), encoding="utf-8")
+    _full_scan(str(d))
+
+
+_FENCE_BODY = st.one_of(
+    st.text(max_size=80),
+    expressions().map(lambda e: f'resource "aws_iam_role" "r" {{\n  assume_role_policy = {e}\n}}\n'),
+    st.sampled_from(['resource "aws_iam_access_key" "k" {\n  user = "u"\n', 'variable "x" {}\n', "}}}\n"]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["```", "~~~", "````", "  ```", "> ```"]),
+            st.sampled_from(["hcl", "terraform", "tf", "", "bash", "json", "{.hcl}", "HCL title"]),
+            _FENCE_BODY,
+            st.booleans(),
+            st.text(max_size=20),
+        ),
+        max_size=5,
+    )
+)
+def test_markdown_answers_never_raise(tmp_path_factory, parts) -> None:  # type: ignore[no-untyped-def]
+    text = "".join(
+        f"{prose}\n{fence}{lang}\n{body}\n{fence if close else ''}\n" for fence, lang, body, close, prose in parts
+    )
+    f = tmp_path_factory.mktemp("md") / "answer.md"
+    f.write_text(text, encoding="utf-8")
+    _full_scan(str(f))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400), st.sampled_from([".tf", ".tf.json", ".json", ".md", "", ".txt"]))
+def test_arbitrary_bytes_in_any_file(tmp_path_factory, data, suffix) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path_factory.mktemp("bytes") / f"input{suffix}"
+    f.write_bytes(data)
+    _full_scan(str(f))

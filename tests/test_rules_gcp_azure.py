@@ -312,3 +312,172 @@ variable "end" { type = string }
         "NHI_AZ_001",
     )
     assert [r for r, _, _ in got] == ["azuread_application_password.b"]
+
+
+# --- NHI_GCP_002 on single resources, and service accounts resolved to the identity -----------
+
+
+@pytest.mark.parametrize(
+    ("grant", "expected"),
+    [
+        # resource-level, service account members: owner high, editor medium, editor on an account high
+        ('resource "google_storage_bucket_iam_member" "g" {\n  bucket = "b"\n  role = "roles/owner"\n'
+         '  member = "serviceAccount:${google_service_account.ci.email}"\n}', "high"),
+        ('resource "google_secret_manager_secret_iam_member" "g" {\n  secret_id = "s"\n  role = "roles/editor"\n'
+         "  member = google_service_account.ci.member\n}", "medium"),
+        ('resource "google_service_account_iam_member" "g" {\n  service_account_id = "projects/p/serviceAccounts/x"\n'
+         '  role = "roles/editor"\n  member = "serviceAccount:x@p.iam.gserviceaccount.com"\n}', "high"),
+        ('resource "google_pubsub_topic_iam_binding" "g" {\n  topic = "t"\n  role = "roles/editor"\n'
+         '  members = ["principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/subject/x"]'
+         "\n}", "medium"),
+        # people, unknown members and other roles are not reported below the project
+        ('resource "google_storage_bucket_iam_member" "g" {\n  bucket = "b"\n  role = "roles/owner"\n'
+         '  member = "user:ops@acme.example"\n}', None),
+        ('resource "google_storage_bucket_iam_member" "g" {\n  bucket = "b"\n  role = "roles/owner"\n'
+         "  member = var.member\n}", None),
+        ('resource "google_storage_bucket_iam_member" "g" {\n  bucket = "b"\n  role = "roles/storage.admin"\n'
+         '  member = "serviceAccount:${google_service_account.ci.email}"\n}', None),
+        ('resource "google_storage_bucket_iam_member" "g" {\n  bucket = "b"\n  role = "roles/viewer"\n'
+         '  member = "serviceAccount:${google_service_account.ci.email}"\n}', None),
+        # a project grant is reported whoever the member is
+        ('resource "google_project_iam_member" "g" {\n  project = "p"\n  role = "roles/editor"\n'
+         "  member = var.member\n}", "high"),
+    ],
+)
+def test_gcp_002_resource_level_grants_to_service_accounts(tmp_path: Path, grant: str, expected: str | None) -> None:
+    text = grant + """
+resource "google_service_account" "ci" {
+  account_id = "ci"
+  project    = "acme"
+}
+variable "member" { type = string }
+"""
+    got = findings(tmp_path, text, "NHI_GCP_002")
+    assert [s for _, s, _ in got] == ([expected] if expected else [])
+
+
+def test_gcp_002_names_the_resolved_service_account(tmp_path: Path) -> None:
+    got = findings(
+        tmp_path,
+        """
+resource "google_service_account" "ci" {
+  account_id = "ci-deployer"
+  project    = "acme-prod"
+}
+resource "google_project_iam_member" "ci" {
+  project = "acme-prod"
+  role    = "roles/owner"
+  member  = "serviceAccount:${google_service_account.ci.email}"
+}
+resource "google_storage_bucket_iam_binding" "b" {
+  bucket  = "acme-exports"
+  role    = "roles/owner"
+  members = ["group:data@acme.example", google_service_account.ci.member]
+}
+""",
+        "NHI_GCP_002",
+    )
+    project, bucket = (m for _, _, m in got)
+    assert "service account `google_service_account.ci` (ci-deployer@acme-prod.iam.gserviceaccount.com)" in project
+    assert "google_service_account.ci" in bucket and "group:data@acme.example" not in bucket
+
+
+def test_gcp_002_service_account_in_a_module_plan(tmp_path: Path) -> None:
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("plan_fixture", ROOT / "scripts" / "plan_fixture.py")
+    assert spec and spec.loader
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    plan = builder.build({"resources": [
+        {"address": "google_service_account.etl", "values": {"account_id": "etl", "project": "acme"},
+         "unknown": ["email", "member"]},
+        {"address": "google_secret_manager_secret_iam_member.etl", "unknown": ["member"],
+         "values": {"secret_id": "db", "role": "roles/owner", "member": None},
+         "refs": {"member": ["google_service_account.etl.email", "google_service_account.etl"]}},
+    ]})
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan), encoding="utf-8")
+    report = scan([str(path)], Config(), ScanOptions(today=TODAY))
+    (finding,) = [f for f in report.findings if f.rule_id == "NHI_GCP_002"]
+    assert str(finding.severity) == "high"
+    assert "service account `google_service_account.etl` (etl@acme.iam.gserviceaccount.com)" in finding.message
+
+
+def test_gcp_010_names_the_resolved_service_account(tmp_path: Path) -> None:
+    got = findings(
+        tmp_path,
+        """
+resource "google_service_account" "ci" { account_id = "ci" }
+resource "google_project_iam_member" "ci" {
+  project = "acme"
+  role    = "roles/iam.serviceAccountUser"
+  member  = "serviceAccount:${google_service_account.ci.email}"
+}
+""",
+        "NHI_GCP_010",
+    )
+    assert "service account `google_service_account.ci` (account `ci`)" in got[0][2]
+
+
+# --- NHI_AZ_050 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "added", "dropped"),
+    [
+        ((["Microsoft.Web/sites/read"], []), (["Microsoft.Web/sites/read", "Microsoft.Web/sites/write"], []),
+         ["Microsoft.Web/sites/write"], []),
+        ((["Microsoft.Web/*"], []), (["microsoft.web/sites/WRITE"], []), [], []),
+        ((["*"], ["Microsoft.Authorization/*/Write"]), (["*"], []), [], ["Microsoft.Authorization/*/Write"]),
+        ((["*"], ["Microsoft.Authorization/*/Write"]), (["*", "Microsoft.Authorization/roleAssignments/write"],
+                                                        ["Microsoft.Authorization/*/Write"]), [], []),
+        ((["*"], ["Microsoft.Authorization/*/Write"]), (["Microsoft.Authorization/roleAssignments/write"], []),
+         ["Microsoft.Authorization/roleAssignments/write"], []),
+        ((["Microsoft.Storage/*"], ["Microsoft.Storage/*/delete"]), (["*"], []), ["*"], []),
+        ((["Microsoft.Storage/*"], []), (["Microsoft.Storage/storageAccounts/read"], []), [], []),
+    ],
+)
+def test_az_050_widened(old: tuple[list[str], list[str]], new: tuple[list[str], list[str]], added: list[str],
+                        dropped: list[str]) -> None:
+    from scanner.rules.azure.nhi_az_050_plan_widens_role_definition import Block, widened
+
+    assert widened([Block(tuple(old[0]), tuple(old[1]))], [Block(tuple(new[0]), tuple(new[1]))]) == (added, dropped)
+
+
+def test_az_050_plan_scopes_and_unknowns(tmp_path: Path) -> None:
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("plan_fixture", ROOT / "scripts" / "plan_fixture.py")
+    assert spec and spec.loader
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    sub = "/subscriptions/abc"
+
+    def role(actions: list[str], scopes: list[str]) -> dict[str, object]:
+        return {"name": "r", "scope": sub, "permissions": [{"actions": actions, "not_actions": [],
+                                                            "data_actions": [], "not_data_actions": []}],
+                "assignable_scopes": scopes}
+
+    plan = builder.build({"resources": [
+        {"address": "azurerm_role_definition.wider_scope", "action": "update",
+         "before": role(["Microsoft.Web/sites/read"], [sub + "/resourceGroups/app"]),
+         "values": role(["Microsoft.Web/sites/read"], [sub])},
+        {"address": "azurerm_role_definition.narrower_scope", "action": "update",
+         "before": role(["Microsoft.Web/sites/read"], [sub]),
+         "values": role(["Microsoft.Web/sites/read"], [sub + "/resourceGroups/app/"])},
+        {"address": "azurerm_role_definition.unknown", "action": "update", "unknown": ["permissions"],
+         "before": role(["Microsoft.Web/sites/read"], [sub]), "values": role([], [sub]),
+         "refs": {"permissions": ["var.actions"]}},
+        {"address": "azurerm_role_definition.created", "values": role(["*"], [sub])},
+    ]})
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan), encoding="utf-8")
+    report = scan([str(path)], Config(), ScanOptions(today=TODAY))
+    got = [(f.resource, str(f.severity), f.message) for f in report.findings if f.rule_id == "NHI_AZ_050"]
+    assert [(a, s) for a, s, _ in got] == [("azurerm_role_definition.wider_scope", "medium")]
+    assert f"adds assignable scopes `{sub}`" in got[0][2]

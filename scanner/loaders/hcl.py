@@ -10,9 +10,10 @@ from lark import Token, Tree
 from scanner.derived import RENDERED as _RENDERED
 from scanner.derived import apply_provider_defaults as _apply_provider_defaults
 from scanner.derived import encode as _encode
-from scanner.loaders.hcl_eval import Evaluator, _children
+from scanner.loaders.hcl_eval import MAX_DEPTH, OVER_BUDGET, Evaluator, _children
 from scanner.loaders.hcl_parse import RawBlock, parse_text
 from scanner.model import Document, LoadError, Resource
+from scanner.redact import collect_strings
 from scanner.values import Unknown
 from scanner.waivers import marker_comments
 
@@ -155,6 +156,16 @@ class Module:
                 return Unknown(f"var.{name}") if value is None else value
         return Unknown(f"var.{name}")
 
+    def sensitive_values(self) -> set[str]:
+        """Defaults of ``sensitive = true`` variables: masked wherever they end up (tags too)."""
+        out: set[str] = set()
+        for name, block in self.variables.items():
+            for attr in _children(block.body):
+                if attr.data == "attribute" and _attr_name(attr) == "sensitive":
+                    if self.evaluator.eval(_children(attr)[-1]) is True:
+                        collect_strings(self.resolve(["var", name], f"var.{name}"), out)
+        return out
+
     # --- block evaluation ---------------------------------------------------
     def evaluate(self, block: RawBlock) -> Evaluated:
         key = ("block", id(block))
@@ -244,7 +255,13 @@ class Module:
             if mode == "data" and rtype in _RENDERED:
                 attr = _RENDERED[rtype][0]
                 res.attrs[attr] = self.resolve(["data", rtype, name, attr], f"data.{rtype}.{name}.{attr}")
-            _apply_provider_defaults(res, provider_res.get(res.provider))
+            provider_defaults = provider_res.get(res.provider)
+            if provider_defaults is not None:  # copied into every resource: count it
+                self.evaluator.charge(provider_defaults.attrs.get("default_tags"))
+                self.evaluator.charge(provider_defaults.attrs.get("default_labels"))
+                if self.evaluator.exhausted:
+                    provider_defaults = None
+            _apply_provider_defaults(res, provider_defaults)
             out.append(res)
         for block in self.outputs:
             ev = self.evaluate(block)
@@ -321,9 +338,27 @@ def load_chunks(chunks: list[Chunk], sources: dict[str, list[str]]) -> Document:
         doc.errors.extend(errors)
     module = Module(blocks, sources)
     doc.errors.extend(module.errors)
+    files = sorted({c.file for c in chunks})
     try:
         doc.resources = module.resources()
+        doc.secrets |= module.sensitive_values()
     except RecursionError:
-        files = sorted({c.file for c in chunks})
         doc.errors.append(LoadError(files[0] if files else "<hcl>", None, "expression nesting too deep to evaluate"))
+    if module.evaluator.too_deep:
+        doc.errors.append(
+            LoadError(
+                files[0] if files else "<hcl>",
+                None,
+                f"an expression is nested too deeply (past {MAX_DEPTH // 2} levels); it was evaluated as unknown",
+            )
+        )
+    if module.evaluator.exhausted:
+        doc.errors.append(
+            LoadError(
+                files[0] if files else "<hcl>",
+                None,
+                f"{OVER_BUDGET}: values expand too much (references that multiply each other); "
+                "the rest of the module was evaluated as unknown",
+            )
+        )
     return doc

@@ -17,6 +17,16 @@ from lark import Token, Tree
 from scanner.values import Unknown, contains_unknown
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+#: Evaluation work allowed per module: one unit per expression node, plus the size (elements and
+#: characters) of every value a reference hands out. References share values, so without a budget
+#: forty locals that each double the previous one expand to 2**40 elements. Past the budget every
+#: further value is unknown and the module gets one load error (docs/security.md).
+FUEL = 10_000_000
+#: Deepest evaluation nesting (about two steps per level of brackets or calls); deeper is unknown.
+MAX_DEPTH = 200
+#: Largest integer magnitude arithmetic produces (Terraform numbers are 512-bit floats at most).
+_MAX_INT_BITS = 512
+OVER_BUDGET = "evaluation budget exceeded"
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
 
 
@@ -40,6 +50,10 @@ class PartialJson(Unknown):
         return hash(self.source)
 
 
+class _TooDeep(Exception):  # control flow only: never leaves Evaluator.eval
+    """Unwinds a too deeply nested expression to its attribute, which becomes unknown."""
+
+
 class Resolver(Protocol):
     def resolve(self, path: list[Any], source: str) -> Any: ...
 
@@ -48,7 +62,9 @@ def _unescape(text: str) -> str:
     def repl(match: re.Match[str]) -> str:
         esc = match.group(1)
         if esc[0] in "uU" and len(esc) > 1:
-            return chr(int(esc[1:], 16))
+            code = int(esc[1:], 16)
+            # a lone surrogate (\ud800) or past U+10FFFF: no output could encode it
+            return "\ufffd" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else chr(code)
         return _ESCAPES.get(esc, "\\" + esc)
 
     return _ESCAPE_RE.sub(repl, text)
@@ -66,18 +82,68 @@ class Evaluator:
         self.resolver = resolver
         self.parse_expr = parse_expr
         self.depth = 0
+        self.fuel = FUEL
+        self.too_deep = False  # an expression was nested past MAX_DEPTH
+        self._sizes: dict[int, tuple[Any, int]] = {}  # id -> (value kept alive, size) of shared values
+
+    @property
+    def exhausted(self) -> bool:
+        return self.fuel < 0
+
+    def charge(self, value: Any) -> Any:
+        """Count what a shared value costs whoever walks it; past the budget it becomes unknown."""
+        if isinstance(value, str):
+            self.fuel -= len(value)
+        elif isinstance(value, list | dict | PartialJson):
+            self.fuel -= self._size(value)
+        return Unknown(OVER_BUDGET) if self.fuel < 0 else value
+
+    def _size(self, value: Any) -> int:
+        """Elements plus characters, shared sub-values counted each time; stops past the budget."""
+        hit = self._sizes.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        total, stack = 0, [value]
+        while stack and total <= self.fuel:
+            item = stack.pop()
+            cached = self._sizes.get(id(item))
+            if cached is not None and cached[0] is item:
+                total += cached[1]
+            elif isinstance(item, str):
+                total += 1 + len(item)
+            elif isinstance(item, dict):
+                total += 1 + len(item)
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                total += 1 + len(item)
+                stack.extend(item)
+            elif isinstance(item, PartialJson):
+                stack.append(item.value)
+            else:
+                total += 1
+        self._sizes[id(value)] = (value, total)
+        return total
 
     def eval(self, node: Tree | Token) -> Any:
         if isinstance(node, Token):
             return str(node)
         self.depth += 1
+        self.fuel -= 1
         try:
-            if self.depth > 200:  # hostile nesting: give up on this value, not on the scan
-                return Unknown("deeply nested expression")
+            if self.fuel < 0:
+                return Unknown(OVER_BUDGET)
+            if self.depth > MAX_DEPTH:  # hostile nesting: give up on this value, not on the scan
+                self.too_deep = True
+                raise _TooDeep
             method = getattr(self, "_" + node.data, None)
             if method is None:
                 return Unknown(node.data)
             return method(node)
+        except _TooDeep:
+            if self.depth > 1:
+                raise
+            # the whole attribute, not just its innermost part: `[[[...unknown]]]` is no known list
+            return Unknown("deeply nested expression")
         finally:
             self.depth -= 1
 
@@ -87,10 +153,16 @@ class Evaluator:
         return self.eval(kids[0]) if kids else Unknown("expression")
 
     def _int_lit(self, node: Tree) -> Any:
-        return int(str(node.children[0]))
+        text = str(node.children[0])
+        if len(text) > 150:  # past float range anyway; Python refuses int() of > 4300 digits
+            return Unknown("number literal too large")
+        return int(text)
 
     def _float_lit(self, node: Tree) -> Any:
-        return float(str(node.children[0]))
+        try:
+            return float(str(node.children[0]))
+        except ValueError:
+            return Unknown("number literal")
 
     def _literal_value(self, node: Tree) -> Any:
         return {"true": True, "false": False, "null": None}[str(node.children[0])]
@@ -221,10 +293,17 @@ class Evaluator:
         lhs, rhs = self.eval(lhs_node), self.eval(rhs_node)
         if isinstance(lhs, Unknown) or isinstance(rhs, Unknown):
             return Unknown("expression")
+        if op in _ARITHMETIC:  # on numbers only (Terraform converts "2"): never "x" * 10**9
+            lhs, rhs = _as_number(lhs), _as_number(rhs)
+            if lhs is None or rhs is None:
+                return Unknown("expression")
         try:
-            return _BINARY[op](lhs, rhs)
-        except (TypeError, ValueError, ZeroDivisionError, KeyError):
+            result = _BINARY[op](lhs, rhs)
+        except (TypeError, ValueError, ZeroDivisionError, KeyError, OverflowError):
             return Unknown("expression")
+        if isinstance(result, int) and not isinstance(result, bool) and result.bit_length() > _MAX_INT_BITS:
+            return Unknown("expression")
+        return result
 
     def _unary_op(self, node: Tree) -> Any:
         op = str(node.children[0])
@@ -304,7 +383,7 @@ class Evaluator:
                 key = self.eval(_children(step)[0])
             return index_value(base, key)
         source = ".".join(str(p) for p in path if not isinstance(p, Unknown))
-        return self.resolver.resolve(path, source)
+        return self.charge(self.resolver.resolve(path, source))
 
     # --- functions -----------------------------------------------------------
     def _function_call(self, node: Tree) -> Any:
@@ -334,7 +413,7 @@ class Evaluator:
             if isinstance(last, Unknown):
                 return Unknown(f"{name}(...)")
             args.extend(last)
-        if fn is None:
+        if fn is None or self.fuel < 0:
             return Unknown(f"{name}(...)")
         if name == "jsonencode":
             return _jsonencode(args[0] if args else None)
@@ -342,7 +421,18 @@ class Evaluator:
             return Unknown(f"{name}(...)")
         try:
             return fn(*args)
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError, json.JSONDecodeError, OverflowError):
+        except (
+            TypeError,
+            ValueError,
+            KeyError,
+            IndexError,
+            AttributeError,
+            json.JSONDecodeError,
+            OverflowError,
+            ZeroDivisionError,  # element([], 1)
+            RecursionError,  # jsondecode of text nested too deeply
+            StopIteration,  # format() with fewer arguments than verbs
+        ):
             return Unknown(f"{name}(...)")
 
 
@@ -407,10 +497,26 @@ def _jsondecode(text: str) -> Any:
 
 def _distinct(values: list[Any]) -> list[Any]:
     out: list[Any] = []
-    for v in values:
-        if v not in out:
+    seen: set[str] = set()
+    for v in values:  # linear, not `v not in out`: hostile input has long lists
+        key = json.dumps(v, sort_keys=True, default=repr)
+        if key not in seen:
+            seen.add(key)
             out.append(v)
     return out
+
+
+def _join(sep: str, items: list[Any]) -> str:
+    if len(sep) * len(items) > 1_000_000:  # a long separator times a long list
+        raise ValueError("result too large")
+    return sep.join(str(x) for x in items)
+
+
+def _replace(text: str, old: str, new: str) -> str:
+    grown = text.count(old) * (len(new) - len(old)) if old else (len(text) + 1) * len(new)
+    if grown > 1_000_000:  # replace("aaaa...", "a", <long>) multiplies sizes
+        raise ValueError("result too large")
+    return text.replace(old, new)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -431,9 +537,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tolist": list,
     "toset": _distinct,
     "tomap": dict,
-    "join": lambda sep, lst: sep.join(str(x) for x in lst),
+    "join": _join,
     "split": lambda sep, s: s.split(sep),
-    "replace": lambda s, old, new: s.replace(old, new),
+    "replace": _replace,
     "format": _format,
     "lookup": lambda m, k, *d: m[k] if k in m else (d[0] if d else Unknown("lookup")),
     "element": lambda lst, i: lst[int(i) % len(lst)],
@@ -446,6 +552,25 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
 }
 
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
+
+
+def _as_number(value: Any) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and len(value) <= 150:
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "==": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -453,7 +578,7 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     ">": lambda a, b: a > b,
     "<=": lambda a, b: a <= b,
     ">=": lambda a, b: a >= b,
-    "+": lambda a, b: a + b if not isinstance(a, str) else float(a) + float(b),
+    "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b,

@@ -8,12 +8,22 @@ transform, which more than doubles parse time (measured in bench/).
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from lark import Token, Tree
+from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
 from scanner.model import LoadError
+
+#: A line that opens a top-level block. A file that does not parse is split at these lines and
+#: each piece is parsed alone, so one broken block does not hide the others (chat answers get cut off).
+_TOP_LEVEL_RE = re.compile(
+    r"^(resource|data|variable|locals|provider|output|module|terraform|moved|import|removed|check)\b", re.MULTILINE
+)
 
 
 @dataclass
@@ -29,10 +39,46 @@ class RawBlock:
     line_offset: int
 
 
-def _parser():  # imported lazily: building the Lark parser is the slow part of start-up
-    from hcl2.parser import parser
+@functools.lru_cache(maxsize=1)
+def _parser() -> Any:  # built lazily: loading the Lark parser is the slow part of start-up
+    """python-hcl2's grammar and post-lexer, as ``hcl2.parser.parser()``, minus position propagation.
 
-    return parser()
+    With ``propagate_positions`` Lark computes a position for every tree node, which takes about
+    40% of the parse (bench/README.md). Only attributes and blocks need lines here, and
+    :func:`_set_lines` takes them from their first and last tokens. The parse tables are cached
+    next to python-hcl2's own cache, like it does, so they are built once per install.
+    """
+    import hcl2.parser
+    from hcl2.postlexer import PostLexer
+
+    here = Path(hcl2.parser.__file__).resolve().parent
+    return Lark.open(
+        "hcl2.lark",
+        rel_to=str(here / "parser.py"),
+        parser="lalr",
+        propagate_positions=False,
+        postlex=PostLexer(),
+        cache=str(here / ".nhi_guard_lark_cache.bin"),
+    )
+
+
+def _set_lines(body: Tree) -> None:
+    """``meta.line`` of every attribute and block, ``meta.end_line`` of blocks, as Lark would set them."""
+    for node in body.children:
+        if not isinstance(node, Tree) or node.data not in ("attribute", "block"):
+            continue
+        first: Tree | Token = node
+        while isinstance(first, Tree) and first.children:
+            first = first.children[0]
+        if isinstance(first, Token) and first.line is not None:
+            node.meta.line = first.line
+        if node.data == "block":
+            last = node.children[-1]
+            if isinstance(last, Token) and last.end_line is not None:  # RBRACE
+                node.meta.end_line = last.end_line
+            for child in node.children:
+                if isinstance(child, Tree) and child.data == "body":
+                    _set_lines(child)
 
 
 def _label(node: Tree | Token) -> str:
@@ -48,19 +94,51 @@ def _label(node: Tree | Token) -> str:
 
 
 def parse_text(text: str, file: str, line_offset: int = 0) -> tuple[list[RawBlock], list[LoadError]]:
-    """Parse one chunk of HCL. ``line_offset`` shifts lines (Markdown blocks)."""
+    """Parse one chunk of HCL. ``line_offset`` shifts lines (Markdown blocks).
+
+    When the chunk does not parse, each top-level block is parsed on its own: the blocks
+    that parse are kept, and each one that does not gives one error.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
+    blocks, errors = _parse_whole(text, file, line_offset)
+    if not errors:
+        return blocks, errors
+    starts = [m.start() for m in _TOP_LEVEL_RE.finditer(text)]
+    if len(starts) < 2:
+        return blocks, errors
+    if starts[0] > 0 and text[: starts[0]].strip():
+        starts.insert(0, 0)
+    blocks, errors = [], []
+    for begin, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        offset = line_offset + text.count("\n", 0, begin)
+        got, errs = _parse_whole(text[begin:end], file, offset)
+        blocks.extend(got)
+        errors.extend(errs)
+    return blocks, errors
+
+
+def _parse_whole(text: str, file: str, line_offset: int) -> tuple[list[RawBlock], list[LoadError]]:
     if not text.endswith("\n"):
         text += "\n"  # the grammar needs a trailing newline after the last attribute
     try:
         tree = _parser().parse(text)
+        _set_lines(tree.children[0])
     except UnexpectedInput as exc:
+        token = getattr(exc, "token", None)
+        if token is not None and getattr(token, "type", "") == "$END":
+            opened = [m.start() for m in _TOP_LEVEL_RE.finditer(text)]
+            start = text.count("\n", 0, opened[-1]) + 1 + line_offset if opened else None
+            end = text.count("\n") + line_offset
+            where = f"the block at line {start}" if start else "a block"
+            return [], [LoadError(file, start or end, f"HCL syntax error: {where} is not closed "
+                                                      f"(input ends at line {end})")]
         line = getattr(exc, "line", None)
         line = line + line_offset if isinstance(line, int) and line > 0 else None
         return [], [LoadError(file, line, f"HCL syntax error: {_short(exc)}")]
     except (LarkError, RecursionError, ValueError) as exc:
-        return [], [LoadError(file, None, f"HCL could not be parsed: {type(exc).__name__}")]
+        return [], [LoadError(file, line_offset + 1 if line_offset else None,
+                              f"HCL could not be parsed: {type(exc).__name__}")]
     blocks: list[RawBlock] = []
     body = tree.children[0]
     for child in body.children:
@@ -84,8 +162,6 @@ def parse_text(text: str, file: str, line_offset: int = 0) -> tuple[list[RawBloc
 
 def _short(exc: UnexpectedInput) -> str:
     token = getattr(exc, "token", None)
-    if token is not None and getattr(token, "type", "") == "$END":
-        return "unexpected end of input (block not closed?)"
     col = getattr(exc, "column", None)
     where = f" at column {col}" if isinstance(col, int) and col > 0 else ""
     if token is not None:

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import stat
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scanner import progress
+from scanner.cache import ModuleCache, ModuleJob, load_modules
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.loaders.markdown import extract_chunks
 from scanner.loaders.plan import is_plan, load_plan
+from scanner.loaders.tf_json import TfJsonError, looks_like_config, remap, to_hcl
 from scanner.model import Document, LoadError
 
 STDIN = "-"
 _MARKDOWN_EXT = {".md", ".markdown", ".mdx"}
+_TF_SUFFIXES = (".tf", ".tf.json")
+#: Largest input read (docs/security.md). A larger file is not read at all, so neither a huge
+#: generated file nor /dev/zero can exhaust memory or time. HCL costs far more per byte than JSON.
+MAX_TEXT_BYTES = 10 * 1024 * 1024  # .tf, .tf.json, Markdown
+MAX_PLAN_BYTES = 256 * 1024 * 1024  # plan JSON (and stdin, until its kind is known)
+_LONE_SURROGATE_RE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass
@@ -25,6 +37,7 @@ class Loaded:
     documents: list[tuple[str, Document]] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     files: int = 0
+    line_maps: dict[str, list[int]] = field(default_factory=dict)  # .tf.json: generated HCL line -> JSON line
 
 
 def read_text(path: str, data: bytes, errors: list[LoadError]) -> str:
@@ -50,6 +63,33 @@ def sniff(text: str) -> str:
     return "hcl"
 
 
+def _too_large(path: str, size: int | None, limit: int, what: str) -> LoadError:
+    of = f" ({size / 2**20:.1f} MiB)" if size is not None else ""
+    return LoadError(path, None, f"{what} is larger than the {limit // 2**20} MiB limit{of}; not scanned")
+
+
+def _scrub_surrogates(value: object) -> object:
+    """JSON ``\\ud800`` escapes decode to lone surrogates, which no output can encode."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_scrub_surrogates(k): _scrub_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_surrogates(v) for v in value]
+    return value
+
+
+def _not_a_plan(path: str, data: object) -> str:
+    hint = ""
+    if isinstance(data, dict) and "serial" in data and "lineage" in data:
+        hint = " (it looks like a Terraform state file)"
+    elif isinstance(data, dict) and "values" in data and "format_version" in data:
+        hint = " (it looks like `terraform show -json` of a state, not of a plan)"
+    elif path.endswith(".tfvars.json"):
+        hint = " (it looks like a variables file, .tfvars.json, which declares no resources)"
+    return f"JSON is not a Terraform plan from `terraform show -json`{hint}"
+
+
 def _load_json(path: str, text: str, loaded: Loaded, include_unchanged: bool) -> None:
     try:
         data = json.loads(text)
@@ -59,14 +99,16 @@ def _load_json(path: str, text: str, loaded: Loaded, include_unchanged: bool) ->
     except json.JSONDecodeError as exc:
         loaded.errors.append(LoadError(path, exc.lineno, f"invalid JSON: {exc.msg}"))
         return
+    except ValueError:  # an integer of more than 4300 digits
+        loaded.errors.append(LoadError(path, None, "invalid JSON: a number is too long to read"))
+        return
+    if _LONE_SURROGATE_RE.search(text):
+        data = _scrub_surrogates(data)
+    if not is_plan(data) and looks_like_config(data):
+        _load_tf_json(path, text, loaded)
+        return
     if not is_plan(data):
-        what = (
-            "a Terraform state file"
-            if isinstance(data, dict) and "serial" in data and "lineage" in data
-            else "a Terraform plan"
-        )
-        hint = "" if what == "a Terraform plan" else f" (it looks like {what})"
-        loaded.errors.append(LoadError(path, None, f"JSON is not a Terraform plan from `terraform show -json`{hint}"))
+        loaded.errors.append(LoadError(path, None, _not_a_plan(path, data)))
         return
     loaded.documents.append((path, load_plan(data, text, path, include_unchanged)))
 
@@ -92,12 +134,25 @@ def _load_text_unguarded(path: str, text: str, kind: str, loaded: Loaded, includ
     if kind == "json":
         _load_json(path, text, loaded, include_unchanged)
         return
+    if len(text) > MAX_TEXT_BYTES:
+        loaded.errors.append(_too_large(path, len(text), MAX_TEXT_BYTES, "Terraform or Markdown input"))
+        return
+    if not text.strip() and path == "<stdin>":
+        loaded.errors.append(LoadError(path, None, "no input: stdin was empty"))
+        return
     sources = {path: text.splitlines()}
     chunks = extract_chunks(text, path) if kind == "markdown" else [Chunk(path, text)]
     loaded.documents.append((path, load_chunks(chunks, sources)))
 
 
-def load_inputs(paths: list[str], stdin_text: str | None = None, include_unchanged: bool = False) -> Loaded:
+def load_inputs(
+    paths: list[str],
+    stdin_text: str | None = None,
+    include_unchanged: bool = False,
+    cache: ModuleCache | None = None,
+    processes: int | None = 1,
+) -> Loaded:
+    """``cache`` reuses loaded .tf modules; ``processes`` loads them in parallel (None: choose)."""
     loaded = Loaded()
     seen: set[str] = set()
     tf_dirs: dict[str, list[str]] = defaultdict(list)
@@ -110,12 +165,12 @@ def load_inputs(paths: list[str], stdin_text: str | None = None, include_unchang
             continue
         path = Path(raw)
         if not path.exists():
-            loaded.errors.append(LoadError(raw, None, "no such file or directory"))
+            loaded.errors.append(LoadError(raw, None, _missing(path)))
             continue
         if path.is_dir():
             found = _walk(path, loaded)
             if not found:
-                loaded.errors.append(LoadError(raw, None, "directory holds no .tf files"))
+                loaded.errors.append(LoadError(raw, None, "directory holds no .tf or .tf.json files"))
             for f in found:
                 key = os.path.realpath(f)
                 if key not in seen:
@@ -126,31 +181,61 @@ def load_inputs(paths: list[str], stdin_text: str | None = None, include_unchang
         if key in seen:
             continue
         seen.add(key)
-        if path.suffix == ".tf":
+        if path.name.endswith(_TF_SUFFIXES):
             tf_dirs[str(path.parent)].append(str(path))
             continue
-        data = _read(str(path), loaded)
+        markdown = path.suffix.lower() in _MARKDOWN_EXT
+        data = _read(str(path), loaded, MAX_TEXT_BYTES if markdown else MAX_PLAN_BYTES, explicit=True)
         if data is None:
             continue
         loaded.files += 1
+        if data.startswith(b"PK\x03\x04"):
+            loaded.errors.append(LoadError(str(path), None, "a binary file (a saved plan from `terraform plan -out`?); "
+                                           "scan `terraform show -json FILE` instead"))
+            continue
         text = read_text(str(path), data, loaded.errors)
+        del data  # the text holds it now: a large plan is not kept in memory twice
         kind = "json" if path.suffix == ".json" else "markdown" if path.suffix.lower() in _MARKDOWN_EXT else sniff(text)
         _load_text(str(path), text, kind, loaded, include_unchanged)
-    for directory in sorted(tf_dirs):
-        _load_tf_dir(directory, sorted(tf_dirs[directory]), loaded)
+    jobs = [_read_tf_dir(directory, sorted(tf_dirs[directory]), loaded) for directory in sorted(tf_dirs)]
+    for directory, load in load_modules(jobs, cache, processes, progress.reporter("loading .tf modules")):
+        _add_module(directory, load, loaded)
     return loaded
 
 
-def _read(path: str, loaded: Loaded) -> bytes | None:
+def _missing(path: Path) -> str:
+    if path.is_symlink():
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "symbolic link loop"
+        return "broken symbolic link (its target does not exist)"
+    return "no such file or directory"
+
+
+def _read(path: str, loaded: Loaded, limit: int = MAX_TEXT_BYTES, explicit: bool = False) -> bytes | None:
+    """At most ``limit`` bytes. Found in a directory, only regular files: opening a FIFO blocks."""
     try:
+        mode = os.stat(path).st_mode
+        if not explicit and not stat.S_ISREG(mode):
+            loaded.errors.append(LoadError(path, None, "not a regular file (a FIFO, socket or device); skipped"))
+            return None
         with open(path, "rb") as fh:
-            return fh.read()
+            data = fh.read(limit + 1)  # named pipes and devices too (`scan <(terraform show -json p)`)
     except OSError as exc:
-        loaded.errors.append(LoadError(path, None, f"cannot read file: {exc.strerror or type(exc).__name__}"))
+        if exc.errno == errno.ELOOP:
+            loaded.errors.append(LoadError(path, None, "symbolic link loop"))
+        else:
+            loaded.errors.append(LoadError(path, None, f"cannot read file: {exc.strerror or type(exc).__name__}"))
         return None
+    if len(data) > limit:
+        loaded.errors.append(_too_large(path, os.stat(path).st_size if stat.S_ISREG(mode) else None, limit, "file"))
+        return None
+    return data
 
 
-def _load_tf_dir(directory: str, files: list[str], loaded: Loaded) -> None:
+def _read_tf_dir(directory: str, files: list[str], loaded: Loaded) -> ModuleJob:
     chunks: list[Chunk] = []
     sources: dict[str, list[str]] = {}
     for f in files:
@@ -159,9 +244,37 @@ def _load_tf_dir(directory: str, files: list[str], loaded: Loaded) -> None:
             continue
         loaded.files += 1
         text = read_text(f, data, loaded.errors)
+        if f.endswith(".tf.json"):
+            try:
+                text, loaded.line_maps[f] = to_hcl(text)
+            except TfJsonError as exc:
+                loaded.errors.append(LoadError(f, exc.line, f"Terraform JSON: {exc}"))
+                continue
         sources[f] = text.splitlines()
         chunks.append(Chunk(f, text))
-    _guarded(directory, loaded, lambda: loaded.documents.append((directory, load_chunks(chunks, sources))))
+    return ModuleJob(directory, chunks, sources)
+
+
+def _load_tf_json(path: str, text: str, loaded: Loaded) -> None:
+    """A JSON file (or stdin) holding Terraform JSON configuration: a module of its own."""
+    try:
+        hcl, lines = to_hcl(text)
+    except TfJsonError as exc:
+        loaded.errors.append(LoadError(path, exc.line, f"Terraform JSON: {exc}"))
+        return
+    doc = load_chunks([Chunk(path, hcl)], {path: hcl.splitlines()})
+    remap(doc, {path: lines})
+    loaded.documents.append((path, doc))
+
+
+def _add_module(directory: str, load: Callable[[], Document], loaded: Loaded) -> None:
+    def add() -> None:
+        doc = load()
+        if loaded.line_maps:
+            remap(doc, loaded.line_maps)
+        loaded.documents.append((directory, doc))
+
+    _guarded(directory, loaded, add)
 
 
 def _walk(root: Path, loaded: Loaded) -> list[str]:
@@ -174,5 +287,5 @@ def _walk(root: Path, loaded: Loaded) -> list[str]:
         ),
     ):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "node_modules")
-        found.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".tf"))
+        found.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(_TF_SUFFIXES))
     return found

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 from scanner.loaders.hcl import Chunk
 from scanner.loaders.hcl_parse import parse_text
 
 HCL_LANGS = {"hcl", "terraform", "tf", "hcl2", "opentofu"}
 TOP_LEVEL = {"resource", "data", "variable", "locals", "provider", "output", "module", "terraform"}
+#: the opening line of a Terraform block, as a cut-off unlabelled block still shows it
+_BLOCK_HEADER_RE = re.compile(
+    r'^\s*(?:(?:resource|data)\s+"?[\w-]+"?\s+"?[\w-]+"?|(?:variable|output|provider|module)\s+"?[\w-]+"?'
+    r"|locals|terraform)\s*\{",
+    re.MULTILINE,
+)
 
 
 def extract_chunks(text: str, file: str) -> list[Chunk]:
     """HCL code blocks with their line offsets in the Markdown file.
 
     Labelled hcl/terraform/tf blocks are always taken (so a cut-off block becomes
-    a reported error). Unlabelled blocks are taken only when they parse as HCL
-    with at least one Terraform top-level block; other languages are skipped.
+    a reported error). Unlabelled blocks are taken when they parse as HCL with at
+    least one Terraform top-level block, or when they do not parse but start a
+    line with one (a cut-off answer: its error is reported, not skipped silently).
+    Other languages are skipped.
     """
     from markdown_it import MarkdownIt
 
@@ -29,6 +39,8 @@ def extract_chunks(text: str, file: str) -> list[Chunk]:
             chunks.append(chunk)
         elif lang == "":
             blocks, errors = parse_text(token.content, file, chunk.line_offset)
-            if not errors and any(b.kind in TOP_LEVEL for b in blocks):
+            if (not errors and any(b.kind in TOP_LEVEL for b in blocks)) or (
+                errors and _BLOCK_HEADER_RE.search(token.content)
+            ):
                 chunks.append(chunk)
     return chunks

@@ -12,7 +12,7 @@ from scanner.redact import NOT_SECRET_KEY
 from scanner.values import Unknown
 
 _ADDRESS_RE = re.compile(r'"address"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_SKIP_ACTIONS = {("delete",)}
+_SKIP_ACTIONS = {("delete",), ("forget",)}  # forget: a `removed` block with destroy = false
 
 
 def is_plan(data: Any) -> bool:
@@ -96,6 +96,23 @@ def _config_modules(root: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return out
 
 
+def _module_sources(root: Mapping[str, Any]) -> dict[str, str]:
+    """``module.a.module.b`` -> the ``source`` of that module call, as written."""
+    out: dict[str, str] = {}
+    stack: list[tuple[str, Any]] = [("", root)]
+    while stack:
+        path, mod = stack.pop()
+        calls = mod.get("module_calls") if isinstance(mod, Mapping) else None
+        for name, call in (calls if isinstance(calls, Mapping) else {}).items():
+            if not isinstance(call, Mapping):
+                continue
+            here = f"{path}.module.{name}" if path else f"module.{name}"
+            if isinstance(call.get("source"), str):
+                out[here] = call["source"]
+            stack.append((here, call.get("module")))
+    return out
+
+
 def _expression_refs(expr: Any, path: str, prefix: str, out: dict[str, list[str]]) -> None:
     if isinstance(expr, Mapping):
         refs = expr.get("references")
@@ -115,6 +132,17 @@ def load_plan(data: Mapping[str, Any], text: str, file: str, include_unchanged: 
     lines = _Lines(text)
     configuration = data.get("configuration") if isinstance(data.get("configuration"), Mapping) else None
     modules = _config_modules(configuration.get("root_module") or {}) if configuration else {}
+    doc.plan_modules = _module_sources(configuration.get("root_module") or {}) if configuration else {}
+    version = str(data.get("format_version", ""))
+    if re.fullmatch(r"\d{1,4}(\.\d{1,4}){0,2}", version) and int(version.split(".")[0]) > 1:
+        doc.errors.append(
+            LoadError(
+                file,
+                None,
+                f"plan format_version {version} is newer than nhi-guard knows (0.x and 1.x); "
+                "scanned as 1.x, results may be wrong",
+            )
+        )
     if data.get("errored") is True:
         doc.errors.append(
             LoadError(
@@ -153,16 +181,30 @@ def _resource(
     actions = tuple(change.get("actions") or ())
     if actions in _SKIP_ACTIONS:
         return None
-    if actions == ("no-op",) and not include_unchanged:
+    importing = isinstance(change.get("importing"), Mapping)  # an `import` block: new to this configuration
+    if actions == ("no-op",) and not include_unchanged and not importing:
         return None
     address = str(rc.get("address", ""))
     module = str(rc.get("module_address") or "")
     after = change.get("after")
     attrs_raw = after if isinstance(after, Mapping) else {}
-    attrs = _overlay(dict(attrs_raw), change.get("after_unknown") or {}, address)
+    unknown = change.get("after_unknown")
+    unknown = unknown if isinstance(unknown, Mapping) else {}  # Terraform writes an object; anything else: none
+    attrs = _overlay(dict(attrs_raw), unknown, address)
     sensitive_paths: set[str] = set()
     _collect_sensitive(attrs_raw, change.get("after_sensitive"), "", doc.secrets, sensitive_paths)
     _collect_sensitive(change.get("before"), change.get("before_sensitive"), "", doc.secrets, set())
+    if not isinstance(after, Mapping):  # only delete and forget plan no object; a hand-edited plan can
+        what = "null" if after is None else "not an object"
+        doc.errors.append(
+            LoadError(
+                file,
+                lines.line(address),
+                f"{address or 'a resource_changes entry'}: change.after is {what} for a "
+                f"{'/'.join(map(str, actions)) or 'create'} action, so nothing about it is known; not scanned",
+            )
+        )
+        return None
     mode = "data" if rc.get("mode") == "data" else "managed"
     rtype, name = str(rc.get("type", "")), str(rc.get("name", ""))
     refs: dict[str, list[str]] = {}
@@ -172,11 +214,13 @@ def _resource(
         prefix = strip_indexes(module) + "." if module else ""
         _expression_refs(expressions, "", prefix, refs)
         # Computed but not written by the author: a provider default, i.e. not set.
-        for key, mark in (change.get("after_unknown") or {}).items():
+        for key, mark in unknown.items():
             if mark is True and key not in expressions and key not in ("tags_all", "id", "arn"):
                 attrs.pop(key, None)
     provider_key = str(config.get("provider_config_key", "")) if config else ""
     action = "replace" if set(actions) == {"create", "delete"} else (actions[0] if actions else "create")
+    if importing and action == "no-op":
+        action = "import"
     before = change.get("before") if isinstance(change.get("before"), Mapping) else None
     return Resource(
         address=address,

@@ -86,7 +86,9 @@ def render(report: Report, color: bool = False) -> str:
     status = f"**incomplete scan: {len(report.errors)} input error(s)**" if s.incomplete else "scan complete"
     out.append(
         f"**{s.total} finding(s)** in {s.resources_scanned} resource(s) from {s.files_scanned} file(s); "
-        f"{s.suppressed} waived; {status}."
+        f"{s.suppressed} waived; "
+        + (f"{s.preexisting} pre-existing finding(s) hidden (baseline); " if s.preexisting else "")
+        + f"{status}."
     )
 
     severities = list(Severity)

@@ -72,6 +72,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
                     "filesScanned": report.summary.files_scanned,
                     "resourcesScanned": report.summary.resources_scanned,
                     "suppressed": report.summary.suppressed,
+                    "preexisting": report.summary.preexisting,
                     "incomplete": report.summary.incomplete,
                 },
             }

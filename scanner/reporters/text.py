@@ -68,7 +68,8 @@ def summary_line(report: Report) -> str:
     s = report.summary
     counts = ", ".join(f"{n} {k}" for k, n in s.by_severity.items() if n) or "no findings"
     status = "incomplete scan" if s.incomplete else "scan complete"
+    hidden = f"{s.preexisting} pre-existing hidden (baseline); " if s.preexisting else ""
     return (
         f"{s.total} finding(s) ({counts}) in {s.resources_scanned} resource(s) from "
-        f"{s.files_scanned} file(s); {s.suppressed} waived; {status}"
+        f"{s.files_scanned} file(s); {s.suppressed} waived; {hidden}{status}"
     )

@@ -48,6 +48,8 @@ class Context:
     config: Config
     metadata: MetadataResolver
     today: date = field(default_factory=date.today)
+    #: who asks for the change being scanned (a pull request's author), when known
+    requester: str | None = None
 
     def meta(self, res: Resource) -> Metadata:
         return self.metadata.resolve(res)

@@ -149,25 +149,95 @@ def _deferred_data_source(res: Resource, ctx: Context) -> Iterator[Binding]:
             )
 
 
-def describe_members(binding: Binding) -> str:
-    """Name the members for a message: literal members as written, computed ones by reference."""
-    names: list[str] = []
+@dataclass(frozen=True)
+class Member:
+    """One member of a binding as a message names it, and whether it is a non-human identity."""
+
+    text: str
+    #: a service account or a Workload Identity Federation principal
+    machine: bool
+
+
+def describe_members(binding: Binding, res: Resource | None = None, ctx: Context | None = None) -> str:
+    """Name the members for a message: literal members as written, computed ones by the identity
+    they resolve to (``service account `google_service_account.ci` (ci@p.iam.gserviceaccount.com)``)
+    when ``res`` and ``ctx`` are given, else by reference."""
+    return ", ".join(dict.fromkeys(m.text for m in resolve_members(binding, res, ctx))) or "no members"
+
+
+def resolve_members(binding: Binding, res: Resource | None = None, ctx: Context | None = None) -> list[Member]:
+    """The binding's members, each resolved as far as the configuration allows.
+
+    A literal ``serviceAccount:...``, ``principal://...`` or ``principalSet://...`` member is
+    a machine identity. A computed member is resolved through its expression
+    (``serviceAccount:${google_service_account.ci.email}``, ``google_service_account.ci.member``)
+    or, when the expression is gone (a plan), through the references recorded for the
+    attribute: a reference to a ``google_service_account`` makes it that service account.
+    """
+    out: list[Member] = []
     need_refs = False
     for member in binding.members:
         if isinstance(member, str):
-            names.append(f"`{member}`")
+            out.append(Member(f"`{member}`", member.startswith(MACHINE_PREFIXES)))
         elif isinstance(member, Unknown):
-            if _REFERENCE_RE.fullmatch(member.source):
-                names.append(f"`{member.source}`")
+            prefix = f"{res.module}." if res is not None and res.module else ""
+            accounts = [prefix + a for a in _accounts_in(member.source)]
+            if accounts:
+                out += [_account_member(a, res, ctx) for a in accounts]
+            elif _REFERENCE_RE.fullmatch(member.source):
+                out.append(Member(f"`{member.source}`", False))
+            elif member.source.startswith(MACHINE_PREFIXES):
+                out.append(Member(f"`{member.source}`", True))
             else:
                 need_refs = True
     if need_refs:
-        refs = ", ".join(f"`{r}`" for r in most_specific(binding.member_refs))
-        if refs and binding.exact_refs:
-            names.append(refs)
+        refs = most_specific(binding.member_refs)
+        accounts = list(dict.fromkeys(a for r in refs for a in _accounts_in(r)))
+        others = [r for r in refs if not _accounts_in(r)]
+        if refs and (binding.exact_refs or (len(accounts) == 1 and not others)):
+            out += [_account_member(a, res, ctx) for a in accounts]
+            if others:
+                out.append(Member(", ".join(f"`{r}`" for r in others), False))
         else:
-            names.append(f"members computed at apply (from {refs})" if refs else "members computed at apply")
-    return ", ".join(dict.fromkeys(names)) or "no members"
+            shown = ", ".join(f"`{r}`" for r in refs)
+            # A policy's references are the whole policy's: a service account among them is
+            # the likeliest owner of a computed member, but not a certain one.
+            text = f"members computed at apply (from {shown})" if shown else "members computed at apply"
+            out.append(Member(text, bool(accounts)))
+    return out
+
+
+#: member prefixes of non-human identities: service accounts and Workload Identity Federation
+MACHINE_PREFIXES = ("serviceAccount:", "principal://", "principalSet://")
+#: a reference to a service account (resource or data source) inside an expression or reference list
+_ACCOUNT_REF_RE = re.compile(
+    r"((?:module\.[\w-]+(?:\[[^\]]*\])?\.)*(?:data\.)?google_service_account\.[\w-]+)(?:\[[^\]]*\])?"
+    r"(?:\.(?:email|member|name|id|unique_id|account_id)\b|(?=\s*\}|$))"
+)
+
+
+def _accounts_in(text: str) -> list[str]:
+    """Addresses of the service accounts an expression or a reference names (index-free)."""
+    return list(dict.fromkeys(re.sub(r"\[[^\]]*\]", "", m.group(1)) for m in _ACCOUNT_REF_RE.finditer(text)))
+
+
+def _account_member(address: str, res: Resource | None, ctx: Context | None) -> Member:
+    label = "service account" if ".data." not in f".{address}" else "existing service account"
+    found = ctx.model.by_address(res, address) if ctx is not None and res is not None else []
+    email = _email(found[0]) if found else None
+    return Member(f"{label} `{address}`" + (f" ({email})" if email else ""), True)
+
+
+def _email(account: Resource) -> str | None:
+    email = account.get("email")
+    if isinstance(email, str):
+        return email
+    account_id, project = account.get("account_id"), account.get("project")
+    if isinstance(account_id, str) and isinstance(project, str):
+        return f"{account_id}@{project}.iam.gserviceaccount.com"
+    if isinstance(account_id, str):
+        return f"account `{account_id}`"
+    return None
 
 
 def most_specific(refs: list[str]) -> list[str]:
@@ -184,8 +254,11 @@ def describe_role(role: Any) -> str:
     return "a role computed at apply"
 
 
-def describe_target(res: Resource) -> str:
-    """What the grant is on: ``project `acme-prod```, ``storage bucket `acme-public```, ..."""
+def describe_target(res: Resource, ctx: Context | None = None) -> str:
+    """What the grant is on: ``project `acme-prod```, ``storage bucket `acme-public```, ...
+
+    With ``ctx``, a service account named by reference is resolved like a member is.
+    """
     level = res.type.removeprefix("google_").rsplit("_iam_", 1)[0]
     label = level.replace("_", " ")
     attr = SCOPE_ATTRS.get(level)
@@ -193,6 +266,11 @@ def describe_target(res: Resource) -> str:
         value = res.get(name)
         if isinstance(value, str):
             return f"{label} `{value}`"
+        if isinstance(value, Unknown) and level == "service_account" and ctx is not None:
+            accounts = _accounts_in(value.source) or [a for r in res.references(name) for a in _accounts_in(r)]
+            if accounts:
+                prefix = f"{res.module}." if res.module and not accounts[0].startswith("module.") else ""
+                return _account_member(prefix + accounts[0], res, ctx).text
         if isinstance(value, Unknown):
             return f"{label} `{value.source}`" if _REFERENCE_RE.fullmatch(value.source) else f"a computed {label}"
     if level == "project":

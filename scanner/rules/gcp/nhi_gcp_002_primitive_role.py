@@ -4,32 +4,46 @@ from collections.abc import Iterable
 
 from scanner.model import Resource
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.gcp.iam import bindings, describe_members, describe_target
+from scanner.rules.gcp.iam import bindings, describe_target, grant_kind, resolve_members
 from scanner.severity import Category, Severity
 
-#: the basic ("primitive") roles this rule reports, with their severity
+#: the basic ("primitive") roles this rule reports, with their severity on a project, folder or organization
 PRIMITIVE_ROLES = {"roles/owner": Severity.CRITICAL, "roles/editor": Severity.HIGH}
+#: ... and on a single resource (a bucket, a secret, a topic, a service account)
+RESOURCE_LEVEL = {"roles/owner": Severity.HIGH, "roles/editor": Severity.MEDIUM}
 
-RESOURCE_TYPES = tuple(
-    f"google_{level}_iam_{kind}"
-    for level in ("project", "folder", "organization")
-    for kind in ("member", "binding", "policy")
-)
+#: the resource-manager levels: every member is reported there
+SCOPES = ("project", "folder", "organization")
+RESOURCE_TYPES = tuple(f"google_{level}_iam_{kind}" for level in SCOPES for kind in ("member", "binding", "policy"))
 
 
 class PrimitiveRole(Rule):
     """## What it does
-    Flags the basic roles `roles/owner` (critical) and `roles/editor` (high) granted on a
-    project, folder or organization through `google_*_iam_member`, `google_*_iam_binding`
-    or `google_*_iam_policy` (including the bindings of a `data "google_iam_policy"`
-    used as `policy_data`). Every member that gains the role is named.
+    Flags the basic roles `roles/owner` and `roles/editor`:
+
+    * on a project, folder or organization (`google_{project,folder,organization}_iam_member`,
+      `_binding` or `_policy`, including the bindings of a `data "google_iam_policy"` used as
+      `policy_data`), granted to anyone: Owner critical, Editor high;
+    * on a single resource (any other `google_<resource>_iam_member`, `_binding` or `_policy`:
+      a service account, bucket, secret, topic, dataset, ...), granted to a **service account**
+      or a Workload Identity Federation principal: Owner high, Editor medium, and Editor high on
+      a service account (it includes acting as the account). Resource-level grants to people
+      and groups are left to human access review.
+
+    Every member that gains the role is named; `serviceAccount:${google_service_account.x.email}`
+    (or `google_service_account.x.member`) is resolved to the service account it names. A
+    member computed from something else (`var.member`) is not taken for a service account.
 
     ## Why is this bad?
     Basic roles predate IAM: Editor can change almost every resource in the project and
     Owner can also change IAM itself, so a leaked key of a service account holding one is
     a full compromise of the project (or of every project below a folder or organization).
-    They are the textbook excessive privilege of OWASP NHI5, and the easy answer a chat
-    assistant gives to a "permission denied" error.
+    On a single resource a basic role still grants every permission of that resource type,
+    IAM policy included for Owner: Owner of a service account can grant itself the right to
+    impersonate it. Where a service rejects basic roles below the project (Cloud Storage does),
+    the grant fails at apply and the next "fix" is often the project-level role. They are the
+    textbook excessive privilege of OWASP NHI5, and the easy answer a chat assistant gives to
+    a "permission denied" error.
 
     ## Example
     ```hcl
@@ -37,6 +51,12 @@ class PrimitiveRole(Rule):
       project = "acme-prod"
       role    = "roles/editor"
       member  = "serviceAccount:${google_service_account.ci.email}"
+    }
+
+    resource "google_secret_manager_secret_iam_member" "ci_db" {
+      secret_id = google_secret_manager_secret.db.id
+      role      = "roles/owner"
+      member    = "serviceAccount:${google_service_account.ci.email}"
     }
     ```
 
@@ -48,6 +68,12 @@ class PrimitiveRole(Rule):
       role    = "roles/run.developer"
       member  = "serviceAccount:${google_service_account.ci.email}"
     }
+
+    resource "google_secret_manager_secret_iam_member" "ci_db" {
+      secret_id = google_secret_manager_secret.db.id
+      role      = "roles/secretmanager.secretAccessor"
+      member    = "serviceAccount:${google_service_account.ci.email}"
+    }
     ```
     """
 
@@ -56,19 +82,44 @@ class PrimitiveRole(Rule):
     severity = Severity.CRITICAL
     title = "Basic role Owner or Editor granted"
     fix = "Replace roles/owner or roles/editor with the predefined or custom roles the workload needs."
-    resource_types = RESOURCE_TYPES
-    cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
+    # Google has an IAM trio for well over a hundred resource kinds; match the naming scheme.
+    resource_patterns = ("google_*_iam_member", "google_*_iam_binding", "google_*_iam_policy")
+    cross_resource = True  # service accounts and a deferred data "google_iam_policy" are read through the model
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        if grant_kind(res) is None:
+            return
+        level = res.type.removeprefix("google_").rsplit("_iam_", 1)[0]
         for binding in bindings(res, ctx):
             role = binding.role
             if not isinstance(role, str) or role not in PRIMITIVE_ROLES or not binding.members:
                 continue
+            members = resolve_members(binding, res, ctx)
             condition = f" (under condition `{binding.condition}`)" if binding.condition else ""
+            if level in SCOPES:
+                severity = PRIMITIVE_ROLES[role]
+                why = ""
+            else:
+                members = [m for m in members if m.machine]
+                if not members:
+                    continue
+                severity = RESOURCE_LEVEL[role]
+                if level == "service_account":
+                    severity = Severity.HIGH
+                    why = (
+                        ": they can change who may impersonate that service account, themselves included"
+                        if role == "roles/owner"
+                        else ": they can act as that service account"
+                    )
+                else:
+                    why = ": every permission of the role on that resource" + (
+                        ", its IAM policy included" if role == "roles/owner" else ""
+                    )
+            names = ", ".join(dict.fromkeys(m.text for m in members))
             yield Violation(
-                f"{res.address} grants the basic role `{role}` on {describe_target(res)} to "
-                f"{describe_members(binding)}{condition}",
+                f"{res.address} grants the basic role `{role}` on {describe_target(res, ctx)} to "
+                f"{names}{condition}{why}",
                 binding.path,
                 key=f"{binding.key}:{role}" if binding.key else role,
-                severity=PRIMITIVE_ROLES[role],
+                severity=severity,
             )

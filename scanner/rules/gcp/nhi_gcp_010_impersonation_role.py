@@ -73,8 +73,8 @@ class ImpersonationRoleBroad(Rule):
                 continue
             scope = "project" if level == "project" else f"{level} (every project below it)"
             yield Violation(
-                f"{res.address} grants `{role}` on {describe_target(res)} to {describe_members(binding)}: they can "
-                f"{IMPERSONATION_ROLES[role]} in the {scope}",
+                f"{res.address} grants `{role}` on {describe_target(res)} to "
+                f"{describe_members(binding, res, ctx)}: they can {IMPERSONATION_ROLES[role]} in the {scope}",
                 binding.path,
                 key=f"{binding.key}:{role}" if binding.key else role,
                 severity=Severity.HIGH if level == "project" else Severity.CRITICAL,

@@ -24,7 +24,9 @@ def same_person(a: str, b: str, aliases: dict[str, list[str]]) -> bool:
 class SelfApproval(Rule):
     """## What it does
     Flags identities, credentials and secrets whose `approved_by` is the same person
-    as `requested_by`, including aliases declared in the config (`aliases`).
+    as `requested_by`, including aliases declared in the config (`aliases`). When the
+    scan knows who asks for the change (`--requester`, set to the pull request's author
+    by the GitHub Action), an `approved_by` naming that person is flagged too.
 
     ## Why is this bad?
     Separation of duties: a requester approving their own machine identity is no
@@ -52,5 +54,13 @@ class SelfApproval(Rule):
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         meta = ctx.meta(res)
         req, appr = meta.requested_by, meta.approved_by
-        if isinstance(req, str) and isinstance(appr, str) and same_person(req, appr, ctx.config.aliases):
+        if not isinstance(appr, str) or meta.source:
+            # Inherited metadata: the identity that names the approver carries the finding, once.
+            return
+        if isinstance(req, str) and same_person(req, appr, ctx.config.aliases):
             yield Violation(f"{kind_of(res)} {res.address} was approved by its requester ({appr})")
+        elif ctx.requester and same_person(ctx.requester, appr, ctx.config.aliases):
+            yield Violation(
+                f"{kind_of(res)} {res.address} was approved by {appr}, who is also requesting the change "
+                f"({ctx.requester})"
+            )

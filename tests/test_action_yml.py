@@ -1,0 +1,253 @@
+"""action.yml and the dogfood workflow: valid metadata, pinned, and its run: steps executed as a runner would.
+
+The steps are read from action.yml itself, expressions substituted, and each ``run:`` script run
+with ``bash --noprofile --norc -eo pipefail`` (what ``shell: bash`` means on a runner). So the
+YAML cannot drift from the Python: a renamed input, env variable, step id or output breaks a test.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from conftest import ROOT
+from packaging.requirements import Requirement
+from ruamel.yaml import YAML
+from test_action_harness import TOKEN, FakeGitHub, build_repo, fake_github, parse_outputs, runner_env
+
+ACTION = ROOT / "action.yml"
+WORKFLOW = ROOT / ".github" / "workflows" / "nhi-guard.yml"
+REQUIREMENTS = ROOT / "scanner" / "action" / "requirements.txt"
+PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def load_yaml(path: Path) -> Any:
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))  # YAML 1.2: `on:` stays a string
+
+
+def vendored_schema(name: str) -> dict[str, Any]:
+    """A schema check-jsonschema ships (``--builtin-schema vendor.<name>``)."""
+    resource = importlib.resources.files("check_jsonschema.builtin_schemas.vendor").joinpath(f"{name}.json")
+    data: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with fake_github() as state:
+        yield state
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+@pytest.mark.parametrize(("path", "schema"), [(ACTION, "github-actions"), (WORKFLOW, "github-workflows")])
+def test_validates_against_the_published_schema(path: Path, schema: str) -> None:
+    doc = vendored_schema(schema)
+    cls = jsonschema.validators.validator_for(doc)
+    cls.check_schema(doc)
+    errors = sorted(cls(doc).iter_errors(load_yaml(path)), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
+
+
+def test_action_is_composite_bash_and_pinned() -> None:
+    action = load_yaml(ACTION)
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    for step in steps:
+        if "run" in step:
+            assert step["shell"] == "bash"  # the same shell on Linux, macOS and Windows runners
+        else:
+            assert PINNED_USES.match(step["uses"]), step["uses"]
+    python = next(s for s in steps if "uses" in s)
+    assert python["uses"].startswith("actions/setup-python@")
+    assert python["with"]["update-environment"] is False  # the job's own Python is left alone
+    for job in load_yaml(WORKFLOW)["jobs"].values():
+        for step in job["steps"]:
+            uses = step.get("uses")
+            assert uses is None or uses == "./" or PINNED_USES.match(uses), uses
+
+
+def test_requirements_are_pinned_and_match_pyproject() -> None:
+    import tomllib
+
+    pinned = {}
+    for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            req = Requirement(line)
+            (spec,) = req.specifier
+            assert spec.operator == "==", line
+            pinned[req.name.lower().replace("_", "-")] = spec.version
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for dep in map(Requirement, project["dependencies"]):
+        if dep.marker and not dep.marker.evaluate({"python_version": "3.12"}):
+            continue  # the action runs Python 3.12
+        name = dep.name.lower().replace("_", "-")
+        assert name in pinned, f"{name} is a dependency but not pinned in {REQUIREMENTS.name}"
+        assert dep.specifier.contains(pinned[name]), f"{name}=={pinned[name]} does not satisfy {dep}"
+
+
+def test_every_input_reaches_the_python_and_every_output_comes_from_it() -> None:
+    action = load_yaml(ACTION)
+    scan = next(s for s in action["runs"]["steps"] if s.get("id") == "scan")
+    passed = {k: v for k, v in scan["env"].items() if k.startswith("INPUT_")}
+    assert passed == {f"INPUT_{name.upper().replace('-', '_')}": f"${{{{ inputs.{name} }}}}" for name in
+                      action["inputs"]}  # fmt: skip
+    read = set(re.findall(r'"(INPUT_[A-Z_]+)"', (ROOT / "scanner" / "action" / "context.py").read_text()))
+    assert read == set(passed)
+    for name, output in action["outputs"].items():  # each one is written: test_run_steps_of_action_yml
+        assert output["value"] == f"${{{{ steps.scan.outputs.{name} }}}}"
+
+
+def test_workflow_permissions_and_sarif_upload() -> None:
+    wf = load_yaml(WORKFLOW)
+    assert set(wf["on"]) == {"pull_request", "push"}
+    assert wf["permissions"] == {"contents": "read", "pull-requests": "write", "security-events": "write"}
+    steps = wf["jobs"]["fixtures"]["steps"]
+    assert [s["uses"] for s in steps if s.get("uses") == "./"]
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@"))
+    assert upload["with"] == {"sarif_file": "${{ steps.nhi-guard.outputs.sarif-file }}", "category": "nhi-guard"}
+
+
+# --------------------------------------------------------------------------- the steps, run as a runner would
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# stands in for actions/setup-python's interpreter: `-m venv` and `-m pip` are recorded, the rest runs
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && exit 0; fi
+if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then printf '%s\\n' "$*" >> "$FAKE_PIP_LOG"; exit 0; fi
+exec "{python}" "$@"
+"""
+
+
+class ActionRunner:
+    """Runs action.yml's steps: ``uses:`` steps are simulated, ``run:`` steps are executed."""
+
+    def __init__(self, env: dict[str, str], inputs: dict[str, str], python_path: str, cwd: Path) -> None:
+        self.action = load_yaml(ACTION)
+        self.env = env
+        self.inputs = inputs
+        self.python_path = python_path
+        self.cwd = cwd
+        self.steps: dict[str, dict[str, str]] = {}
+        self.logs: dict[str, str] = {}
+
+    def expr(self, text: str) -> str:
+        def value(m: re.Match[str]) -> str:
+            ref = m.group(1)
+            if ref.startswith("inputs."):
+                name = ref.split(".", 1)[1]
+                assert name in self.action["inputs"], f"unknown input {name}"
+                raw = self.inputs.get(name, str(self.action["inputs"][name].get("default", "")))
+                return self.expr(raw)
+            if ref.startswith("steps."):
+                _, step, kind, name = ref.split(".", 3)
+                assert kind == "outputs" and step in self.steps, ref
+                return self.steps[step].get(name, "")
+            known = {"github.action_path": str(ROOT), "github.token": TOKEN}
+            assert ref in known, f"the runner stand-in cannot evaluate {ref}"
+            return known[ref]
+
+        return EXPRESSION.sub(value, text)
+
+    def run(self) -> int:
+        code = 0
+        for i, step in enumerate(self.action["runs"]["steps"]):
+            sid = step.get("id", f"step{i}")
+            if "uses" in step:
+                assert step["uses"].startswith("actions/setup-python@")
+                self.steps[sid] = {"python-path": self.python_path, "python-version": "3.12.0"}
+                continue
+            output = Path(self.env["RUNNER_TEMP"]) / f"output-{sid}.txt"
+            output.write_text("", encoding="utf-8")
+            env = {**self.env, **{k: self.expr(str(v)) for k, v in step.get("env", {}).items()}}
+            env["GITHUB_OUTPUT"] = str(output)
+            script = Path(self.env["RUNNER_TEMP"]) / f"step-{sid}.sh"
+            script.write_text(self.expr(step["run"]), encoding="utf-8")
+            proc = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                cwd=self.cwd, env=env, capture_output=True, text=True, timeout=600, check=False,
+            )  # fmt: skip
+            self.logs[sid] = proc.stdout + proc.stderr
+            self.steps[sid] = parse_outputs(output.read_text(encoding="utf-8"))
+            code = proc.returncode
+            if code != 0:
+                break
+        return code
+
+    def outputs(self) -> dict[str, str]:
+        return {name: self.expr(o["value"]) for name, o in self.action["outputs"].items()}
+
+
+def base_env(tmp_path: Path) -> dict[str, str]:
+    keep = ("PATH", "HOME", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP", "LANG")
+    return {k: os.environ[k] for k in keep if k in os.environ}
+
+
+def test_run_steps_of_action_yml(tmp_path: Path, github: FakeGitHub) -> None:
+    repo, base, head = build_repo(tmp_path)
+    fake = tmp_path / "setup-python" / "python"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_PYTHON.format(python=sys.executable), encoding="utf-8")
+    fake.chmod(0o755)
+    env = {**base_env(tmp_path), **runner_env(tmp_path, repo, github.url, base_sha=base, head_sha=head)}
+    env = {k: v for k, v in env.items() if not k.startswith("INPUT_")}  # the step passes the inputs itself
+    env["FAKE_PIP_LOG"] = str(tmp_path / "pip.log")
+    env["PYTHONPATH"] = str(ROOT)
+    runner = ActionRunner(env, {"new-only": "true", "path": "infra"}, str(fake), repo)
+    code = runner.run()
+    assert code == 1, runner.logs
+
+    venv = Path(env["RUNNER_TEMP"]) / "nhi-guard-venv"
+    assert runner.steps["install"] == {"python": f"{venv}/bin/python"}
+    pip = (tmp_path / "pip.log").read_text(encoding="utf-8").splitlines()
+    common = "-m pip install --disable-pip-version-check --no-input --quiet"
+    assert pip == [
+        f"{common} --only-binary=:all: -r {ROOT}/scanner/action/requirements.txt",
+        f"{common} --no-deps --no-build-isolation {ROOT}",
+    ]
+
+    outputs = runner.outputs()
+    assert {k: outputs[k] for k in ("findings", "high", "preexisting", "critical", "medium", "low")} == {
+        "findings": "2", "high": "2", "preexisting": "3", "critical": "0", "medium": "0", "low": "0",
+    }  # fmt: skip
+    assert all(outputs.values()), outputs
+    assert json.loads(Path(outputs["report-file"]).read_text(encoding="utf-8"))["summary"]["total"] == 2
+    assert json.loads(Path(outputs["sarif-file"]).read_text(encoding="utf-8"))["version"] == "2.1.0"
+    assert outputs["comment-url"].startswith("https://github.com/acme/infra/pull/42#issuecomment-")
+    log = runner.logs["scan"]
+    assert re.search(r"^::error file=infra/main\.tf,line=\d+,title=NHI_AWS_001 \(high\)%3A ", log, re.M)
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert "**2 new finding(s)**" in summary and "| PR author |" in summary
+    (post,) = github.writes()
+    assert post.body and post.body["body"].startswith("<!-- nhi-guard -->\n")
+
+
+@pytest.mark.skipif(
+    os.environ.get("NHI_GUARD_NETWORK_TESTS") != "1",
+    reason="installs from the package index; set NHI_GUARD_NETWORK_TESTS=1",
+)
+def test_install_step_for_real(tmp_path: Path, github: FakeGitHub) -> None:
+    """The install step with a real interpreter and pip: the pins resolve and nhi-guard runs from the venv."""
+    repo, base, head = build_repo(tmp_path)
+    env = {**base_env(tmp_path), **runner_env(tmp_path, repo, github.url, base_sha=base, head_sha=head)}
+    env = {k: v for k, v in env.items() if not k.startswith("INPUT_")}
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    runner = ActionRunner(env, {"comment": "false", "fail-on": "none"}, sys.executable, repo)
+    assert runner.run() == 0, runner.logs
+    python = runner.steps["install"]["python"]
+    where = subprocess.run([python, "-c", "import scanner; print(scanner.__file__)"], capture_output=True,
+                           text=True, check=True, cwd=tmp_path).stdout  # fmt: skip
+    assert str(Path(env["RUNNER_TEMP"]) / "nhi-guard-venv") in where
+    assert runner.outputs()["findings"] == "5"

@@ -1,0 +1,77 @@
+"""Replay every input under fixtures/regressions/: each once crashed, hung or misbehaved."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, TODAY
+
+from scanner.config import Config
+from scanner.engine import ScanOptions, scan
+from scanner.reporters import get_reporter
+
+REGRESSIONS = FIXTURES / "regressions"
+INPUTS = sorted(p for p in REGRESSIONS.iterdir() if p.name != "README.md")
+#: exact (line, message) load errors of each input; every other input loads cleanly
+ERRORS: dict[str, list[tuple[int | None, str]]] = {
+    "hcl-exponential-locals.tf": [
+        (
+            None,
+            "evaluation budget exceeded: values expand too much (references that multiply each other); "
+            "the rest of the module was evaluated as unknown",
+        ),
+    ],
+    "md-unterminated-unlabelled-block.md": [
+        (4, "HCL syntax error: the block at line 4 is not closed (input ends at line 5)"),
+    ],
+    "plan-huge-number.json": [(None, "invalid JSON: a number is too long to read")],
+}
+#: a finding that proves the rest of the input was scanned
+FINDINGS: dict[str, tuple[str, str]] = {
+    "hcl-exponential-locals.tf": ("aws_iam_access_key.k", "NHI_AWS_001"),
+    "hcl-huge-int-literal.tf": ("aws_iam_access_key.k", "NHI_AWS_001"),
+    "hcl-arithmetic-bombs.tf": ("aws_iam_user.u", "NHI_OWN_001"),
+    "hcl-function-edge-cases.tf": ("aws_iam_user.u", "NHI_OWN_001"),
+    "hcl-astral-escape-out-of-range.tf": ("aws_iam_user.u", "NHI_OWN_001"),
+    "hcl-lone-surrogate-escape.tf": ("aws_iam_user.u", "NHI_APR_001"),
+    "plan-lone-surrogate-escape.json": ("aws_iam_user.u", "NHI_APR_001"),
+    "tfjson-unbalanced-template.tf.json": ("aws_iam_user.u", "NHI_APR_001"),
+}
+SECONDS = 30
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    def expired(signum: int, frame: object) -> None:
+        raise _TooSlow(f"took more than {SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_every_regression_input_is_listed_in_the_readme() -> None:
+    readme = (REGRESSIONS / "README.md").read_text(encoding="utf-8")
+    assert [p.name for p in INPUTS if f"`{p.name}`" not in readme] == []
+
+
+@pytest.mark.usefixtures("deadline")
+@pytest.mark.parametrize("path", INPUTS, ids=lambda p: p.name)
+def test_regression_input(path: Path) -> None:
+    report = scan([str(path)], Config(), ScanOptions(today=TODAY))
+    assert [(e.line, e.message) for e in report.errors] == ERRORS.get(path.name, [])
+    for fmt in ("text", "json", "sarif", "markdown"):
+        get_reporter(fmt)(report, False).encode("utf-8")  # what the CLI writes
+    if path.name in FINDINGS:
+        assert FINDINGS[path.name] in {(f.resource, f.rule_id) for f in report.findings}
