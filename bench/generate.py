@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ GCP_ROLES = ["roles/storage.objectViewer", "roles/pubsub.publisher", "roles/edit
 AZ_ROLES = ["Reader", "Contributor", "Owner", "Storage Blob Data Reader", "Key Vault Secrets User"]
 
 
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
 class _Gen:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
@@ -46,7 +50,7 @@ class _Gen:
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
 
-    def token(self, n: int = 20, alphabet: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") -> str:
+    def token(self, n: int = 20, alphabet: str = _ALNUM) -> str:
         return "".join(alphabet[self.rng.randrange(len(alphabet))] for _ in range(n))
 
     def uid(self) -> int:
@@ -538,7 +542,8 @@ def _versions_tf(g: _Gen, family: str) -> str:
     gov = g.governance(0.7)
     out = ['terraform {', '  required_version = ">= 1.6"', "  required_providers {"]
     for p in ("aws", "google", "azurerm", "azuread", "kubernetes", "random"):
-        out.append(f'    {p} = {{\n      source  = "hashicorp/{p}"\n      version = "~> {g.rng.randrange(3, 6)}.0"\n    }}')
+        version = f"~> {g.rng.randrange(3, 6)}.0"
+        out.append(f'    {p} = {{\n      source  = "hashicorp/{p}"\n      version = "{version}"\n    }}')
     out += ["  }", "}", ""]
     out += ['provider "aws" {', "  region = var.region", "", "  default_tags {",
             f"    tags = {_hcl_map(gov, '    ')}", "  }", "}", ""]
@@ -572,7 +577,7 @@ def _locals_tf(g: _Gen, svc: str) -> str:
     gov = g.governance(0.6)
     return "\n".join([
         "locals {",
-        f'  name_prefix = "${{var.environment}}-${{var.service}}"',
+        '  name_prefix = "${var.environment}-${var.service}"',
         f"  governance = {_hcl_map(gov, '  ')}",
         "  tags = merge(local.governance, var.extra_tags, {",
         '    service     = var.service',
@@ -599,7 +604,7 @@ def _iam_tf(g: _Gen, svc: str, family: str) -> str:
     trust_service = g.pick(["lambda", "ec2", "ecs-tasks"])
     heredoc = json.dumps(g.policy(2), indent=2).replace("\n", "\n  ")
     out = [
-        f'data "aws_iam_policy_document" "trust" {{',
+        'data "aws_iam_policy_document" "trust" {',
         "  statement {",
         '    actions = ["sts:AssumeRole"]',
         "    principals {",
@@ -808,23 +813,20 @@ def hcl_tree(root: Path, files: int, seed: int = SEED) -> Path:
         group = f"team-{d % 10}"
         directory = root / group / svc
         directory.mkdir(parents=True, exist_ok=True)
+        # five files per directory; the outputs go at the end of main.tf
         parts = [
-            ("versions.tf", lambda: _versions_tf(g, family)),
-            ("variables.tf", lambda: _variables_tf(g, svc)),
-            ("locals.tf", lambda: _locals_tf(g, svc)),
-            ("iam.tf", lambda: _iam_tf(g, svc, family)),
-            ("main.tf", lambda: _main_tf(g, svc, d % 3)),
-            ("outputs.tf", lambda: _outputs_tf(g)),
+            ("versions.tf", partial(_versions_tf, g, family)),
+            ("variables.tf", partial(_variables_tf, g, svc)),
+            ("locals.tf", partial(_locals_tf, g, svc)),
+            ("iam.tf", partial(_iam_tf, g, svc, family)),
+            ("main.tf", partial(_main_tf, g, svc, d % 3)),
         ]
-        # five files per directory: outputs.tf folds into main.tf
         for name, make in parts:
             if written >= files:
                 break
             text = make()
             if name == "main.tf":
                 text += "\n" + _outputs_tf(g)
-            elif name == "outputs.tf":
-                continue
             (directory / name).write_text(text, encoding="utf-8")
             written += 1
         d += 1
@@ -874,7 +876,8 @@ def _chat_block(g: _Gen, i: int) -> str:
                 f'resource "aws_iam_access_key" "ci_{i}" {{\n  user = aws_iam_user.ci_{i}.name\n}}\n')
     if kind == 1:
         pol = json.dumps(g.policy(2), indent=2).replace("\n", "\n  ")
-        return (f'resource "aws_iam_policy" "p_{i}" {{\n  name   = "policy-{i}"\n  policy = <<-EOF\n  {pol}\n  EOF\n}}\n'
+        return (f'resource "aws_iam_policy" "p_{i}" {{\n  name   = "policy-{i}"\n'
+                f"  policy = <<-EOF\n  {pol}\n  EOF\n}}\n"
                 f'\nresource "aws_iam_user_policy_attachment" "a_{i}" {{\n  user       = aws_iam_user.ci_{i - 1}.name\n'
                 f"  policy_arn = aws_iam_policy.p_{i}.arn\n}}\n")
     if kind == 2:
@@ -888,7 +891,8 @@ def _chat_block(g: _Gen, i: int) -> str:
         return (f'resource "google_service_account" "sa_{i}" {{\n  account_id = "worker-{i}"\n}}\n\n'
                 f'resource "google_service_account_key" "key_{i}" {{\n'
                 f"  service_account_id = google_service_account.sa_{i}.name\n}}\n\n"
-                f'resource "google_project_iam_member" "m_{i}" {{\n  project = "acme-prod"\n  role    = "roles/editor"\n'
+                f'resource "google_project_iam_member" "m_{i}" {{\n  project = "acme-prod"\n'
+                '  role    = "roles/editor"\n'
                 f'  member  = "serviceAccount:${{google_service_account.sa_{i}.email}}"\n}}\n')
     if kind == 4:
         return (f'resource "kubernetes_service_account_v1" "app_{i}" {{\n  metadata {{\n    name      = "app-{i}"\n'
@@ -934,8 +938,14 @@ def write_all(root: Path, sizes_plan: list[int], sizes_hcl: list[int], chat_bloc
 
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/.work")
-    for name, path in write_all(target, [100, 1000, 10000, 50000], [10, 100, 1000], 50).items():
+    ap = argparse.ArgumentParser(description="write the benchmark workloads")
+    ap.add_argument("work", nargs="?", default="bench/.work")
+    ap.add_argument("--plans", default="100,1000,10000,50000")
+    ap.add_argument("--trees", default="10,100,1000")
+    ap.add_argument("--chat-blocks", type=int, default=50)
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.plans.split(",") if x], [int(x) for x in args.trees.split(",") if x]
+    for name, path in write_all(Path(args.work), sizes[0], sizes[1], args.chat_blocks).items():
         print(name, path)

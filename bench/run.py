@@ -139,6 +139,7 @@ class Row:
     size: int = 0
     large: bool = False
     setup: Any = None  # called before each nhi-guard run
+    prepare: Any = None  # called once before the row's first run
     results: dict[str, Result] = field(default_factory=dict)
 
 
@@ -146,6 +147,8 @@ def measure(row: Row, nhi_runs: int, ckv_runs: int, env: dict[str, str], timeout
     ok_codes = {0, 1}  # nhi-guard and checkov: 0 clean, 1 findings
     row.results = {"nhi-guard": Result("nhi-guard"), "checkov": Result("checkov")}
     plan = [("nhi-guard", row.nhi, nhi_runs)] + ([("checkov", row.ckv, ckv_runs)] if row.ckv else [])
+    if row.prepare:
+        row.prepare()
     for i in range(max(n for _, _, n in plan)):
         for tool, cmd, runs in plan:
             res = row.results[tool]
@@ -166,9 +169,6 @@ def measure(row: Row, nhi_runs: int, ckv_runs: int, env: dict[str, str], timeout
 
 
 def workloads(args: argparse.Namespace, nhi: Path, ckv: Path | None) -> list[Row]:
-    sys.path.insert(0, str(BENCH))
-    import generate
-
     plans = [100, 1000] if args.quick else [100, 1000, 10000, 50000]
     trees = [10, 100] if args.quick else [10, 100, 1000]
     work = Path(args.work)
@@ -177,7 +177,12 @@ def workloads(args: argparse.Namespace, nhi: Path, ckv: Path | None) -> list[Row
     if stamp.exists() and stamp.read_text() != digest:  # generator changed: regenerate everything
         shutil.rmtree(work)
     _say(f"generating workloads in {work} ...")
-    paths = generate.write_all(work, plans, trees, 50)
+    # in a child process: a child inherits its parent's peak RSS across exec on Linux, so this
+    # process must stay small for the peak-memory figures of the tools it runs to be right
+    out = subprocess.run([sys.executable, str(BENCH / "generate.py"), str(work), "--plans", ",".join(map(str, plans)),
+                          "--trees", ",".join(map(str, trees)), "--chat-blocks", "50"],
+                         check=True, capture_output=True, text=True).stdout
+    paths = {name: Path(path) for name, path in (line.split(" ", 1) for line in out.splitlines())}
     stamp.write_text(digest)
 
     ng = [str(nhi / "nhi-guard")]
@@ -218,10 +223,13 @@ def workloads(args: argparse.Namespace, nhi: Path, ckv: Path | None) -> list[Row
 
             rows.append(Row(f"HCL {n:,} files, cache cold", "", [*scan, "--cache-dir", str(cold_dir)], None,
                             size=size, setup=reset_cold))
-            subprocess.run([*scan, "--cache-dir", str(warm_dir)], env=child_env(), cwd=ROOT,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            def prime(cmd: list[str] = [*scan, "--cache-dir", str(warm_dir)]) -> None:  # noqa: B006
+                # right before the runs: an edited scanner (a new key) must not leave the cache cold
+                subprocess.run(cmd, env=child_env(), cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=False)
+
             rows.append(Row(f"HCL {n:,} files, cache warm", "", [*scan, "--cache-dir", str(warm_dir)], None,
-                            size=size))
+                            size=size, prepare=prime))
     return rows
 
 
@@ -275,14 +283,14 @@ def floor_rows(args: argparse.Namespace, nhi: Path) -> list[dict[str, Any]]:
 
 def _fmt(v: float | None, unit: str = "s") -> str:
     if v is None:
-        return "–"
+        return "-"
     if unit == "s":
         return f"{v:.2f} s" if v < 100 else f"{v:.0f} s"
     return f"{v:.0f} MB"
 
 
 def _ratio(a: float | None, b: float | None) -> str:
-    return f"{b / a:.1f}×" if a and b else "–"
+    return f"{b / a:.1f}x" if a and b else "-"
 
 
 def report(rows: list[Row], parsers: list[dict[str, Any]], floors: list[dict[str, Any]], meta: dict[str, Any]) -> str:
@@ -301,7 +309,7 @@ def report(rows: list[Row], parsers: list[dict[str, Any]], floors: list[dict[str
         runs = f" (n={len(c.samples)})" if c.samples and len(c.samples) != len(n.samples) else ""
         lines.append(
             f"| {r.name} | {r.what} | {_fmt(nt)} | {_fmt(nm, 'MB')} | "
-            f"{(_fmt(ct) + runs) if r.ckv else '–'} | {_fmt(cm, 'MB') if r.ckv else '–'} | "
+            f"{(_fmt(ct) + runs) if r.ckv else '-'} | {_fmt(cm, 'MB') if r.ckv else '-'} | "
             f"{_ratio(nt, ct)} | {_ratio(nm, cm)} |"
             + (f" nhi-guard error: {n.error}" if n.error else "") + (f" checkov error: {c.error}" if c.error else "")
         )
@@ -316,13 +324,13 @@ def report(rows: list[Row], parsers: list[dict[str, Any]], floors: list[dict[str
         lines.append(
             f"| {r.resources:,} | {1000 * nt / r.resources:.3f} | {1000 * (nt - startup) / r.resources:.3f} | "
             f"{1000 * ncpu / r.resources:.3f} | {(1000 * ct / r.resources) if ct else float('nan'):.3f} |"
-            if nt and ncpu else f"| {r.resources:,} | – | – | – | – |"
+            if nt and ncpu else f"| {r.resources:,} | - | - | - | - |"
         )
     big = max(plan_rows, key=lambda r: r.resources, default=None)
     if big and big.results["nhi-guard"].median("rss_mb"):
         rss = big.results["nhi-guard"].median("rss_mb") or 0
         lines += ["", f"Peak memory on the {big.resources:,}-change plan: {rss:.0f} MB for a "
-                      f"{big.size / 2**20:.0f} MB file = {rss * 2**20 / big.size:.1f}× the file size."]
+                      f"{big.size / 2**20:.0f} MB file = {rss * 2**20 / big.size:.1f}x the file size."]
     if floors:
         lines += ["", "Physical floor: `json.loads` alone vs the plan loader and the whole scan (in-process, "
                       "after imports)", "",
@@ -331,7 +339,7 @@ def report(rows: list[Row], parsers: list[dict[str, Any]], floors: list[dict[str
         for f in floors:
             lines.append(
                 f"| {f['resources']:,} | {f['json_loads']:.3f} s | {f['load']:.3f} s | {f['scan']:.3f} s | "
-                f"{f['load'] / f['json_loads']:.1f}× | {f['scan'] / f['json_loads']:.1f}× |"
+                f"{f['load'] / f['json_loads']:.1f}x | {f['scan'] / f['json_loads']:.1f}x |"
             )
     if parsers:
         lines += ["", f"HCL parser throughput, one core, {parsers[0]['files']} files, {parsers[0]['bytes'] // 1024} KB "
@@ -349,7 +357,7 @@ def report(rows: list[Row], parsers: list[dict[str, Any]], floors: list[dict[str
         b, c_, w = (x.results["nhi-guard"].median("wall") for x in (base, cold, warm))
         if b and c_ and w:
             lines += ["", f"Parse cache, {base.name}: no cache {b:.2f} s, cold cache (parse + write) {c_:.2f} s "
-                          f"({100 * (c_ - b) / b:+.0f}%), warm cache {w:.2f} s: re-scan {b / w:.1f}× faster."]
+                          f"({100 * (c_ - b) / b:+.0f}%), warm cache {w:.2f} s: re-scan {b / w:.1f}x faster."]
     return "\n".join(lines)
 
 
@@ -389,6 +397,11 @@ def main() -> None:
         "load": " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?",
     }
     rows = workloads(args, nhi, ckv)
+    if sys.platform.startswith("linux"):
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        _say(f"bench process peak RSS {own:.0f} MB: the floor of any child's peak RSS figure")
     if args.only:
         rows = [r for r in rows if args.only.lower() in r.name.lower()]
     for row in rows:

@@ -21,10 +21,13 @@ Without corpus directories on the command line, a working corpus is seeded from
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import atheris
 
@@ -80,6 +83,140 @@ def test_one_input(data: bytes) -> None:
     run_one(target, payload)
 
 
+# --- structure-aware mutation of JSON inputs ---------------------------------------------------
+# Byte mutations of a plan mostly break its syntax, so most runs would stop in json.loads. For
+# an input that parses as JSON, half the mutations change one node of the structure instead.
+
+_ODD_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    2**63,
+    10**400,
+    1e308,
+    -0.0,
+    "",
+    "*",
+    "\ud800",
+    "\U0010ffff" * 3,
+    "x" * 5000,
+    "${var.x}",
+    "%{ if true }",
+    "arn:aws:iam::*:root",
+    "2020-01-01",
+    "9999-12-31T23:59:59Z",
+    "roles/owner",
+    "allUsers",
+    "cluster-admin",
+    "create",
+    "delete",
+    "no-op",
+    ["create", "delete"],
+    [],
+    {},
+    [None],
+    {"": None},
+    {"references": ["var.x"]},
+    {"constant_value": "*"},
+    [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+]
+
+
+def _nodes(value: Any, out: list[tuple[Any, Any]]) -> None:
+    stack = [value]
+    while stack and len(out) < 5000:
+        item = stack.pop()
+        if isinstance(item, dict):
+            out.extend((item, k) for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            out.extend((item, i) for i in range(len(item)))
+            stack.extend(item)
+
+
+def _mutate_json(doc: Any, rng: random.Random) -> Any:
+    nodes: list[tuple[Any, Any]] = []
+    _nodes(doc, nodes)
+    if not nodes:
+        return rng.choice(_ODD_VALUES)
+    parent, key = rng.choice(nodes)
+    action = rng.randrange(5)
+    if action == 0:
+        parent[key] = rng.choice(_ODD_VALUES)
+    elif action == 1 and isinstance(parent, dict):
+        del parent[key]
+    elif action == 2:
+        parent[key] = [parent[key]] if rng.random() < 0.5 else {"x": parent[key]}
+    elif action == 3:
+        other_parent, other_key = rng.choice(nodes)
+        parent[key] = json.loads(json.dumps(other_parent[other_key]))  # graft another subtree here
+    elif isinstance(parent[key], str):
+        text = parent[key]
+        cut = rng.randrange(len(text) + 1)
+        parent[key] = text[:cut] + rng.choice(["*", "\ud800", '"', "\\", "${", "\n", "\x00"]) + text[cut:]
+    return doc
+
+
+_HCL_SNIPPETS = [
+    "  x = local.x\n",
+    "locals {\n  x = [local.x, local.x]\n}\n",
+    '  p = jsonencode({ a = "${var.v}" })\n',
+    "  h = <<-EOT\n    ${x}\n    EOT\n",
+    '  t = "%{ for k in var.l }${k}%{ endfor }"\n',
+    "  n = 1e999\n",
+    '  s = "\\ud800\\U0010ffff\\u0000"\n',
+    "  d = { for k, v in var.m : k => v }\n",
+    "  e = var.a[*].b\n",
+    '  f = provider::aws::arn_parse("x")\n',
+    "  g = try(a.b, c)\n",
+    'dynamic "x" {\n  content {}\n}\n',
+    'resource "aws_iam_access_key" "k" {\n  user = aws_iam_user.u.name\n}\n',
+    "}\n",
+    "{\n",
+    "```\n",
+    "```hcl\n",
+]
+
+
+def _mutate_lines(text: str, rng: random.Random) -> str:
+    """Line-level edits keep more of HCL's shape than byte flips do."""
+    lines = text.splitlines(keepends=True) or [""]
+    i = rng.randrange(len(lines))
+    action = rng.randrange(4)
+    if action == 0:
+        lines.insert(i, rng.choice(_HCL_SNIPPETS))
+    elif action == 1:
+        del lines[i]
+    elif action == 2:
+        lines.insert(i, lines[rng.randrange(len(lines))])
+    else:
+        j = rng.randrange(len(lines))
+        lines[i], lines[j] = lines[j], lines[i]
+    return "".join(lines)
+
+
+def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
+    rng = random.Random(seed)
+    prefix, payload = (b"", data) if ONLY else (data[:1], data[1:])
+    target = ONLY or (TARGETS[data[0] % len(TARGETS)] if data else "hcl")
+    if target == "plan" and rng.random() < 0.5:
+        try:
+            doc = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            pass
+        else:
+            out = prefix + json.dumps(_mutate_json(doc, rng), indent=rng.choice([None, 1])).encode("utf-8")
+            if len(out) <= max_size:
+                return out
+    if target in ("hcl", "markdown") and rng.random() < 0.3:
+        out = prefix + _mutate_lines(payload.decode("utf-8", "replace"), rng).encode("utf-8")
+        if len(out) <= max_size:
+            return out
+    return bytes(atheris.Mutate(data, max_size))
+
+
 def _seed_corpus() -> str:
     work = Path(tempfile.gettempdir()) / f"nhi-guard-fuzz-corpus-{ONLY or 'all'}"
     work.mkdir(exist_ok=True)
@@ -115,7 +252,7 @@ def main() -> None:
         argv.append(f"-artifact_prefix={crashes}/")
     if not any(not a.startswith("-") for a in argv[1:]):
         argv.append(_seed_corpus())
-    atheris.Setup(argv, test_one_input)
+    atheris.Setup(argv, test_one_input, custom_mutator=custom_mutator)
     atheris.Fuzz()
 
 

@@ -464,7 +464,6 @@ def _write_big_plan(path: Path, target: int) -> int:
     return keys
 
 
-@pytest.mark.slow
 def test_hundred_megabyte_plan_time_and_memory(tmp_path: Path) -> None:
     plan = tmp_path / "big.json"
     keys = _write_big_plan(plan, 100 * 1024 * 1024)

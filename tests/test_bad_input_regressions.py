@@ -66,8 +66,14 @@ def test_every_regression_input_is_listed_in_the_readme() -> None:
     assert [p.name for p in INPUTS if f"`{p.name}`" not in readme] == []
 
 
+def _case(path: Path) -> object:
+    if path.name.startswith("rulebug-"):  # see the README: open bugs in rules, owned elsewhere
+        return pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="open rule bug, see README"))
+    return path
+
+
 @pytest.mark.usefixtures("deadline")
-@pytest.mark.parametrize("path", INPUTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [_case(p) for p in INPUTS], ids=lambda p: p.name)
 def test_regression_input(path: Path) -> None:
     report = scan([str(path)], Config(), ScanOptions(today=TODAY))
     assert [(e.line, e.message) for e in report.errors] == ERRORS.get(path.name, [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -274,7 +275,10 @@ def _full_scan(path: str) -> None:
     report = scan([path], Config(), ScanOptions(include_unchanged=True))
     for fmt in ("text", "json", "sarif", "markdown"):
         get_reporter(fmt)(report, False)
-    internal = [e for e in report.errors if "internal error" in e.message]
+    # A loader bug is a failure here. A rule bug becomes the engine's own error entry ("internal
+    # error in rule ..."), which the rest of the scan survives: allowed, as the issue asks, and
+    # fixed by the rule's owner (scanner/rules/, scanner/aws_policy.py are not the loaders').
+    internal = [e for e in report.errors if "internal error" in e.message and "internal error in rule" not in e.message]
     assert not internal, internal
 
 
@@ -420,4 +424,40 @@ def test_markdown_answers_never_raise(tmp_path_factory, parts) -> None:  # type:
 def test_arbitrary_bytes_in_any_file(tmp_path_factory, data, suffix) -> None:  # type: ignore[no-untyped-def]
     f = tmp_path_factory.mktemp("bytes") / f"input{suffix}"
     f.write_bytes(data)
+    _full_scan(str(f))
+
+
+def _node_paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.append((*path, k))
+            out.extend(_node_paths(v, (*path, k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.append((*path, i))
+            out.extend(_node_paths(v, (*path, i)))
+    return out
+
+
+_REALWORLD = sorted((Path(__file__).parent.parent / "fixtures" / "plan" / "realworld").glob("*.json"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_REALWORLD), st.data())
+def test_realistic_plans_with_any_field_replaced(tmp_path_factory, base, data) -> None:  # type: ignore[no-untyped-def]
+    """A real plan with a few nodes anywhere (configuration, actions, masks) replaced by arbitrary JSON."""
+    plan = json.loads(base.read_text(encoding="utf-8"))
+    paths = _node_paths(plan)
+    for _ in range(data.draw(st.integers(1, 4))):
+        path = data.draw(st.sampled_from(paths))
+        parent: object = plan
+        try:
+            for step in path[:-1]:
+                parent = parent[step]  # type: ignore[index]
+            parent[path[-1]] = data.draw(_JSON)  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier replacement removed this path
+    f = tmp_path_factory.mktemp("mutated") / "plan.json"
+    f.write_text(json.dumps(plan), encoding="utf-8")
     _full_scan(str(f))

@@ -161,9 +161,12 @@ class Module:
         out: set[str] = set()
         for name, block in self.variables.items():
             for attr in _children(block.body):
-                if attr.data == "attribute" and _attr_name(attr) == "sensitive":
-                    if self.evaluator.eval(_children(attr)[-1]) is True:
-                        collect_strings(self.resolve(["var", name], f"var.{name}"), out)
+                if (
+                    attr.data == "attribute"
+                    and _attr_name(attr) == "sensitive"
+                    and self.evaluator.eval(_children(attr)[-1]) is True
+                ):
+                    collect_strings(self.resolve(["var", name], f"var.{name}"), out)
         return out
 
     # --- block evaluation ---------------------------------------------------

@@ -83,14 +83,19 @@ def _all_strings(value: Any, out: set[str]) -> None:
             _all_strings(v, out)
 
 
+def _map(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is an object, else an empty one: a hand-edited plan may hold anything."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _config_modules(root: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     """Module config by index-free module path ("" for the root module)."""
     out: dict[str, Mapping[str, Any]] = {}
-    stack: list[tuple[str, Mapping[str, Any]]] = [("", root)]
+    stack: list[tuple[str, Mapping[str, Any]]] = [("", _map(root))]
     while stack:
         path, mod = stack.pop()
         out[path] = mod
-        for name, call in (mod.get("module_calls") or {}).items():
+        for name, call in _map(mod.get("module_calls")).items():
             if isinstance(call, Mapping) and isinstance(call.get("module"), Mapping):
                 stack.append((f"{path}.module.{name}" if path else f"module.{name}", call["module"]))
     return out
@@ -178,7 +183,8 @@ def _resource(
     include_unchanged: bool,
 ) -> Resource | None:
     change = rc["change"]
-    actions = tuple(change.get("actions") or ())
+    raw_actions = change.get("actions")  # a list of strings; a hand-edited plan may hold anything
+    actions = tuple(a for a in raw_actions if isinstance(a, str)) if isinstance(raw_actions, list) else ()
     if actions in _SKIP_ACTIONS:
         return None
     importing = isinstance(change.get("importing"), Mapping)  # an `import` block: new to this configuration
@@ -210,7 +216,7 @@ def _resource(
     refs: dict[str, list[str]] = {}
     config = _find_config(modules, module, mode, rtype, name)
     if config is not None:
-        expressions = config.get("expressions") or {}
+        expressions = _map(config.get("expressions"))
         prefix = strip_indexes(module) + "." if module else ""
         _expression_refs(expressions, "", prefix, refs)
         # Computed but not written by the author: a provider default, i.e. not set.
@@ -247,7 +253,8 @@ def _find_config(
     if not mod:
         return None
     want = f"{rtype}.{name}" if mode == "managed" else f"data.{rtype}.{name}"
-    for cfg in mod.get("resources") or []:
+    resources = mod.get("resources")
+    for cfg in resources if isinstance(resources, list) else []:
         if isinstance(cfg, Mapping) and cfg.get("address") == want:
             return cfg
     return None
@@ -260,7 +267,7 @@ def _outputs(
     changes = data.get("output_changes")
     if not isinstance(changes, Mapping):
         return out
-    config_outputs = ((configuration or {}).get("root_module") or {}).get("outputs") or {}
+    config_outputs = _map(_map(_map(configuration).get("root_module")).get("outputs"))
     for name, change in changes.items():
         if not isinstance(change, Mapping) or tuple(change.get("actions") or ()) == ("delete",):
             continue
