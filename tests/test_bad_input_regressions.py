@@ -27,7 +27,7 @@ ERRORS: dict[str, list[tuple[int | None, str]]] = {
     "md-unterminated-unlabelled-block.md": [
         (4, "HCL syntax error: the block at line 4 is not closed (input ends at line 5)"),
     ],
-    "plan-huge-number.json": [(None, "invalid JSON: a number is too long to read")],
+    "plan-huge-number.json.txt": [(None, "invalid JSON: a number is too long to read")],
 }
 #: a finding that proves the rest of the input was scanned
 FINDINGS: dict[str, tuple[str, str]] = {

@@ -81,3 +81,18 @@ def test_every_rule_can_be_a_checkov_check_or_is_documented_as_impossible() -> N
         assert rule.resource_types or rule.resource_patterns, (
             f"{rule.id} overrides applies_to without resource_types/resource_patterns, so Checkov cannot "
             "register it; declare the types (fnmatch patterns are fine)")
+
+
+def test_no_repository_file_can_crash_checkovs_policy_loader() -> None:
+    """checkov 3.3.30's --external-checks-git ignores the //checks subdirectory: it loads every
+    .json/.yaml of the whole clone as a graph policy. None of ours may make that loader raise."""
+    import subprocess
+
+    from conftest import ROOT
+
+    files = subprocess.run(["git", "ls-files", "*.json"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    for name in files:
+        try:
+            json.loads((ROOT / name).read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise AssertionError(f"{name} cannot be parsed as JSON ({exc}); give it another extension") from exc
