@@ -108,6 +108,7 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
     rules = [r for r in all_rules() if r.id not in {d.upper() for d in config.disable}]
     findings: list[Finding] = []
     waivers: list[WaiverEntry] = []
+    inline_seen: set[tuple[str, str]] = set()
     # Rules that keep the base applies_to depend on mode and type only: decided once per pair.
     by_kind: dict[tuple[str, str], list[Rule]] = {}
     for done, res in enumerate(resources, 1):
@@ -115,7 +116,9 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
         for w in inline_waivers(res):
             w.file = w.scope_file = _display(w.file)
             w.origin = f"{w.file}:{w.line}"
-            waivers.append(w)
+            if (w.origin, w.resource) not in inline_seen:  # plan instances of one block share its comments
+                inline_seen.add((w.origin, w.resource))
+                waivers.append(w)
         candidates = by_kind.get((res.mode, res.type))
         if candidates is None:
             candidates = by_kind[(res.mode, res.type)] = [

@@ -14,8 +14,11 @@ declaration is then looked up in that directory by mode, type and name; every ``
 * Nothing found: the object keeps its plan location.
 
 Matched objects take the block's file and line, and its attribute lines, so a finding on
-``assume_role_policy`` points at that attribute. Fingerprints do not change: they hold the
-plan file, never a location.
+``assume_role_policy`` points at that attribute. They also take the block's suppression
+comments, so an inline ``# nhi-guard:ignore`` in the block waives the plan's findings on every
+instance of that block, as it does in a scan of the ``.tf`` files (scanner/waivers.py); a
+``module`` call block, where a registry module's objects point, lends no comments. Fingerprints
+do not change: they hold the plan file, never a location.
 """
 
 from __future__ import annotations
@@ -104,6 +107,8 @@ class Location:
     file: str
     line: int
     lines: dict[str, int] = field(default_factory=dict)
+    #: the block's ``# nhi-guard:`` / ``checkov:skip`` comments (line, text); none for a module call
+    comments: list[tuple[int, str]] = field(default_factory=list)
 
 
 class SourceMap:
@@ -139,7 +144,7 @@ class SourceMap:
         block = here.blocks.get(local_address(res)) if here else None
         if block is None:
             return None
-        return Location(block.file, block.line, dict(block.lines))
+        return Location(block.file, block.line, dict(block.lines), list(block.comments))
 
 
 def _local_dir(parent: str, source: str | None) -> str | None:
@@ -193,7 +198,8 @@ def _calls(file: str) -> dict[str, _Call]:
 
 
 def attach_sources(documents: list[tuple[str, Document]], source_dir: str) -> int:
-    """Give every plan object that has a declaration under ``source_dir`` its file and lines.
+    """Give every plan object that has a declaration under ``source_dir`` its file, lines and
+    suppression comments.
 
     Returns how many objects were matched. Other inputs are left alone.
     """
@@ -206,6 +212,6 @@ def attach_sources(documents: list[tuple[str, Document]], source_dir: str) -> in
             loc = sources.locate(res, doc.plan_modules)
             if loc is None:
                 continue
-            res.file, res.line, res.lines = loc.file, loc.line, loc.lines
+            res.file, res.line, res.lines, res.comments = loc.file, loc.line, loc.lines, loc.comments
             matched += 1
     return matched

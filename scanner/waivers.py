@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from scanner.metadata import parse_date
-from scanner.model import Resource
+from scanner.model import Resource, strip_indexes
 
 _INLINE_RE = re.compile(r"nhi-guard:ignore\b[=\s]*(.*)$")
 _MARKER_RE = re.compile(r"(?:#|//)\s*(nhi-guard:|checkov:skip)")
@@ -34,7 +34,7 @@ class WaiverEntry:
     line: int
     raw_expires: str | None = None
     suppressed: int = field(default=0)
-    #: an inline waiver only applies to findings in its own file
+    #: set for an inline waiver: it only applies to findings in its own file (the block's)
     scope_file: str | None = None
 
     def problems(self, today: date) -> list[str]:
@@ -46,8 +46,12 @@ class WaiverEntry:
         return out
 
     def matches(self, rule_id: str, address: str, file: str) -> bool:
-        if rule_id not in self.rules or (self.scope_file is not None and file != self.scope_file):
+        if rule_id not in self.rules:
             return False
+        if self.scope_file is not None:
+            # Inline: written once in the block, so it covers every count / for_each instance of
+            # that block (a plan's ``r[0]``, ``r["k"]``) at that module path, and nothing else.
+            return file == self.scope_file and strip_indexes(address) == self.resource
         # Instance keys use brackets, which fnmatch would read as a character class.
         return address == self.resource or fnmatch.fnmatchcase(address, self.resource.replace("[", "[[]"))
 
@@ -61,6 +65,9 @@ def config_waiver_lines(text: str) -> list[int]:
 
 
 def inline_waivers(res: Resource) -> list[WaiverEntry]:
+    """The ``# nhi-guard:ignore`` comments of a block. ``res.comments`` come from the ``.tf`` block:
+    an HCL resource's own, or, with ``--source-dir``, the block a plan object was matched to
+    (scanner/source_map.py). The waiver names the block's address without instance key."""
     out = []
     for line, text in res.comments:
         match = _INLINE_RE.search(text)
@@ -82,7 +89,7 @@ def inline_waivers(res: Resource) -> list[WaiverEntry]:
         out.append(
             WaiverEntry(
                 rules=rules,
-                resource=res.address,
+                resource=res.config_address,
                 reason=fields.get("reason"),
                 owner=fields.get("owner"),
                 expires=parse_date(raw),
@@ -90,6 +97,7 @@ def inline_waivers(res: Resource) -> list[WaiverEntry]:
                 origin=f"{res.file}:{line}",
                 file=res.file,
                 line=line,
+                scope_file=res.file,
             )
         )
     return out

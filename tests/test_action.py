@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import ntpath
+import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +27,7 @@ from test_action_harness import (
     runner_env,
 )
 
-from scanner.action.commands import annotation, command, escape_data, escape_property
+from scanner.action.commands import annotation, command, escape_data, escape_property, workspace_path
 from scanner.action.summary import MARKER, SummaryInput, comment_body
 from scanner.cli import main as cli_main
 from scanner.report import Finding, InventoryItem, Report, Summary
@@ -366,6 +368,40 @@ def test_workflow_command_escaping() -> None:
         resource='m["a,b"].r', resource_type="r", file="<stdin>", line=3, fingerprint="0" * 32, help_uri="",
     )  # fmt: skip
     assert annotation(f, "/ws") == '::notice line=3,title=NHI_X_001 (low)%3A t::two%0Alines. Fix: fix (m["a,b"].r)'
+
+
+WIN_WS = "D:\\a\\infra\\infra"
+
+
+@pytest.mark.parametrize(
+    ("file", "cwd", "workspace", "path", "want"),
+    [
+        ("infra/main.tf", "/ws", "/ws", posixpath, "infra/main.tf"),
+        ("main.tf", "/ws/infra", "/ws", posixpath, "infra/main.tf"),  # run from a subdirectory
+        ("../other/x.tf", "/ws", "/ws", posixpath, "../other/x.tf"),  # outside: as given
+        ("..infra/main.tf", "/ws", "/ws", posixpath, "..infra/main.tf"),  # a name that starts with ..
+        ("<stdin>", "/ws", "/ws", posixpath, "<stdin>"),
+        # Windows runners: backslashes become forward slashes, as GitHub matches them
+        ("infra\\modules\\app\\main.tf", WIN_WS, WIN_WS, ntpath, "infra/modules/app/main.tf"),
+        ("infra/modules/app/main.tf", WIN_WS, WIN_WS, ntpath, "infra/modules/app/main.tf"),
+        ("main.tf", WIN_WS + "\\infra", WIN_WS, ntpath, "infra/main.tf"),
+        ("infra\\main.tf", WIN_WS, WIN_WS.lower(), ntpath, "infra/main.tf"),  # drive and case differ
+        (WIN_WS + "\\infra\\main.tf", "C:\\", WIN_WS, ntpath, "infra/main.tf"),
+        ("C:\\temp\\plan.json", WIN_WS, WIN_WS, ntpath, "C:/temp/plan.json"),  # another drive
+        ("..\\shared\\x.tf", WIN_WS, WIN_WS, ntpath, "../shared/x.tf"),
+    ],
+)
+def test_annotation_paths_are_workspace_relative_with_forward_slashes(
+    file: str, cwd: str, workspace: str, path: Any, want: str
+) -> None:
+    assert workspace_path(file, workspace, cwd=cwd, path=path) == want
+
+
+def test_annotation_of_a_finding_from_a_subdirectory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    monkeypatch.chdir(tmp_path / "infra")
+    f = _finding(3)
+    assert annotation(f, str(tmp_path)).startswith("::error file=infra/main.tf,line=3,title=NHI_AWS_001 (high)%3A t::")
 
 
 def _finding(i: int) -> Finding:

@@ -8,9 +8,11 @@ YAML cannot drift from the Python: a renamed input, env variable, step id or out
 from __future__ import annotations
 
 import importlib.resources
+import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,12 +23,14 @@ import jsonschema
 import pytest
 from conftest import ROOT
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from ruamel.yaml import YAML
 from test_action_harness import TOKEN, FakeGitHub, build_repo, fake_github, parse_outputs, runner_env
 
 ACTION = ROOT / "action.yml"
 WORKFLOW = ROOT / ".github" / "workflows" / "nhi-guard.yml"
 REQUIREMENTS = ROOT / "scanner" / "action" / "requirements.txt"
+UPDATE_SCRIPT = ROOT / "scripts" / "update_action_requirements.py"
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
@@ -78,23 +82,99 @@ def test_action_is_composite_bash_and_pinned() -> None:
             assert uses is None or uses == "./" or PINNED_USES.match(uses), uses
 
 
-def test_requirements_are_pinned_and_match_pyproject() -> None:
+def requirement_lines() -> list[str]:
+    """The requirements file's logical lines, ``\\`` continuations joined, as pip reads them."""
+    out, current = [], ""
+    for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith("#"):
+            assert not current, "a comment inside a continued requirement"
+            continue
+        current += line.rstrip().removesuffix("\\") + " "
+        if not line.rstrip().endswith("\\"):
+            if current.strip():
+                out.append(" ".join(current.split()))
+            current = ""
+    assert not current.strip(), "the last requirement ends with a continuation"
+    return out
+
+
+def test_requirements_are_pinned_with_hashes_and_match_pyproject() -> None:
     import tomllib
 
     pinned = {}
-    for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            req = Requirement(line)
-            (spec,) = req.specifier
-            assert spec.operator == "==", line
-            pinned[req.name.lower().replace("_", "-")] = spec.version
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    for dep in map(Requirement, project["dependencies"]):
-        if dep.marker and not dep.marker.evaluate({"python_version": "3.12"}):
+    for line in requirement_lines():
+        spec_text, *hashes = line.split(" --hash=")
+        req = Requirement(spec_text)
+        (spec,) = req.specifier
+        assert spec.operator == "==", line
+        assert hashes, f"{req.name} has no --hash: pip --require-hashes refuses it"
+        assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", h) for h in hashes), line
+        assert len(set(hashes)) == len(hashes), line
+        pinned[canonicalize_name(req.name)] = spec.version
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    target = {"python_version": "3.12", "python_full_version": "3.12.0"}
+    for dep in map(Requirement, pyproject["project"]["dependencies"]):
+        if dep.marker and not dep.marker.evaluate(target):
             continue  # the action runs Python 3.12
-        name = dep.name.lower().replace("_", "-")
+        name = canonicalize_name(dep.name)
         assert name in pinned, f"{name} is a dependency but not pinned in {REQUIREMENTS.name}"
         assert dep.specifier.contains(pinned[name]), f"{name}=={pinned[name]} does not satisfy {dep}"
+    # `pip install --no-build-isolation` builds the checkout with the pinned setuptools
+    for req in map(Requirement, pyproject["build-system"]["requires"]):
+        name = canonicalize_name(req.name)
+        assert name in pinned, f"build requirement {name} is not pinned in {REQUIREMENTS.name}"
+        assert req.specifier.contains(pinned[name]), f"{name}=={pinned[name]} does not satisfy {req}"
+
+
+def test_install_step_checks_hashes() -> None:
+    install = next(s for s in load_yaml(ACTION)["runs"]["steps"] if s.get("id") == "install")
+    (from_index,) = [line for line in install["run"].splitlines() if "requirements.txt" in line]
+    assert "--require-hashes" in from_index and "--only-binary=:all:" in from_index
+    (checkout,) = [line for line in install["run"].splitlines() if line.strip().endswith('"$NHI_GUARD_ACTION_PATH"')]
+    assert "--no-deps" in checkout and "--no-build-isolation" in checkout  # it fetches nothing
+
+
+@pytest.fixture
+def update_script() -> Iterator[Any]:
+    """scripts/update_action_requirements.py, imported."""
+    spec = importlib.util.spec_from_file_location("update_action_requirements", UPDATE_SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+
+
+def test_requirements_file_is_what_the_script_writes(update_script: Any) -> None:
+    """The file is in the script's canonical form, so regenerating it changes only what changed upstream."""
+    text = REQUIREMENTS.read_text(encoding="utf-8")
+    pins = update_script.parse(text)
+    assert update_script.render(pins) == text
+    assert {p.key for p in pins} >= {"pydantic-core", "regex", "setuptools"}
+    # compiled code: a wheel per platform, at least one per operating system of the hosted runners
+    systems = {t.markers["sys_platform"] for t in update_script.TARGETS}
+    assert systems == {"linux", "darwin", "win32"}
+    assert all(len(p.hashes) >= len(systems) for p in pins if p.key in ("pydantic-core", "regex"))
+
+
+def test_script_finds_a_dependency_of_one_platform_only(update_script: Any) -> None:
+    # pip download evaluates markers for the machine it runs on: the script evaluates them per target
+    pin = update_script.Pin
+    pins = [pin("click", "8.1.8"), pin("regex", "2026.11.15")]
+    requires = {"click": [Requirement('colorama; platform_system == "Windows"'), Requirement("regex>=2024")]}
+    problems = {t.name: update_script.missing_dependencies(pins, requires, t) for t in update_script.TARGETS}
+    assert problems["linux-x86_64"] == problems["macos-arm64"] == []
+    assert problems["windows-amd64"] == [
+        'windows-amd64: click needs colorama; platform_system == "Windows", which is not pinned for this platform'
+    ]
+    pins.append(pin("colorama", "0.4.6", 'sys_platform == "win32"'))
+    assert update_script.missing_dependencies(pins, requires, update_script.TARGETS[-1]) == []
+    requires["click"].append(Requirement("regex<2025"))
+    (problem,) = update_script.missing_dependencies(pins, requires, update_script.TARGETS[0])
+    assert "not regex==2026.11.15" in problem
 
 
 def test_every_input_reaches_the_python_and_every_output_comes_from_it() -> None:
@@ -194,7 +274,9 @@ def base_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_run_steps_of_action_yml(tmp_path: Path, github: FakeGitHub) -> None:
-    repo, base, head = build_repo(tmp_path)
+    # the workspace is the working directory: its own `scanner` package must not be the one run
+    shadow = {"scanner/__init__.py": "raise SystemExit('imported the scanner package of the repository')\n"}
+    repo, base, head = build_repo(tmp_path, extra_head=shadow)
     fake = tmp_path / "setup-python" / "python"
     fake.parent.mkdir()
     fake.write_text(FAKE_PYTHON.format(python=sys.executable), encoding="utf-8")
@@ -212,7 +294,7 @@ def test_run_steps_of_action_yml(tmp_path: Path, github: FakeGitHub) -> None:
     pip = (tmp_path / "pip.log").read_text(encoding="utf-8").splitlines()
     common = "-m pip install --disable-pip-version-check --no-input --quiet"
     assert pip == [
-        f"{common} --only-binary=:all: -r {ROOT}/scanner/action/requirements.txt",
+        f"{common} --require-hashes --only-binary=:all: -r {ROOT}/scanner/action/requirements.txt",
         f"{common} --no-deps --no-build-isolation {ROOT}",
     ]
 
@@ -238,13 +320,16 @@ def test_run_steps_of_action_yml(tmp_path: Path, github: FakeGitHub) -> None:
 )
 def test_install_step_for_real(tmp_path: Path, github: FakeGitHub) -> None:
     """The install step with a real interpreter and pip: the pins resolve and nhi-guard runs from the venv."""
+    python312 = sys.executable if sys.version_info[:2] == (3, 12) else shutil.which("python3.12")
+    if python312 is None:
+        pytest.skip("the pins carry the hashes of Python 3.12 wheels (the action's Python); no python3.12 here")
     repo, base, head = build_repo(tmp_path)
     env = {**base_env(tmp_path), **runner_env(tmp_path, repo, github.url, base_sha=base, head_sha=head)}
     env = {k: v for k, v in env.items() if not k.startswith("INPUT_")}
     for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE"):
         if name in os.environ:
             env[name] = os.environ[name]
-    runner = ActionRunner(env, {"comment": "false", "fail-on": "none"}, sys.executable, repo)
+    runner = ActionRunner(env, {"comment": "false", "fail-on": "none"}, python312, repo)
     assert runner.run() == 0, runner.logs
     python = runner.steps["install"]["python"]
     where = subprocess.run([python, "-c", "import scanner; print(scanner.__file__)"], capture_output=True,

@@ -177,3 +177,101 @@ def test_local_address_of_every_mode() -> None:
                              "module.a")) == "data.aws_iam_policy_document.d"  # fmt: skip
     assert local_address(res("output.key", "output", "output", "key")) == "output.key"
     assert local_address(res("module.a.provider.aws.us", "provider", "aws", "us", "module.a")) == "provider.aws.us"
+
+
+# --------------------------------------------------------------------------- inline waivers on mapped findings
+
+WAIVE = 'reason="vendor role, replaced in Q1" owner=team-platform expires=2027-03-31'
+
+
+def waived_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edits: dict[str, tuple[str, str]], newline: str = "\n"
+) -> None:
+    """plan.json and infra/ in ``tmp_path`` (the working directory), with ``# nhi-guard:ignore ...``
+    put on the line after ``needle`` in each ``file``: ``{file: (needle, comment)}``."""
+    shutil.copytree(ROOT / INFRA, tmp_path / "infra")
+    shutil.copy(ROOT / PLAN, tmp_path / "plan.json")
+    for file, (needle, comment) in edits.items():
+        path = tmp_path / "infra" / file
+        lines = path.read_text(encoding="utf-8").splitlines()
+        at = next(i for i, line in enumerate(lines) if needle in line)
+        lines.insert(at + 1, f"  {comment}")
+        path.write_bytes((newline.join(lines) + newline).encode("utf-8"))
+    monkeypatch.chdir(tmp_path)
+
+
+def scan_copy(source_dir: str | None = "infra") -> Report:
+    return scan(["plan.json"], Config(), ScanOptions(today=TODAY, source_dir=source_dir))
+
+
+def comment_line(file: str) -> int:
+    lines = Path(file).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if "nhi-guard:" in line)
+
+
+def test_inline_waiver_on_the_block_waives_its_plan_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = "infra/modules/app/main.tf"
+    waiver = f"# nhi-guard:ignore NHI_OWN_001 {WAIVE}"
+    waived_copy(tmp_path, monkeypatch, {"modules/app/main.tf": ('resource "aws_iam_role" "this"', waiver)})
+    report = scan_copy()
+    own = {f.resource for f in report.findings if f.rule_id == "NHI_OWN_001"}
+    # module.a and module.c["x.y"] are instances of the commented block; module.b's block is another file
+    assert "module.a.aws_iam_role.this" not in own and 'module.c["x.y"].aws_iam_role.this' not in own
+    assert "module.b.aws_iam_role.this" in own
+    origin = f"{app}:{comment_line(app)}"
+    assert sorted((w.rule_id, w.resource, w.origin, w.suppressed) for w in report.waivers) == [
+        ("NHI_OWN_001", "module.a.aws_iam_role.this", origin, 1),
+        ("NHI_OWN_001", "module.c.aws_iam_role.this", origin, 1),
+    ]
+    assert report.summary.suppressed == 2
+    # the same comment in a scan of the .tf module: the same rule, origin and fields
+    (hcl,) = scan(["infra/modules/app"], Config(), ScanOptions(today=TODAY)).waivers
+    assert (hcl.rule_id, hcl.resource, hcl.origin, hcl.suppressed) == ("NHI_OWN_001", "aws_iam_role.this", origin, 1)
+    same = {w.model_dump_json(exclude={"resource"}) for w in report.waivers}
+    assert same == {hcl.model_dump_json(exclude={"resource"})}
+    # without --source-dir the plan has no comments: nothing is waived
+    plain = scan_copy(None)
+    assert not plain.waivers and "module.a.aws_iam_role.this" in {f.resource for f in plain.findings}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])  # a Windows checkout: CRLF
+def test_waiver_on_module_b_block_does_not_waive_module_a(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, newline: str
+) -> None:
+    waiver = f"# nhi-guard:ignore NHI_OWN_001 {WAIVE}"
+    waived_copy(tmp_path, monkeypatch, {"modules/worker/main.tf": ('resource "aws_iam_role" "this"', waiver)}, newline)
+    report = scan_copy()
+    own = {f.resource for f in report.findings if f.rule_id == "NHI_OWN_001"}
+    assert "module.b.aws_iam_role.this" not in own
+    assert {"module.a.aws_iam_role.this", 'module.c["x.y"].aws_iam_role.this'} <= own
+    assert [(w.resource, w.suppressed) for w in report.waivers] == [("module.b.aws_iam_role.this", 1)]
+
+
+def test_inline_waiver_covers_every_count_instance_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    waiver = f"# nhi-guard:ignore NHI_AWS_001 {WAIVE}"
+    waived_copy(tmp_path, monkeypatch, {"main.tf": ('resource "aws_iam_access_key" "ci"', waiver)})
+    report = scan_copy()
+    assert not [f for f in report.findings if f.rule_id == "NHI_AWS_001"]
+    (w,) = report.waivers
+    origin = f"infra/main.tf:{comment_line('infra/main.tf')}"
+    assert (w.resource, w.origin, w.suppressed) == ("aws_iam_access_key.ci", origin, 2)
+
+
+def test_expired_inline_waiver_is_one_finding_on_its_tf_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    waiver = '# nhi-guard:ignore NHI_AWS_001 reason="old" owner=team-platform expires=2025-01-31'
+    waived_copy(tmp_path, monkeypatch, {"main.tf": ('resource "aws_iam_access_key" "ci"', waiver)})
+    report = scan_copy()
+    assert len([f for f in report.findings if f.rule_id == "NHI_AWS_001"]) == 2  # it suppresses nothing
+    (expired,) = [f for f in report.findings if f.rule_id == "NHI_APR_004"]  # not one per count instance
+    assert (expired.file, expired.line) == ("infra/main.tf", comment_line("infra/main.tf"))
+    assert not report.waivers
+
+
+def test_comment_in_a_module_call_waives_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a registry module's objects point at its `module` block, which is not theirs: as in a .tf scan,
+    # where a module block has no findings and its comments waive nothing
+    waiver = f"# nhi-guard:ignore NHI_OWN_001 {WAIVE}"
+    waived_copy(tmp_path, monkeypatch, {"main.tf": ('module "remote"', waiver)})
+    report = scan_copy()
+    assert "module.remote.aws_iam_user.this[0]" in {f.resource for f in report.findings if f.rule_id == "NHI_OWN_001"}
+    assert not report.waivers

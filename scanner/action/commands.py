@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TextIO
 
 from scanner.report import Finding
@@ -35,16 +36,23 @@ def command(name: str, message: str = "", **properties: object) -> str:
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
-def workspace_path(file: str, workspace: str) -> str:
-    """``file`` (relative to the working directory) relative to the workspace, POSIX style."""
+def workspace_path(file: str, workspace: str, cwd: str | None = None, path: ModuleType = os.path) -> str:
+    """``file`` (relative to the working directory ``cwd``) relative to the workspace, with ``/``.
+
+    GitHub matches an annotation's ``file`` to the repository with forward slashes, relative to
+    ``GITHUB_WORKSPACE``, on every runner: on Windows (``path`` is ``ntpath``) ``infra\\main.tf``
+    becomes ``infra/main.tf``, and a file on another drive or outside the workspace keeps its own
+    path, with ``/``. ``cwd`` and ``path`` are for tests (a Windows path on a Linux machine).
+    """
     if file.startswith("<"):
         return file
-    absolute = os.path.abspath(file)
+    absolute = path.normpath(path.join(os.getcwd() if cwd is None else cwd, file))
     try:
-        rel = os.path.relpath(absolute, workspace)
+        rel = path.relpath(absolute, workspace)
     except ValueError:  # another drive on Windows
-        return file.replace(os.sep, "/")
-    return (file if rel.startswith("..") else rel).replace(os.sep, "/")
+        rel = path.pardir
+    out = file if rel == path.pardir or rel.startswith(path.pardir + path.sep) else rel
+    return out.replace(path.sep, "/") if path.sep != "/" else out
 
 
 def annotation(f: Finding, workspace: str) -> str:

@@ -274,8 +274,11 @@ def scan_base(
         _git("fetch", "--no-tags", "--quiet", "--depth=1", "origin", sha)
     relative: list[str] = []
     for p in inputs:
-        rel = os.path.relpath(p) if os.path.isabs(p) else p
-        if rel.startswith(".."):
+        try:
+            rel = os.path.relpath(p) if os.path.isabs(p) else p
+        except ValueError:  # Windows: another drive
+            rel = os.pardir
+        if rel == os.pardir or rel.startswith((os.pardir + os.sep, os.pardir + "/")):
             raise BaseScanError(f"{p} is outside the repository")
         relative.append(rel)
     Path(temp_dir).mkdir(parents=True, exist_ok=True)
