@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +20,7 @@ import scanner.engine
 from scanner.config import Config
 from scanner.engine import ScanOptions, scan
 from scanner.model import Resource
-from scanner.redact import MASK
+from scanner.redact import MASK, Redactor
 from scanner.reporters import get_reporter
 from scanner.rules import Context, Rule, Violation
 from scanner.severity import Category, Severity
@@ -122,3 +124,31 @@ def test_redaction_keeps_finding_identity() -> None:
     resources = {f["resource"] for f in report["findings"]}
     assert "kubernetes_secret_v1.payments_db" in resources
     assert all(MASK not in f["resource"] and MASK not in f["fingerprint"] for f in report["findings"])
+
+
+def _plain_alternation(secrets: set[str], text: str) -> str:
+    """The obvious redaction the prefix-tree pattern must agree with: longest secret first."""
+    exact = {s for s in secrets if s}
+    if text in exact:
+        return MASK
+    long = sorted((s for s in exact if len(s) >= 6), key=len, reverse=True)
+    return re.sub("|".join(re.escape(s) for s in long), MASK, text) if long else text
+
+
+def test_prefix_tree_redaction_matches_plain_alternation() -> None:
+    rng = random.Random(7)
+    alphabet = "ab.*(|\\?"  # regex metacharacters and lots of shared prefixes
+    secrets = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(300)}
+    secrets |= {"abcdef", "abcdefgh", "abcdefghij", "xyz"}
+    redactor = Redactor(secrets)
+    texts = ["".join(rng.choice(alphabet + "xyz ") for _ in range(rng.randint(0, 60))) for _ in range(500)]
+    texts += ["key abcdefghij and abcdefg and abcdef.", "xyz", "no secret here"]
+    for text in texts:
+        assert redactor.text(text) == _plain_alternation(secrets, text), text
+    assert redactor.text("key abcdefghij and abcdefg") == f"key {MASK} and {MASK}g"
+
+
+def test_redaction_survives_secrets_nested_deeper_than_the_recursion_limit() -> None:
+    secrets = {"s" * n for n in range(6, 1600)}  # every one a prefix of the next
+    redactor = Redactor(secrets)
+    assert redactor.text("x" + "s" * 2000 + "y") == "x" + MASK + MASK + "y"  # 1599 + 401 characters

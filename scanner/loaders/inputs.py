@@ -17,6 +17,7 @@ from scanner.cache import ModuleCache, ModuleJob, load_modules
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.loaders.markdown import extract_chunks
 from scanner.loaders.plan import is_plan, load_plan
+from scanner.loaders.plan_stream import split_plan
 from scanner.loaders.tf_json import TfJsonError, looks_like_config, remap, to_hcl
 from scanner.model import Document, LoadError
 
@@ -91,6 +92,12 @@ def _not_a_plan(path: str, data: object) -> str:
 
 
 def _load_json(path: str, text: str, loaded: Loaded, include_unchanged: bool) -> None:
+    streamed = None if _LONE_SURROGATE_RE.search(text) else split_plan(text)
+    if streamed is not None and is_plan(streamed.top):
+        loaded.documents.append(
+            (path, load_plan(streamed.top, text, path, include_unchanged, changes=streamed.changes()))
+        )
+        return
     try:
         data = json.loads(text)
     except RecursionError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scanner.model import Document, LoadError, Resource, strip_indexes
@@ -132,7 +132,15 @@ def _expression_refs(expr: Any, path: str, prefix: str, out: dict[str, list[str]
             _expression_refs(sub, f"{path}.{i}", prefix, out)
 
 
-def load_plan(data: Mapping[str, Any], text: str, file: str, include_unchanged: bool = False) -> Document:
+def load_plan(
+    data: Mapping[str, Any],
+    text: str,
+    file: str,
+    include_unchanged: bool = False,
+    changes: Iterable[Any] | None = None,
+) -> Document:
+    """The plan's resources. ``changes``, when given, stands for ``data["resource_changes"]``:
+    entries decoded one at a time (:mod:`scanner.loaders.plan_stream`)."""
     doc = Document()
     lines = _Lines(text)
     configuration = data.get("configuration") if isinstance(data.get("configuration"), Mapping) else None
@@ -156,10 +164,11 @@ def load_plan(data: Mapping[str, Any], text: str, file: str, include_unchanged: 
                 "plan is marked errored: Terraform could not finish planning; the resources it did plan were scanned",
             )
         )
-    changes = data.get("resource_changes")
-    if changes is None and "resource_changes" not in data:
-        changes = []
-    if not isinstance(changes, list):
+    if changes is None:
+        changes = data.get("resource_changes")
+        if changes is None and "resource_changes" not in data:
+            changes = []
+    if not isinstance(changes, Iterable) or isinstance(changes, (str, Mapping)):
         doc.errors.append(LoadError(file, None, "resource_changes is not a list"))
         changes = []
     for rc in changes:
