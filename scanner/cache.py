@@ -30,13 +30,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner import __version__
-from scanner.loaders.hcl import Chunk, load_chunks
-from scanner.loaders.hcl_eval import PartialJson
 from scanner.model import Document, LoadError, Resource
 from scanner.values import Unknown
+
+if TYPE_CHECKING:
+    from scanner.loaders.hcl import Chunk
+    from scanner.loaders.hcl_eval import PartialJson
 
 FORMAT = 1
 #: below this much source, worker processes cost more than they save (bench/README.md)
@@ -69,6 +71,12 @@ def default_dir() -> Path:
 # --- encoding -------------------------------------------------------------------------------
 
 
+def _partial_json() -> type[PartialJson]:
+    from scanner.loaders.hcl_eval import PartialJson  # Lark: only once a module is encoded or decoded
+
+    return PartialJson
+
+
 def _encode(value: Any) -> Any:
     if value is None or isinstance(value, str | bool | int | float):
         return value
@@ -80,7 +88,7 @@ def _encode(value: Any) -> Any:
         return [_encode(v) for v in value]
     if type(value) is Unknown:
         return {_TAG: "u", "s": value.source}
-    if type(value) is PartialJson:
+    if type(value) is _partial_json():
         return {_TAG: "p", "s": value.source, "v": _encode(value.value)}
     if isinstance(value, tuple):
         return {_TAG: "t", "v": [_encode(v) for v in value]}
@@ -96,7 +104,7 @@ def _decode_tagged(obj: dict[str, Any]) -> Any:
     if tag == "u":
         return Unknown(obj["s"])
     if tag == "p":
-        return PartialJson(obj["v"], obj["s"])
+        return _partial_json()(obj["v"], obj["s"])
     if tag == "t":
         return tuple(obj["v"])
     if tag == "S":
@@ -170,25 +178,38 @@ class ModuleCache:
                 digest.update(raw)
         return digest.hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.directory / f"v{FORMAT}" / key[:2] / f"{key}.json"
+    def _path(self, key: str, kind: str = "") -> Path:
+        return self.directory / f"{kind}v{FORMAT}" / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> Document | None:
         """The cached document, or None when absent, unreadable, corrupt or for another key."""
+        body = self.get_text("", key)
+        if body is None:
+            return None
         try:
-            text = self._path(key).read_text(encoding="utf-8")
-            header, _, body = text.partition("\n")
-            if json.loads(header) != {"format": FORMAT, "key": key}:
-                return None
             doc = decode_document(body)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return None
         self.hits += 1
         return doc
 
     def put(self, key: str, encoded: str) -> None:
         """Store an encoded document; a cache that cannot be written is skipped silently."""
-        path = self._path(key)
+        self.put_text("", key, encoded)
+
+    def get_text(self, kind: str, key: str) -> str | None:
+        """The text stored under ``key`` among entries of ``kind``; None when absent or not for that key."""
+        try:
+            text = self._path(key, kind).read_text(encoding="utf-8")
+            header, _, body = text.partition("\n")
+            if json.loads(header) != {"format": FORMAT, "key": key}:
+                return None
+        except (OSError, ValueError, RecursionError):
+            return None
+        return body
+
+    def put_text(self, kind: str, key: str, text: str) -> None:
+        path = self._path(key, kind)
         try:
             self.directory.parent.mkdir(parents=True, exist_ok=True)
             for d in (self.directory, path.parent.parent, path.parent):  # private: entries hold secrets
@@ -196,7 +217,7 @@ class ModuleCache:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"format": FORMAT, "key": key}) + "\n" + encoded)
+                    fh.write(json.dumps({"format": FORMAT, "key": key}) + "\n" + text)
                 os.replace(tmp, path)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -211,6 +232,8 @@ class ModuleCache:
 
 def _load_encoded(job: ModuleJob) -> tuple[str, Any]:
     """Load one module; JSON when it can be encoded, else the document itself."""
+    from scanner.loaders.hcl import load_chunks
+
     doc = load_chunks(job.chunks, job.sources)
     try:
         return "json", encode_document(doc)
@@ -294,6 +317,8 @@ def _ready(doc: Document) -> Callable[[], Document]:
 
 
 def _loader(job: ModuleJob, future: Any, cache: ModuleCache | None, key: str | None) -> Callable[[], Document]:
+    from scanner.loaders.hcl import load_chunks
+
     def load() -> Document:
         kind: str = ""
         value: Any = None

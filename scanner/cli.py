@@ -115,7 +115,7 @@ def scan(
     from scanner.config import ConfigError, discover, load_config
     from scanner.engine import ScanOptions, exit_code
     from scanner.engine import scan as run_scan
-    from scanner.loaders.inputs import MAX_PLAN_BYTES, STDIN, read_text
+    from scanner.loaders.discover import STDIN
     from scanner.model import LoadError
     from scanner.report import ErrorEntry
     from scanner.reporters import get_reporter
@@ -144,6 +144,8 @@ def scan(
     stdin_text = None
     stdin_errors: list[LoadError] = []
     if STDIN in paths:
+        from scanner.loaders.inputs import MAX_PLAN_BYTES, read_text
+
         raw = _read_stdin(MAX_PLAN_BYTES + 1)
         if raw is None:
             stdin_errors.append(LoadError("<stdin>", None, "stdin is closed; nothing to scan"))

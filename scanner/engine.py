@@ -9,11 +9,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scanner import progress
 from scanner.catalogue import nhi_type
 from scanner.config import Config
-from scanner.loaders.inputs import load_inputs
 from scanner.metadata import FIELDS, MetadataResolver
 from scanner.model import LoadError, Model, Resource
 from scanner.redact import Redactor, secret_values
@@ -30,6 +30,9 @@ from scanner.rules import Context, Rule, Violation, all_rules, get_rule
 from scanner.severity import Severity
 from scanner.values import Unknown, is_missing
 from scanner.waivers import WaiverEntry, config_waiver_lines, inline_waivers
+
+if TYPE_CHECKING:
+    from scanner.cache import ModuleCache
 
 WAIVER_RULE_ID = "NHI_APR_004"
 
@@ -75,11 +78,27 @@ def fingerprint(rule_id: str, scope: str, address: str, key: str) -> str:
 
 def scan(paths: list[str], config: Config, options: ScanOptions | None = None, stdin_text: str | None = None) -> Report:
     options = options or ScanOptions()
-    cache = None
-    if options.cache_dir:
-        from scanner.cache import ModuleCache
+    if not options.cache_dir:
+        return _scan(paths, config, options, stdin_text, None)
+    from scanner import scan_cache
+    from scanner.cache import ModuleCache
 
-        cache = ModuleCache(options.cache_dir)
+    cache = ModuleCache(options.cache_dir)
+    key = scan_cache.scan_key(paths, config, options, cache)
+    cached = scan_cache.get(cache, key) if key else None
+    if cached is not None:
+        return cached
+    report = _scan(paths, config, options, stdin_text, cache)
+    if key:
+        scan_cache.put(cache, key, report)
+    return report
+
+
+def _scan(
+    paths: list[str], config: Config, options: ScanOptions, stdin_text: str | None, cache: ModuleCache | None
+) -> Report:
+    from scanner.loaders.inputs import load_inputs  # here: a report-cache hit needs no parser
+
     loaded = load_inputs(paths, stdin_text, options.include_unchanged, cache, options.jobs)
     if options.source_dir:
         from scanner.source_map import attach_sources

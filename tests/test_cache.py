@@ -51,7 +51,13 @@ def _tree(root: Path, modules: int = 3) -> Path:
 
 
 def _entries(cache_dir: Path) -> list[Path]:
-    return sorted(cache_dir.rglob("*.json"))
+    """Module entries (scanner/cache.py)."""
+    return sorted((cache_dir / f"v{cache_mod.FORMAT}").rglob("*.json"))
+
+
+def _reports(cache_dir: Path) -> list[Path]:
+    """Report entries (scanner/scan_cache.py)."""
+    return sorted((cache_dir / f"reportv{cache_mod.FORMAT}").rglob("*.json"))
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in (FIXTURES / "hcl").iterdir() if p.is_dir()))
@@ -242,3 +248,91 @@ def test_today_is_not_part_of_the_cached_load(tmp_path: Path) -> None:
     late = scan([str(tree)], load_config(None), ScanOptions(today=date(2027, 1, 1), cache_dir=cache_dir))
     assert "NHI_EXP_001" not in {f.rule_id for f in early.findings}
     assert "NHI_EXP_001" in {f.rule_id for f in late.findings}
+
+
+# --- the report cache (scanner/scan_cache.py) ---------------------------------------------------
+
+
+def _no_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a report-cache hit must not load anything")
+
+    monkeypatch.setattr("scanner.loaders.inputs.load_inputs", refuse)
+
+
+def test_unchanged_tree_reuses_the_report_without_loading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = _tree(tmp_path / "tree")
+    cache_dir = tmp_path / "cache"
+    plain = _report(tree)
+    cold = _report(tree, cache_dir=str(cache_dir))
+    assert len(_reports(cache_dir)) == 1
+    _no_loading(monkeypatch)
+    assert _report(tree, cache_dir=str(cache_dir)) == cold == plain
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove", "rename"])
+def test_any_change_to_the_inputs_misses(tmp_path: Path, change: str) -> None:
+    tree = _tree(tmp_path / "tree")
+    cache_dir = tmp_path / "cache"
+    _report(tree, cache_dir=str(cache_dir))
+    main_tf = tree / "mod1" / "main.tf"
+    if change == "edit":  # same size, same mtime: only the content differs
+        before = main_tf.stat()
+        main_tf.write_text(KEY_TF.replace('"ci"', '"cj"').replace('"ci-1"', '"cj-1"'), encoding="utf-8")
+        os.utime(main_tf, ns=(before.st_atime_ns, before.st_mtime_ns))
+    elif change == "add":
+        (tree / "mod1" / "extra.tf").write_text('resource "aws_iam_user" "new" { name = "n" }\n', encoding="utf-8")
+    elif change == "remove":
+        main_tf.unlink()
+    else:
+        main_tf.rename(tree / "mod1" / "other.tf")
+    assert _report(tree, cache_dir=str(cache_dir)) == _report(tree)
+    assert len(_reports(cache_dir)) == 2
+
+
+def test_options_and_config_are_part_of_the_report_key(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "main.tf").write_text(
+        'resource "aws_iam_role" "r" {\n  name = "r"\n  tags = { owner = "a", expires = "2026-12-01" }\n}\n',
+        encoding="utf-8",
+    )
+    cache_dir = str(tmp_path / "cache")
+    early = scan([str(tree)], load_config(None), ScanOptions(today=date(2026, 11, 1), cache_dir=cache_dir))
+    late = scan([str(tree)], load_config(None), ScanOptions(today=date(2027, 1, 1), cache_dir=cache_dir))
+    assert "NHI_EXP_001" not in {f.rule_id for f in early.findings}
+    assert "NHI_EXP_001" in {f.rule_id for f in late.findings}
+    cfg = tmp_path / "nhi-guard.toml"
+    cfg.write_text('disable = ["NHI_EXP_001"]\n', encoding="utf-8")
+    quiet = scan([str(tree)], load_config(cfg), ScanOptions(today=date(2027, 1, 1), cache_dir=cache_dir))
+    assert "NHI_EXP_001" not in {f.rule_id for f in quiet.findings}
+    assert len(_reports(Path(cache_dir))) == 3
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{}", b'{"format": 1, "key": "other"}\n{}', None], ids=str)
+def test_corrupt_report_entry_is_a_miss(tmp_path: Path, garbage: bytes | None) -> None:
+    tree = _tree(tmp_path / "tree")
+    cache_dir = tmp_path / "cache"
+    expected = _report(tree, cache_dir=str(cache_dir))
+    (entry,) = _reports(cache_dir)
+    if garbage is None:  # the right header, a body that is not a report
+        entry.write_text(entry.read_text(encoding="utf-8").partition("\n")[0] + '\n{"findings": 3}', encoding="utf-8")
+    else:
+        entry.write_bytes(garbage)
+    assert _report(tree, cache_dir=str(cache_dir)) == expected
+
+
+def test_reports_read_from_stdin_pipes_or_with_sources_are_not_cached(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "tree", modules=1)
+    cache_dir = tmp_path / "cache"
+    plan = FIXTURES / "plan" / "aws_iam_count.json"
+    scan(["-"], load_config(None), ScanOptions(today=TODAY, cache_dir=str(cache_dir)), stdin_text=KEY_TF)
+    scan([str(plan)], load_config(None), ScanOptions(today=TODAY, cache_dir=str(cache_dir), source_dir=str(tree)))
+    assert _reports(cache_dir) == []
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "plan.json"
+        os.mkfifo(fifo)
+        from scanner import scan_cache
+
+        key = scan_cache.scan_key([str(fifo)], load_config(None), ScanOptions(today=TODAY), ModuleCache(cache_dir))
+        assert key is None  # reading the pipe to hash it would consume the plan

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scanner import progress
 from scanner.cache import ModuleCache, ModuleJob, load_modules
+from scanner.loaders.discover import STDIN, TF_SUFFIXES, walk_inputs
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.loaders.markdown import extract_chunks
 from scanner.loaders.plan import is_plan, load_plan
@@ -21,9 +22,8 @@ from scanner.loaders.plan_stream import split_plan
 from scanner.loaders.tf_json import TfJsonError, looks_like_config, remap, to_hcl
 from scanner.model import Document, LoadError
 
-STDIN = "-"
 _MARKDOWN_EXT = {".md", ".markdown", ".mdx"}
-_TF_SUFFIXES = (".tf", ".tf.json")
+_TF_SUFFIXES = TF_SUFFIXES
 #: Largest input read (docs/security.md). A larger file is not read at all, so neither a huge
 #: generated file nor /dev/zero can exhaust memory or time. HCL costs far more per byte than JSON.
 MAX_TEXT_BYTES = 10 * 1024 * 1024  # .tf, .tf.json, Markdown
@@ -175,7 +175,7 @@ def load_inputs(
             loaded.errors.append(LoadError(raw, None, _missing(path)))
             continue
         if path.is_dir():
-            found = _walk(path, loaded)
+            found = walk_inputs(path, loaded.errors)
             if not found:
                 loaded.errors.append(LoadError(raw, None, "directory holds no .tf or .tf.json files"))
             for f in found:
@@ -282,17 +282,3 @@ def _add_module(directory: str, load: Callable[[], Document], loaded: Loaded) ->
         loaded.documents.append((directory, doc))
 
     _guarded(directory, loaded, add)
-
-
-def _walk(root: Path, loaded: Loaded) -> list[str]:
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(
-        root,
-        followlinks=False,
-        onerror=lambda e: loaded.errors.append(
-            LoadError(str(e.filename), None, f"cannot read directory: {e.strerror}")
-        ),
-    ):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "node_modules")
-        found.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(_TF_SUFFIXES))
-    return found
