@@ -340,7 +340,17 @@ def parse_policy(value: Any) -> list[Statement]:
     unknown (a ``dynamic "statement"`` block) is skipped, but still counts for the
     indexes of the statements after it.
     """
-    doc = policy_document(value)
+    if isinstance(value, str):  # the same JSON text is read by every policy rule and every principal
+        return list(_parse_policy_text(value))
+    return _parse_document(policy_document(value))
+
+
+@lru_cache(maxsize=8192)
+def _parse_policy_text(text: str) -> tuple[Statement, ...]:
+    return tuple(_parse_document(policy_document(text)))
+
+
+def _parse_document(doc: Mapping[str, Any] | None) -> list[Statement]:
     if doc is None:
         return []
     out: list[Statement] = []
@@ -361,7 +371,8 @@ def is_specific_value(key: str, value: Any) -> bool:
 
     Unknown counts as specific (it cannot be shown to be a wildcard). ``"*"`` never
     does. For ARN keys the account field must be literal (``arn:aws:iam::*:role/x``
-    admits a role of that name in any account); for Organizations paths the org id
+    admits a role of that name in any account), or, for an S3 bucket ARN, which has
+    no account field, the whole ARN must be; for Organizations paths the org id
     must be literal; for every other key the value must contain no wildcard.
     """
     if isinstance(value, Unknown):
@@ -372,7 +383,9 @@ def is_specific_value(key: str, value: Any) -> bool:
     if low in _ARN_KEYS:
         parts = value.split(":")
         if len(parts) >= 6 and parts[0] == "arn":
-            return bool(parts[4]) and not has_wildcard(parts[4])
+            if not parts[4]:  # no account field: an S3 bucket, whose name is global
+                return parts[2] == "s3" and not has_wildcard(value)
+            return not has_wildcard(parts[4])
         return not has_wildcard(value)
     if low in _ORG_PATH_KEYS:
         org = value.split("/", 1)[0]
@@ -383,6 +396,28 @@ def is_specific_value(key: str, value: Any) -> bool:
 def pins(cond: Condition) -> bool:
     """A condition that only lets requests through whose ``key`` has one of a few specific values."""
     return cond.requires_match and bool(cond.values) and all(is_specific_value(cond.key, v) for v in cond.values)
+
+
+#: Condition keys that limit which principals (or which calling resources) a policy with
+#: ``Principal: "*"`` lets in: trust policies (NHI_AWS_020) and resource policies (NHI_AWS_024).
+CALLER_KEYS: tuple[str, ...] = (
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "sts:ExternalId",
+)
+
+
+def caller_constrained(stmt: Statement, keys: tuple[str, ...] = CALLER_KEYS) -> bool:
+    """A condition pins the caller to specific principals, accounts or an org (one of
+    ``keys`` required to have specific values, see :func:`pins`); or the ``Condition``
+    block cannot be read, so the statement cannot be shown to let anyone in."""
+    return stmt.conditions_unknown or any(pins(c) for c in stmt.conditions_on(*keys))
 
 
 def grants_full_admin(stmt: Statement) -> bool:
@@ -428,12 +463,21 @@ def policies_of(res: Resource, ctx: Context | None = None) -> Iterator[tuple[str
         standalone = _standalone_inline_names(res, ctx)
         if isinstance(blocks, list):
             for i, block in enumerate(blocks):
-                if not isinstance(block, Mapping) or block.get("name") in standalone:
+                if not isinstance(block, Mapping) or _is_standalone(block, standalone):
                     continue
                 if unchanged_in_update(res, "inline_policy", block):
                     continue
                 path = f"inline_policy.{i}.policy"
                 yield path, statements_at(res, path, ctx)
+
+
+def _is_standalone(block: Mapping[str, Any], standalone: set[str]) -> bool:
+    """The ``inline_policy`` block is one of the role's ``aws_iam_role_policy`` resources.
+
+    A ``name`` that is not a string (malformed plan JSON) matches none of them.
+    """
+    name = block.get("name")
+    return isinstance(name, str) and name in standalone
 
 
 def unchanged_in_update(res: Resource, attr: str, element: Any) -> bool:

@@ -38,6 +38,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "hcl-astral-escape-out-of-range.tf": ("aws_iam_user.u", "NHI_OWN_001"),
     "hcl-lone-surrogate-escape.tf": ("aws_iam_user.u", "NHI_APR_001"),
     "plan-lone-surrogate-escape.json": ("aws_iam_user.u", "NHI_APR_001"),
+    "plan-inline-policy-name-not-a-string.json": ("aws_iam_role.r", "NHI_AWS_011"),
+    "plan-widening-inline-policy-name-not-a-string.json": ("aws_iam_role.r", "NHI_AWS_050"),
     "tfjson-unbalanced-template.tf.json": ("aws_iam_user.u", "NHI_APR_001"),
 }
 SECONDS = 30

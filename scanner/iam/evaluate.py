@@ -182,12 +182,19 @@ def classify(stmt: Statement, action: str, passed_to: str | None = None) -> tupl
 # --- principals --------------------------------------------------------------------------------
 
 
+_UNSET = object()
+
+
 @dataclass
 class Permissions:
     """Answers "may this principal do X?" with the grants that allow it."""
 
     principal: Principal
     _cache: dict[tuple[str, str | None], list[Grant]] = field(default_factory=dict)
+    _services: object = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self._services = _UNSET
 
     def _statements(self) -> list[tuple[PolicySource, Statement]]:
         return [(p, s) for p in self.principal.policies for s in p.statements]
@@ -203,12 +210,42 @@ class Permissions:
         denies = [s for s in boundary if isinstance(s.effect, str) and s.effect.lower() == "deny"]
         return any(not any(cancels(d, a, action) for d in denies) for a in allows)
 
+    def _allowed_services(self) -> frozenset[str] | None:
+        """Lower-cased services some ``Allow`` statement can grant an action of; None: maybe any.
+
+        Escalation analysis asks about a hundred actions per principal; most principals hold
+        a few services, and this answers "no" for the rest without matching every statement.
+        """
+        if self._services is _UNSET:
+            services: set[str] = set()
+            for _source, stmt in self._statements():
+                if not (isinstance(stmt.effect, str) and stmt.effect.lower() == "allow"):
+                    continue
+                if not stmt.actions and stmt.not_actions:
+                    self._services = None
+                    return None
+                for pattern in stmt.actions:
+                    if not isinstance(pattern, str):
+                        continue  # an unknown Action never matches (Statement.covers_action)
+                    service, sep, _name = pattern.partition(":")
+                    if any(c in service for c in "*?"):
+                        self._services = None
+                        return None
+                    if sep:
+                        services.add(service.lower())
+            self._services = frozenset(services)
+        return self._services  # type: ignore[return-value]
+
     def grants(self, action: str, passed_to: str | None = None) -> list[Grant]:
         """Every usable ``Allow`` of ``action`` that no ``Deny`` cancels and the boundary admits."""
         key = (action.lower(), passed_to)
         if key in self._cache:
             return self._cache[key]
         out: list[Grant] = []
+        services = self._allowed_services()
+        if services is not None and action.partition(":")[0].lower() not in services:
+            self._cache[key] = out
+            return out
         if self.boundary_allows(action):
             denies = self._denies()
             info = catalog().action(action)
@@ -329,7 +366,7 @@ def escalation_paths(perms: Permissions) -> list[Path_]:
                 break
             groups.append(found)
         else:
-            if all(g.source.aws_managed for group in groups for g in group):
+            if all(g.source.admin_class for group in groups for g in group):
                 continue  # only AWS managed admin-class policies: NHI_AWS_012 reports the attachment
             decisive = groups[0]
             breadth = max(g.breadth for g in decisive)

@@ -9,9 +9,10 @@ through ``ctx.model``.
 
 Policies are followed to their documents when the document is in the scan (an
 ``aws_iam_policy`` resource, possibly through ``data "aws_iam_policy"``) or is
-one of the few AWS managed policies modelled in :data:`AWS_MANAGED`. Any other
-policy (an AWS managed policy not modelled, an ARN known only at apply) is
-counted in :attr:`Principal.opaque`: it may grant more, never less.
+an AWS managed policy vendored in ``scanner/data/aws_managed_policies.json.gz``
+(see :mod:`scanner.iam.managed`). Any other policy (an AWS managed policy not
+vendored, an ARN known only at apply) is counted in :attr:`Principal.opaque`: it
+may grant more, never less.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scanner.aws_policy import ATTACHMENTS, Statement, parse_policy, statements_at
+from scanner.aws_policy import ATTACHMENTS, Statement, statements_at
+from scanner.iam.managed import ADMIN_CLASS, managed_policy
 from scanner.values import Unknown, as_list, is_missing
 
 if TYPE_CHECKING:
@@ -36,44 +38,17 @@ INLINE_TYPES = {
     "aws_iam_group_policy": ("group", "aws_iam_group"),
 }
 
-_MANAGED_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
-
-#: AWS managed policies whose documents matter for escalation, reduced to the statements
-#: that decide it (from the policies' published versions).
-AWS_MANAGED: dict[str, dict[str, Any]] = {
-    "AdministratorAccess": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-    "IAMFullAccess": {
-        "Statement": [
-            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
-            {
-                "Effect": "Allow",
-                "Action": ["organizations:DescribeAccount", "organizations:ListRoots"],
-                "Resource": "*",
-            },
-        ]
-    },
-    "PowerUserAccess": {
-        "Statement": [
-            {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
-            {
-                "Effect": "Allow",
-                "Action": [
-                    "iam:CreateServiceLinkedRole",
-                    "iam:DeleteServiceLinkedRole",
-                    "iam:ListRoles",
-                    "organizations:DescribeOrganization",
-                    "account:GetAccountInformation",
-                    "account:ListRegions",
-                ],
-                "Resource": "*",
-            },
-        ]
-    },
-}
+_MANAGED_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::aws:policy(/(?:[\w+=,.@-]+/)*)([\w+=,.@-]+)$")
 
 
 def aws_managed_name(arn: object) -> str | None:
     """``ReadOnlyAccess`` for ``arn:aws:iam::aws:policy/ReadOnlyAccess`` (any partition, any path)."""
+    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
+    return m.group(2) if m else None
+
+
+def aws_managed_path(arn: object) -> str | None:
+    """``/service-role/`` for ``arn:aws:iam::aws:policy/service-role/AWSLambdaRole``, ``/`` without a path."""
     m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
     return m.group(1) if m else None
 
@@ -90,8 +65,10 @@ class PolicySource:
     label: str
     #: how it reaches the principal, for users: ``through group aws_iam_group.ops``
     via: str = ""
-    #: an AWS managed policy modelled in :data:`AWS_MANAGED`
+    #: an AWS managed policy read from the vendored documents (scanner/iam/managed.py)
     aws_managed: bool = False
+    #: one of the AWS managed policies NHI_AWS_012 reports on the attachment (:data:`ADMIN_CLASS`)
+    admin_class: bool = False
 
     def describe(self) -> str:
         return f"{self.label} {self.via}".strip()
@@ -105,7 +82,7 @@ class Principal:
     label: str
     resource: Resource | None
     policies: list[PolicySource] = field(default_factory=list)
-    #: policies that apply but whose documents cannot be read (unknown ARN, unmodelled AWS managed policy)
+    #: policies that apply but whose documents cannot be read (unknown ARN, AWS managed policy not vendored)
     opaque: list[str] = field(default_factory=list)
     #: None: no boundary; a list: the boundary's statements; Unknown: a boundary that cannot be read
     boundary: list[Statement] | Unknown | None = None
@@ -145,10 +122,10 @@ def _collect(res: Resource, ctx: Context, principal: Principal, via: str) -> Non
         policies = ctx.model.referrers(res, "role", "aws_iam_role_policy")
         standalone = {p.get("name") for p in policies if isinstance(p.get("name"), str)}
         for i, block in enumerate(as_list(res.attrs.get("inline_policy"))):
-            if not isinstance(block, Mapping) or block.get("name") in standalone:
+            name = block.get("name") if isinstance(block, Mapping) else None
+            if not isinstance(block, Mapping) or (isinstance(name, str) and name in standalone):
                 continue
             path = f"inline_policy.{i}.policy"
-            name = block.get("name")
             shown = f"'{name}'" if isinstance(name, str) and name else f"#{i + 1}"
             principal.add(PolicySource(res, path, statements_at(res, path, ctx), f"inline policy {shown}", via))
     for rtype, (attr, itype) in INLINE_TYPES.items():
@@ -186,14 +163,19 @@ def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySourc
         if pol.mode == "managed":
             out.append(PolicySource(pol, "policy", statements_at(pol, "policy", ctx), f"policy {pol.address}"))
         elif pol.mode == "data":
-            name = aws_managed_name(pol.get("arn")) or (pol.get("name") if isinstance(pol.get("name"), str) else None)
-            out.append(_managed(name) if name else f"policy {pol.address}")
+            arn = pol.get("arn")
+            if aws_managed_name(arn):
+                out.append(_managed(str(aws_managed_name(arn)), aws_managed_path(arn)))
+            elif isinstance(pol.get("name"), str) and pol.get("name"):
+                out.append(_managed(str(pol.get("name"))))
+            else:
+                out.append(f"policy {pol.address}")
     if in_scan:
         return out
     for arn in as_list(value):
         name = aws_managed_name(arn)
         if name:
-            out.append(_managed(name))
+            out.append(_managed(name, aws_managed_path(arn)))
         elif isinstance(arn, str):
             out.append(f"policy '{arn}'")
         elif isinstance(arn, Unknown):
@@ -201,11 +183,19 @@ def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySourc
     return out
 
 
-def _managed(name: str) -> PolicySource | str:
-    doc = AWS_MANAGED.get(name)
-    if doc is None:
+def _managed(name: str, path: str | None = None) -> PolicySource | str:
+    """An AWS managed policy by name (and ARN path): its vendored document, else a label (unreadable)."""
+    policy = managed_policy(name, path)
+    if policy is None:
         return f"AWS managed policy {name}"
-    return PolicySource(None, name, parse_policy(doc), f"AWS managed policy {name}", aws_managed=True)
+    return PolicySource(
+        None,
+        policy.name,
+        list(policy.statements),
+        f"AWS managed policy {policy.name}",
+        aws_managed=True,
+        admin_class=policy.name in ADMIN_CLASS,
+    )
 
 
 def _boundary(res: Resource, ctx: Context, principal: Principal) -> None:

@@ -2,28 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import ASSUME_ROLE_ACTIONS, Statement, pins, trust_policy_of
+from scanner.aws_policy import ASSUME_ROLE_ACTIONS, caller_constrained, trust_policy_of
 from scanner.model import Resource
 from scanner.rules.base import Context, Rule, Violation
 from scanner.severity import Category, Severity
-
-#: Condition keys that limit which principals (or which calling resources) get in.
-CONSTRAINING_KEYS = (
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-    "aws:PrincipalArn",
-    "aws:PrincipalAccount",
-    "aws:SourceAccount",
-    "aws:SourceArn",
-    "aws:SourceOrgID",
-    "aws:SourceOrgPaths",
-    "sts:ExternalId",
-)
-
-
-def constrained(stmt: Statement) -> bool:
-    """A condition pins the caller to specific principals, accounts or an org; or we cannot tell."""
-    return stmt.conditions_unknown or any(pins(c) for c in stmt.conditions_on(*CONSTRAINING_KEYS))
 
 
 class TrustAnyone(Rule):
@@ -90,7 +72,7 @@ class TrustAnyone(Rule):
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         for stmt in trust_policy_of(res, ctx):
-            if stmt.principal_is_anyone and stmt.allows(*ASSUME_ROLE_ACTIONS) and not constrained(stmt):
+            if stmt.principal_is_anyone and stmt.allows(*ASSUME_ROLE_ACTIONS) and not caller_constrained(stmt):
                 yield Violation(
                     f"role {res.address} can be assumed by any AWS principal in any account: {stmt.label} of its "
                     'trust policy allows Principal "*" with no condition pinning the caller\'s org, account or ARN',

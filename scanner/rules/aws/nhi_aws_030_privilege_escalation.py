@@ -28,9 +28,10 @@ class PrivilegeEscalation(Rule):
 
     Every policy that reaches the principal counts: `inline_policy` blocks,
     `aws_iam_{role,user,group}_policy`, every attachment resource,
-    `managed_policy_arns`, a user's groups, and the AWS managed policies
-    `AdministratorAccess`, `IAMFullAccess` and `PowerUserAccess`. Wildcards are
-    matched against the AWS action catalogue. Then:
+    `managed_policy_arns`, a user's groups, and AWS managed policies, whose
+    documents are vendored (`AWSLambda_FullAccess`, `AmazonEC2FullAccess`,
+    `AmazonSSMFullAccess`, ...; see docs/iam.md). Wildcards are matched against
+    the AWS action catalogue. Then:
 
     * an unconditional `Deny` that covers the action on the same resources, in any
       of those policies, cancels the `Allow`;
@@ -49,7 +50,8 @@ class PrivilegeEscalation(Rule):
       except for methods that write IAM principals directly (`iam:PutRolePolicy`
       on `role/ci-*` still reaches other roles), which are reported at medium.
 
-    A principal that already holds `"*"` on `"*"` is left to NHI_AWS_010/012. The
+    A principal that already holds `"*"` on `"*"`, or whose method comes only from
+    `IAMFullAccess` or `PowerUserAccess`, is left to NHI_AWS_010/012. The
     finding is on the role, user or group, and names each method, the actions
     and the statements that enable it. A user is not reported for what one of its
     groups can do alone (the group is). A policy whose holders are outside the

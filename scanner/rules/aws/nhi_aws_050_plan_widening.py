@@ -127,15 +127,17 @@ def _pairs(res: Resource, ctx: Context) -> Iterator[tuple[str, str, list[Any], l
         True,
     )
     blocks = [b for b in as_list(before.get("inline_policy")) if isinstance(b, Mapping)]
-    old_inline = {b.get("name"): b.get("policy") for b in blocks}
+    # a name that is not a string (malformed plan JSON) cannot be matched across the update
+    old_inline = {b["name"]: b.get("policy") for b in blocks if isinstance(b.get("name"), str)}
     for i, block in enumerate(as_list(res.attrs.get("inline_policy"))):
-        if not isinstance(block, Mapping) or block.get("name") not in old_inline:
+        name = block.get("name") if isinstance(block, Mapping) else None
+        if not isinstance(name, str) or name not in old_inline:
             continue
         path = f"inline_policy.{i}.policy"
         yield (
             path,
-            f"role {res.address} inline policy '{block.get('name')}'",
-            _old(old_inline[block.get("name")]),
+            f"role {res.address} inline policy '{name}'",
+            _old(old_inline[name]),
             statements_at(res, path, ctx),
             False,
         )
