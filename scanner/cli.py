@@ -71,9 +71,10 @@ def main() -> None:
     "--cache",
     "use_cache",
     is_flag=True,
-    help="reuse parsed .tf modules across scans (in $NHI_GUARD_CACHE_DIR, else ~/.cache/nhi-guard)",
+    help="reuse parsed .tf modules, and the whole report when no input changed "
+    "(in $NHI_GUARD_CACHE_DIR, else ~/.cache/nhi-guard)",
 )
-@click.option("--cache-dir", type=click.Path(file_okay=False), help="reuse parsed .tf modules from this directory")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="like --cache, in this directory")
 @click.option(
     "--jobs", type=click.IntRange(min=1), help="processes that parse .tf files (default: all cores for large trees)"
 )

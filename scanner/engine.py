@@ -278,9 +278,12 @@ def _inventory(resources: list[Resource], ctx: Context) -> list[InventoryItem]:
             continue
         meta = ctx.meta(res) if spec.governed else None
         values = {name: _field(meta.get(name)) if meta else None for name in FIELDS}
-        if spec.expiry and values["expires"] is None:
-            native = next((res.get(a) for a in spec.expiry if not is_missing(res.get(a))), None)
-            values["expires"] = _field(native)
+        if spec.expiry and values["expires"] in (None, UNKNOWN_VALUE):
+            # a known native end date beats an unknown `expires` tag (`tags = var.tags`)
+            natives = [res.get(a) for a in spec.expiry if not is_missing(res.get(a))]
+            known = next((v for v in natives if not isinstance(v, Unknown)), None)
+            if known is not None or values["expires"] is None:
+                values["expires"] = _field(known if known is not None else next(iter(natives), None))
         items.append(
             InventoryItem(
                 resource=res.address,

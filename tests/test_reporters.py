@@ -436,3 +436,31 @@ def test_every_format_renders() -> None:
     report = run(ACCESS_KEY)
     for fmt in FORMATS:
         assert get_reporter(fmt)(report, False).endswith("\n")
+
+
+def test_inventory_prefers_a_known_native_end_date_over_unknown_tags(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        """
+variable "tags" {}
+resource "azurerm_key_vault_secret" "known" {
+  name            = "db"
+  value           = "x"
+  key_vault_id    = "kv"
+  expiration_date = "2027-01-31T00:00:00Z"
+  tags            = var.tags
+}
+resource "azurerm_key_vault_secret" "unknown" {
+  name         = "api"
+  value        = "y"
+  key_vault_id = "kv"
+  tags         = var.tags
+}
+""",
+        encoding="utf-8",
+    )
+    report = scan([str(tmp_path)], Config(), ScanOptions(today=TODAY))
+    expires = {i.resource: i.expires for i in report.inventory}
+    assert expires == {
+        "azurerm_key_vault_secret.known": "2027-01-31T00:00:00Z",
+        "azurerm_key_vault_secret.unknown": "(unknown)",
+    }

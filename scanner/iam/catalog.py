@@ -72,21 +72,30 @@ def is_all(text: str) -> bool:
 class Catalog:
     def __init__(self, data: dict[str, Any]) -> None:
         self.source: str = str(data.get("source_version", ""))
-        self._services: dict[str, dict[str, ActionInfo]] = {}
         self._prefixes: dict[str, str] = {}
+        self._raw: dict[str, dict[str, Any]] = {}
+        #: built per service on first use: most scans touch a handful of some 400 services
+        self._built: dict[str, dict[str, ActionInfo]] = {}
         self._expanded: dict[str, list[ActionInfo]] = {}
         for prefix, service in data.get("services", {}).items():
             self._prefixes[prefix.lower()] = prefix
+            self._raw[prefix.lower()] = service
+
+    def _service(self, low: str) -> dict[str, ActionInfo]:
+        actions = self._built.get(low)
+        if actions is None:
+            prefix, service = self._prefixes[low], self._raw[low]
             arns: dict[str, str] = service.get("arns", {})
-            actions: dict[str, ActionInfo] = {}
+            actions = {}
             for name, code in service.get("actions", {}).items():
                 level, _, types = code.partition(":")
                 globs = tuple(dict.fromkeys(arns[t] for t in types.split(",") if t in arns)) if types else ()
                 actions[name.lower()] = ActionInfo(f"{prefix}:{name}", _LEVELS.get(level, WRITE), globs)
-            self._services[prefix.lower()] = actions
+            self._built[low] = actions
+        return actions
 
     def has_service(self, prefix: str) -> bool:
-        return prefix.lower() in self._services
+        return prefix.lower() in self._raw
 
     def services(self) -> list[str]:
         return list(self._prefixes.values())
@@ -96,7 +105,8 @@ class Catalog:
         service, sep, name = action.partition(":")
         if not sep:
             return None
-        return self._services.get(service.lower(), {}).get(name.lower())
+        low = service.lower()
+        return self._service(low).get(name.lower()) if low in self._raw else None
 
     def expand(self, pattern: str) -> list[ActionInfo]:
         """Every catalogued action an IAM action pattern (``iam:Put*``, ``*``) matches."""
@@ -110,19 +120,19 @@ class Catalog:
         service, sep, name = pattern.partition(":")
         if not sep:
             if pattern.strip("*") == "":
-                return [a for actions in self._services.values() for a in actions.values()]
+                return [a for low in self._raw for a in self._service(low).values()]
             return []
         regex = _regex(name)
         out: list[ActionInfo] = []
         for prefix in self._matching_services(service):
-            out.extend(a for low, a in self._services[prefix].items() if regex.fullmatch(low))
+            out.extend(a for low, a in self._service(prefix).items() if regex.fullmatch(low))
         return out
 
     def _matching_services(self, service: str) -> list[str]:
         if "*" not in service and "?" not in service:
-            return [service.lower()] if service.lower() in self._services else []
+            return [service.lower()] if service.lower() in self._raw else []
         regex = _regex(service)
-        return [p for p in self._services if regex.fullmatch(p)]
+        return [p for p in self._raw if regex.fullmatch(p)]
 
 
 @lru_cache(maxsize=4096)
