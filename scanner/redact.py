@@ -9,6 +9,7 @@ cannot leak it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from typing import Any
@@ -62,6 +63,11 @@ def collect_strings(value: Any, out: set[str]) -> None:
         _strings(value, out)
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_attr(key: str) -> bool:  # the same few hundred attribute names, on every resource
+    return SECRET_ATTRS.search(key) is not None
+
+
 def secret_values(res: Resource) -> set[str]:
     """Literal values this resource holds in credential-like attributes."""
     out: set[str] = set()
@@ -74,7 +80,7 @@ def secret_values(res: Resource) -> set[str]:
         key, value = stack.pop()
         if isinstance(value, Unknown):
             continue
-        if (SECRET_ATTRS.search(key) and res.type not in _NOT_SECRET_TYPES and key not in _NOT_SECRET_ATTRS) or (
+        if (_secret_attr(key) and res.type not in _NOT_SECRET_TYPES and key not in _NOT_SECRET_ATTRS) or (
             res.mode == "provider" and PROVIDER_SECRET_ATTRS.search(key)
         ):
             _strings(value, out)

@@ -192,15 +192,23 @@ class Permissions:
     principal: Principal
     _cache: dict[tuple[str, str | None], list[Grant]] = field(default_factory=dict)
     _services: object = field(default=None, init=False)
+    _all: list[tuple[PolicySource, Statement]] | None = field(default=None, init=False)
+    _deny: list[Statement] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._services = _UNSET
 
     def _statements(self) -> list[tuple[PolicySource, Statement]]:
-        return [(p, s) for p in self.principal.policies for s in p.statements]
+        if self._all is None:  # asked once per action of every escalation method
+            self._all = [(p, s) for p in self.principal.policies for s in p.statements]
+        return self._all
 
     def _denies(self) -> list[Statement]:
-        return [s for _p, s in self._statements() if isinstance(s.effect, str) and s.effect.lower() == "deny"]
+        if self._deny is None:
+            self._deny = [
+                s for _p, s in self._statements() if isinstance(s.effect, str) and s.effect.lower() == "deny"
+            ]
+        return self._deny
 
     def boundary_allows(self, action: str) -> bool:
         boundary = self.principal.boundary
