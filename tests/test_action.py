@@ -297,6 +297,35 @@ def test_baseline_input(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.
     assert github.calls == []  # comment: false
 
 
+def test_new_only_inventory_shows_a_grant_widened_in_place(
+    tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # same address, owner and approver; only the policy changes: the change is in the inventory
+    tf = (
+        'resource "aws_iam_role" "app" {\n  name               = "app"\n  assume_role_policy = "{}"\n'
+        '  tags = { owner = "team-app", approved_by = "bob", requested_by = "carol", ticket = "CHG-7" }\n}\n\n'
+        'resource "aws_iam_role_policy_attachment" "app" {\n  role       = aws_iam_role.app.name\n'
+        '  policy_arn = "arn:aws:iam::aws:policy/POLICY"\n}\n'
+    )
+    repo = tmp_path / "repo"
+    (repo / "infra").mkdir(parents=True)
+    git(repo, "init", "-q")
+    shas = []
+    for policy in ("ReadOnlyAccess", "AdministratorAccess"):
+        (repo / "infra" / "main.tf").write_text(tf.replace("POLICY", policy), encoding="utf-8")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", policy)
+        shas.append(git(repo, "rev-parse", "HEAD"))
+    env = runner_env(tmp_path, repo, github.url, base_sha=shas[0], head_sha=shas[1],
+                     inputs={"new-only": "true", "comment": "false", "fail-on": "none"})  # fmt: skip
+    run = run_action(env, repo, monkeypatch)
+    report = json.loads(Path(run.outputs["report-file"]).read_text(encoding="utf-8"))
+    assert {f["resource"] for f in report["findings"]} == {"aws_iam_role_policy_attachment.app"}
+    assert "### NHI inventory of this change (1)" in run.summary and "1 unchanged one(s) not shown" in run.summary
+    inventory = tables(run.summary)[1]
+    assert [r[:3] for r in inventory[1:]] == [["`aws_iam_role_policy_attachment.app`", "grant", "update"]]
+
+
 def test_plan_points_at_source_lines(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     case = "tests/data/action/source_map"
     env = runner_env(tmp_path, ROOT, github.url, event="push",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -148,6 +149,8 @@ def run(ctx: ActionContext, log: _Log) -> int:
         baseline_source=baseline_source,
         notes=notes,
         blob_url=f"{ctx.server_url}/{ctx.repository}/blob/{ctx.sha}" if ctx.repository and ctx.sha else None,
+        # before the paths below change: the inventory's paths are relative to the working directory
+        flagged={(posixpath.dirname(f.file), f.resource) for f in report.findings},
     )
     if ctx.workspace and os.path.abspath(ctx.workspace) != os.getcwd():
         for f in report.findings:  # links and annotations are relative to the repository root

@@ -42,6 +42,9 @@ class SummaryInput:
     notes: list[str] = field(default_factory=list)
     #: https://github.com/owner/repo/blob/<sha>: findings link to their lines
     blob_url: str | None = None
+    #: (module directory, resource) of each finding reported: with a baseline these are new, so an
+    #: NHI that has one was changed by this change even when its owner, expiry and approvals were not
+    flagged: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _row(cells: list[str]) -> str:
@@ -66,9 +69,12 @@ def _meta(item: InventoryItem) -> tuple[str | None, ...]:
 
 
 def changed_inventory(
-    items: list[InventoryItem], base: list[InventoryItem] | None
+    items: list[InventoryItem], base: list[InventoryItem] | None, flagged: set[tuple[str, str]] | None = None
 ) -> tuple[list[tuple[InventoryItem, str]], int]:
-    """(item, action) for each NHI this change creates or changes; and how many are unchanged."""
+    """(item, action) for each NHI this change creates or changes; and how many are unchanged.
+
+    An item is changed when its metadata differs from the base's, or when it has a new finding
+    (``flagged``): a grant widened to ``AdministratorAccess`` keeps its owner and approver."""
     if base is None:
         return [(i, i.action) for i in items], 0
     before = {_key(i): _meta(i) for i in base}
@@ -77,7 +83,7 @@ def changed_inventory(
         old = before.get(_key(item))
         if old is None:
             out.append((item, "create"))
-        elif old != _meta(item):
+        elif old != _meta(item) or _key(item) in (flagged or ()):
             out.append((item, "update"))
     return out, len(items) - len(out)
 
@@ -120,7 +126,7 @@ def _counts(report: Report) -> list[str]:
 
 
 def _inventory(inp: SummaryInput) -> list[str]:
-    changed, unchanged = changed_inventory(inp.report.inventory, inp.base_inventory)
+    changed, unchanged = changed_inventory(inp.report.inventory, inp.base_inventory, inp.flagged)
     out = [f"### NHI inventory of this change ({len(changed)})", ""]
     if inp.base_inventory is None:
         out.append("Every identity, credential, secret and grant in the scanned inputs.")
