@@ -16,7 +16,7 @@ from scanner.catalogue import nhi_type
 from scanner.config import Config
 from scanner.metadata import FIELDS, MetadataResolver
 from scanner.model import LoadError, Model, Resource
-from scanner.redact import Redactor, secret_values
+from scanner.redact import Redactor, config_digest, secret_values
 from scanner.report import (
     UNKNOWN_VALUE,
     AppliedWaiver,
@@ -197,7 +197,7 @@ def _scan(
             ErrorEntry(file=_display(e.file), line=e.line, message=e.message)
             for e in sorted(errors, key=lambda e: (e.file, e.line or 0))
         ],
-        inventory=_inventory(resources, ctx),
+        inventory=_inventory(resources, ctx, secrets),
         waivers=[
             AppliedWaiver(
                 rule_id=",".join(w.rules),
@@ -270,7 +270,7 @@ def _field(value: object) -> str | None:
     return str(value)
 
 
-def _inventory(resources: list[Resource], ctx: Context) -> list[InventoryItem]:
+def _inventory(resources: list[Resource], ctx: Context, secrets: set[str]) -> list[InventoryItem]:
     items = []
     for res in resources:
         spec = nhi_type(res.type)
@@ -292,6 +292,7 @@ def _inventory(resources: list[Resource], ctx: Context) -> list[InventoryItem]:
                 file=_display(res.file),
                 line=res.line,
                 action=res.action,
+                digest=config_digest(res.attrs, secrets),
                 **values,
             )
         )

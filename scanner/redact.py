@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import re
 from typing import Any
@@ -135,6 +136,32 @@ def _trie_pattern(words: list[str]) -> str:
         return group + "?" if "" in node else group  # greedy: the longer secret wins
 
     return build(trie)
+
+
+def config_digest(attrs: Any, secrets: set[str]) -> str:
+    """A short, stable hash of a resource's attributes that carries no secret.
+
+    Secret values (anything in ``secrets``, anything under a credential-like attribute name) are
+    masked before hashing: a hash of a short password could be brute-forced.
+    """
+
+    def clean(value: Any, key: str) -> Any:
+        if isinstance(value, Unknown):
+            inner = getattr(value, "value", None)  # PartialJson: the known structure of a jsonencode
+            return ["(unknown)", clean(inner, key)] if inner is not None else "(unknown)"
+        if isinstance(value, str):
+            return MASK if value in secrets or _secret_attr(key) else value
+        if isinstance(value, dict):
+            return {str(k): clean(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            items = [clean(v, key) for v in value]
+            return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        return type(value).__name__
+
+    text = json.dumps(clean(attrs, ""), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 class Redactor:

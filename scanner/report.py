@@ -54,6 +54,9 @@ class InventoryItem(_Model):
     file: str
     line: int
     action: str
+    #: a hash of the resource's configuration with secret values masked: tells an NHI changed in
+    #: place (a policy widened) from an unchanged one when two reports are compared
+    digest: str | None = None
 
 
 class AppliedWaiver(_Model):

@@ -326,6 +326,36 @@ def test_new_only_inventory_shows_a_grant_widened_in_place(
     assert [r[:3] for r in inventory[1:]] == [["`aws_iam_role_policy_attachment.app`", "grant", "update"]]
 
 
+def test_new_only_inventory_shows_a_policy_changed_without_a_new_finding(
+    tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # s3:GetObject -> s3:PutObject on one bucket: no finding before or after, but a reviewer must see it;
+    # a block moved down the file is no change, and a secret's new value is never hashed
+    tf = (
+        'resource "aws_iam_role" "app" {\n  name               = "app"\n  assume_role_policy = "{}"\n'
+        '  tags = { owner = "team-app", approved_by = "bob", requested_by = "carol", ticket = "CHG-7" }\n'
+        '  inline_policy {\n    name   = "s3"\n    policy = jsonencode({ Version = "2012-10-17", Statement = [{\n'
+        '      Effect = "Allow", Action = "ACTION", Resource = "arn:aws:s3:::app-bucket/*" }] })\n  }\n}\n'
+    )
+    role = 'resource "aws_iam_role" "same" {\n  name = "same"\n  assume_role_policy = "{}"\n' \
+           '  tags = { owner = "team-app", approved_by = "bob", requested_by = "carol", ticket = "CHG-7" }\n}\n'
+    repo = tmp_path / "repo"
+    (repo / "infra").mkdir(parents=True)
+    git(repo, "init", "-q")
+    shas = []
+    for action, gap in (("s3:GetObject", ""), ("s3:PutObject", "\n\n\n")):
+        (repo / "infra" / "main.tf").write_text(gap + role + tf.replace("ACTION", action), encoding="utf-8")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", action)
+        shas.append(git(repo, "rev-parse", "HEAD"))
+    env = runner_env(tmp_path, repo, github.url, base_sha=shas[0], head_sha=shas[1],
+                     inputs={"new-only": "true", "comment": "false", "fail-on": "none"})  # fmt: skip
+    run = run_action(env, repo, monkeypatch)
+    assert "### NHI inventory of this change (1)" in run.summary and "1 unchanged one(s) not shown" in run.summary
+    inventory = tables(run.summary)[1]
+    assert [r[:3] for r in inventory[1:]] == [["`aws_iam_role.app`", "identity", "update"]]
+
+
 def test_plan_points_at_source_lines(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     case = "tests/data/action/source_map"
     env = runner_env(tmp_path, ROOT, github.url, event="push",

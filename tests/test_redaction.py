@@ -152,3 +152,16 @@ def test_redaction_survives_secrets_nested_deeper_than_the_recursion_limit() -> 
     secrets = {"s" * n for n in range(6, 1600)}  # every one a prefix of the next
     redactor = Redactor(secrets)
     assert redactor.text("x" + "s" * 2000 + "y") == "x" + MASK + MASK + "y"  # 1599 + 401 characters
+
+
+def test_config_digest_tracks_configuration_but_never_secrets() -> None:
+    from scanner.redact import config_digest
+
+    policy = {"name": "app", "policy": '{"Statement": [{"Action": "s3:GetObject"}]}', "tags": {"owner": "a"}}
+    wider = {**policy, "policy": '{"Statement": [{"Action": "iam:*"}]}'}
+    assert config_digest(policy, set()) == config_digest(dict(reversed(policy.items())), set())
+    assert config_digest(policy, set()) != config_digest(wider, set())
+    # a new secret value: the same digest, so the hash cannot be used to test guesses of the value
+    assert config_digest({"secret_string": "hunter2"}, set()) == config_digest({"secret_string": "other"}, set())
+    assert config_digest({"name": "p4ss"}, {"p4ss"}) == config_digest({"name": "other"}, {"other"})
+    assert config_digest({"x": Unknown("var.x")}, set()) == config_digest({"x": Unknown("var.y")}, set())

@@ -68,6 +68,13 @@ def _meta(item: InventoryItem) -> tuple[str | None, ...]:
     return (item.kind, item.owner, item.expires, item.approved_by, item.requested_by, item.change_ticket)
 
 
+def _changed(old: InventoryItem, new: InventoryItem) -> bool:
+    """Metadata differs, or the configuration does (a baseline from before digests has none)."""
+    if _meta(old) != _meta(new):
+        return True
+    return old.digest is not None and new.digest is not None and old.digest != new.digest
+
+
 def changed_inventory(
     items: list[InventoryItem], base: list[InventoryItem] | None, flagged: set[tuple[str, str]] | None = None
 ) -> tuple[list[tuple[InventoryItem, str]], int]:
@@ -77,13 +84,13 @@ def changed_inventory(
     (``flagged``): a grant widened to ``AdministratorAccess`` keeps its owner and approver."""
     if base is None:
         return [(i, i.action) for i in items], 0
-    before = {_key(i): _meta(i) for i in base}
+    before = {_key(i): i for i in base}
     out: list[tuple[InventoryItem, str]] = []
     for item in items:
         old = before.get(_key(item))
         if old is None:
             out.append((item, "create"))
-        elif old != _meta(item) or _key(item) in (flagged or ()):
+        elif _changed(old, item) or _key(item) in (flagged or ()):
             out.append((item, "update"))
     return out, len(items) - len(out)
 
