@@ -315,3 +315,13 @@ def test_trust_widening_names_principals_and_subjects() -> None:
     found = widening(trust(gh, ["repo:acme/app:*"]), trust(gh, ["repo:acme/*"]), trust=True)
     assert found.conditions and "repo:acme/*" in found.conditions[0]
     assert not widening(trust(gh, ["repo:acme/*"]), trust(gh, ["repo:acme/app:*"]), trust=True)
+
+    def aws(*principals: str) -> list:
+        stmt = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": list(principals)}}
+        return parse_policy(_doc(stmt))
+
+    ci = "arn:aws:iam::111122223333:role/ci"
+    vendor = "arn:aws:iam::444455556666:root"
+    found = widening(aws(ci), aws(ci, vendor), trust=True)
+    assert found.targets == [f"AWS:{vendor} (for sts:AssumeRole)"]
+    assert not widening(aws(ci, vendor), aws(ci), trust=True)

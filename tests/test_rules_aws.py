@@ -7,7 +7,7 @@ import pytest
 from scanner.rules.aws.nhi_aws_011_wildcard_action import wildcard_problem
 from scanner.rules.aws.nhi_aws_012_managed_admin_policy import admin_policy_name
 from scanner.rules.aws.nhi_aws_021_cross_account_root import root_account
-from scanner.rules.aws.nhi_aws_022_github_oidc_trust import claim_value_pinned
+from scanner.rules.aws.nhi_aws_022_github_oidc_trust import _owner_pinned, claim_value_pinned
 from scanner.values import Unknown
 
 
@@ -89,3 +89,21 @@ def test_root_accounts(principal: object, account: str | None) -> None:
 )
 def test_github_claims(claim: str, value: object, pinned: bool) -> None:
     assert claim_value_pinned(claim, value) is pinned
+
+
+@pytest.mark.parametrize(
+    ("claim", "value", "one_owner"),
+    [
+        ("sub", "repo:acme/*", True),  # "trusts more than one GitHub repository"
+        ("sub", "repo:acme/app*:*", True),
+        ("sub", "repo:*", False),  # "trusts any GitHub repository"
+        ("sub", "repo:ac*/app:*", False),
+        ("sub", "*", False),
+        ("repository", "acme/*", True),
+        ("job_workflow_ref", "acme/*", True),
+        ("job_workflow_ref", "*", False),
+        ("repository_id", "12*", False),
+    ],
+)
+def test_github_unpinned_value_owner(claim: str, value: object, one_owner: bool) -> None:
+    assert _owner_pinned(claim, value) is one_owner

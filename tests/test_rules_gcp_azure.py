@@ -296,6 +296,32 @@ variable "principal" { type = string }
     assert "Contributor" in got[0][2] and "data.azurerm_subscription.cur.id" in got[0][2]
 
 
+@pytest.mark.parametrize(
+    ("expression", "reported"),
+    [
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/*'\"", True),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:ref:refs/heads/*'\"", False),
+        # Graph's {value, languageVersion} shape, as a block
+        ("claims_matching_expression {\n    value = \"claims['sub'] matches 'repo:*'\"\n  }", True),
+    ],
+)
+def test_az_012_flexible_credential_expression(tmp_path: Path, expression: str, reported: bool) -> None:
+    got = findings(
+        tmp_path,
+        f"""
+resource "azuread_application_flexible_federated_identity_credential" "f" {{
+  application_id = "/applications/00000000-0000-0000-0000-000000000000"
+  display_name   = "gh"
+  audience       = "api://AzureADTokenExchange"
+  issuer         = "https://token.actions.githubusercontent.com"
+  {expression}
+}}
+""",
+        "NHI_AZ_012",
+    )
+    assert [s for _, s, _ in got] == (["high"] if reported else [])
+
+
 def test_az_001_unknown_end_date_is_set(tmp_path: Path) -> None:
     got = findings(
         tmp_path,

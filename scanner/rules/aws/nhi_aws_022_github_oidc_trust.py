@@ -167,12 +167,28 @@ class GithubOidcAnyRepo(Rule):
             repo_conds = [c for c in github if _claim(c) in REPO_CLAIMS]
             if any(_pins_repo(c) for c in repo_conds):
                 continue
+            unpinned = [(_claim(c), v) for c in repo_conds for v in c.values if not claim_value_pinned(_claim(c), v)]
+            scope = "more than one" if unpinned and all(_owner_pinned(*u) for u in unpinned) else "any"
             yield Violation(
-                f"role {res.address} trusts any GitHub repository {_why(repo_conds, github)} "
+                f"role {res.address} trusts {scope} GitHub repository {_why(repo_conds, github)} "
                 f"in {stmt.label} of its trust policy",
                 path="assume_role_policy",
                 key=stmt.key,
             )
+
+
+def _owner_pinned(claim: str, value: object) -> bool:
+    """An unpinned value that still names one owner (`repo:acme/*`): that owner's other repositories get in."""
+    if not isinstance(value, str):
+        return False
+    if claim == "sub":
+        if not value.lower().startswith("repo:"):
+            return False
+        value = value[5:]
+    elif claim not in ("repository", "job_workflow_ref"):
+        return False
+    owner, sep, _ = value.partition("/")
+    return bool(owner) and bool(sep) and not has_wildcard(owner)
 
 
 def _why(repo_conds: list[Condition], github: list[Condition]) -> str:

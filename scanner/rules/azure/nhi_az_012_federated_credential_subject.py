@@ -82,7 +82,9 @@ class FederatedCredentialBroadSubject(Rule):
         if not isinstance(issuer, str) or issuer.rstrip("/") != GITHUB_ISSUER:
             return
         if res.type == FLEXIBLE:
-            expr = res.get("claims_matching_expression.0.value")
+            expr = res.get("claims_matching_expression")  # a string in the azuread provider
+            if not isinstance(expr, str):
+                expr = res.get("claims_matching_expression.0.value")  # Graph's {value, languageVersion} shape
             for pattern in _MATCHES_RE.findall(expr) if isinstance(expr, str) else []:
                 repo = pattern[5:].split(":", 1)[0] if pattern.startswith("repo:") else pattern
                 if "*" in repo:
