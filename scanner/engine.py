@@ -132,6 +132,8 @@ def _scan(
     by_kind: dict[tuple[str, str], list[Rule]] = {}
     for done, res in enumerate(resources, 1):
         progress.update("checking resources", done, len(resources))
+        if res.context_only:
+            continue
         for w in inline_waivers(res):
             w.file = w.scope_file = _display(w.file)
             w.origin = f"{w.file}:{w.line}"
@@ -212,7 +214,7 @@ def _scan(
             if w.suppressed
         ],
     )
-    report.summary = _summary(report, loaded.files, len(resources))
+    report.summary = _summary(report, loaded.files, sum(not r.context_only for r in resources))
     return Redactor(secrets).report(report)
 
 
@@ -274,7 +276,7 @@ def _inventory(resources: list[Resource], ctx: Context, secrets: set[str]) -> li
     items = []
     for res in resources:
         spec = nhi_type(res.type)
-        if spec is None or res.mode != "managed":
+        if spec is None or res.mode != "managed" or res.context_only:
             continue
         meta = ctx.meta(res) if spec.governed else None
         values = {name: _field(meta.get(name)) if meta else None for name in FIELDS}

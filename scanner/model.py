@@ -56,6 +56,9 @@ class Resource:
     before: dict[str, Any] | None = None
     sensitive_paths: set[str] = field(default_factory=set)
     has_config: bool = True
+    #: an unchanged (``no-op``) plan object: rules read it as context (a role's boundary, its
+    #: Deny policies, an owner to inherit) but nothing is reported on it
+    context_only: bool = False
 
     @property
     def config_address(self) -> str:

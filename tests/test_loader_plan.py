@@ -42,10 +42,10 @@ def test_actions_delete_skipped_noop_optional_replace_kept() -> None:
                rc("aws_iam_user.same", "aws_iam_user", {"name": "same"}, ["no-op"]),
                rc("aws_iam_user.swap", "aws_iam_user", {"name": "swap"}, ["delete", "create"])]
     _, res = load(plan(changes))
-    assert set(res) == {"aws_iam_user.swap"}
+    assert {a: r.context_only for a, r in res.items()} == {"aws_iam_user.same": True, "aws_iam_user.swap": False}
     assert res["aws_iam_user.swap"].action == "replace"
     _, res = load(plan(changes), include_unchanged=True)
-    assert set(res) == {"aws_iam_user.same", "aws_iam_user.swap"}
+    assert {a: r.context_only for a, r in res.items()} == {"aws_iam_user.same": False, "aws_iam_user.swap": False}
 
 
 def test_after_unknown_is_unknown_and_unset_computed_is_missing() -> None:

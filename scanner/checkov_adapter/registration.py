@@ -77,8 +77,8 @@ class _Adapter:
             res = built.find(address, str(getattr(self, "entity_path", "")).rsplit(":", 2)[0])
             if res is not None and not self.rule.applies_to(res):
                 return CheckResult.UNKNOWN
-            if res is None:
-                # Not in the model: a plan resource nhi-guard does not scan (no-op, delete).
+            if res is None or res.context_only:
+                # Not in the model, or only as context: a plan resource nhi-guard does not scan (no-op, delete).
                 return CheckResult.UNKNOWN if conf.get("__change_actions__") else CheckResult.PASSED
             config, config_file = _config_for(str(Path(res.file).parent) if res.file else "")
             if self.rule.id in {d.upper() for d in config.disable}:

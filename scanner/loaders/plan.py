@@ -197,8 +197,8 @@ def _resource(
     if actions in _SKIP_ACTIONS:
         return None
     importing = isinstance(change.get("importing"), Mapping)  # an `import` block: new to this configuration
-    if actions == ("no-op",) and not include_unchanged and not importing:
-        return None
+    # unchanged and not asked for: loaded anyway, as context for the resources that do change
+    context_only = actions == ("no-op",) and not include_unchanged and not importing
     address = str(rc.get("address", ""))
     module = str(rc.get("module_address") or "")
     after = change.get("after")
@@ -252,6 +252,7 @@ def _resource(
         before=dict(before) if before else None,
         sensitive_paths=sensitive_paths,
         has_config=config is not None,
+        context_only=context_only,
     )
 
 
