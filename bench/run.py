@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark nhi-guard against Checkov on generated workloads. See bench/README.md.
 
-    python3 bench/run.py            # everything (about 20 minutes, most of it Checkov)
+    python3 bench/run.py            # everything (about 35 minutes, most of it Checkov)
     python3 bench/run.py --quick    # smoke run: small workloads, one run each (about a minute)
 
 Creates what it needs: the workloads (bench/.work, seeded, so identical on every machine),
@@ -157,6 +157,10 @@ def measure(row: Row, nhi_runs: int, ckv_runs: int, env: dict[str, str], timeout
             if tool == "nhi-guard" and row.setup:
                 row.setup()
             sample, tail = run_once(cmd, env, timeout)
+            if sample.rc not in ok_codes and sample.wall >= timeout:
+                res.error = f"stopped after {timeout:.0f} s (--timeout), {sample.rss_mb:.0f} MB"
+                _say(f"{row.name} {tool}: {res.error}")
+                continue
             if sample.rc not in ok_codes:
                 res.error = f"exit {sample.rc}: {tail.strip().splitlines()[-1] if tail.strip() else ''}"
                 _say(f"{row.name} {tool}: {res.error}")
@@ -354,7 +358,7 @@ def report(rows: list[Row], parsers: list[dict[str, Any]], floors: list[dict[str
     if floors:
         lines += ["", "Physical floor: `json.loads` alone vs the plan loader and the whole scan (in-process, "
                       "after imports)", "",
-                  "| changes | json.loads | load (json.loads + load_plan) | scan (load + rules + redaction) |"
+                  "| changes | json.loads | load (read, decode, load_plan) | scan (load + rules + redaction) |"
                   " load / json.loads | scan / json.loads |", "|---:|---:|---:|---:|---:|---:|"]
         for f in floors:
             lines.append(
@@ -398,7 +402,8 @@ def main() -> None:
     ap.add_argument("--nhi-guard-venv", help="an existing venv with nhi-guard (default .venv, else created)")
     ap.add_argument("--work", default=str(BENCH / ".work"), help="where workloads are generated")
     ap.add_argument("--only", help="only rows whose name contains this text")
-    ap.add_argument("--timeout", type=float, default=3600, help="seconds before one run is killed")
+    ap.add_argument("--timeout", type=float, default=900,
+                    help="seconds before one run is stopped (default 900: Checkov needs hours on the 50k plan)")
     ap.add_argument("--json", help="also write the raw results here")
     args = ap.parse_args()
     runs = args.runs or (1 if args.quick else 3)
