@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from conftest import TODAY
+
+from scanner.config import Config
+from scanner.engine import ScanOptions, scan
 from scanner.rules.aws.nhi_aws_011_wildcard_action import wildcard_problem
 from scanner.rules.aws.nhi_aws_012_managed_admin_policy import admin_policy_name
 from scanner.rules.aws.nhi_aws_021_cross_account_root import root_account
@@ -107,3 +113,24 @@ def test_github_claims(claim: str, value: object, pinned: bool) -> None:
 )
 def test_github_unpinned_value_owner(claim: str, value: object, one_owner: bool) -> None:
     assert _owner_pinned(claim, value) is one_owner
+
+
+def test_widening_through_managed_policy_arns_says_what_the_policy_allows(tmp_path: Path) -> None:
+    role = {"name": "app", "assume_role_policy": "{}", "tags": {"owner": "t"}}
+    before = {**role, "managed_policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}
+    after = {**role, "managed_policy_arns": [
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "arn:aws:iam::aws:policy/IAMFullAccess",
+        "arn:aws:iam::111122223333:policy/custom",
+    ]}
+    plan = {"format_version": "1.2", "resource_changes": [{
+        "address": "aws_iam_role.app", "mode": "managed", "type": "aws_iam_role", "name": "app",
+        "change": {"actions": ["update"], "before": before, "after": after, "after_unknown": {}},
+    }]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    report = scan([str(tmp_path / "plan.json")], Config(), ScanOptions(today=TODAY))
+    assert [f.message for f in report.findings if f.rule_id == "NHI_AWS_050"] == [
+        "privilege widening: this update of role aws_iam_role.app attaches IAMFullAccess (allows iam:*, "
+        "organizations:DescribeAccount, organizations:DescribeOrganization, organizations:DescribeOrganizationalUnit, "
+        "organizations:DescribePolicy, ... 6 more), arn:aws:iam::111122223333:policy/custom through managed_policy_arns"
+    ]

@@ -4,7 +4,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from scanner.aws_policy import parse_policy, policy_document, statements_at
-from scanner.iam.principals import aws_managed_name
+from scanner.iam.managed import managed_policy
+from scanner.iam.principals import aws_managed_name, aws_managed_path
 from scanner.iam.widening import widening
 from scanner.model import Resource
 from scanner.rules.base import Context, Rule, Violation
@@ -25,7 +26,8 @@ class PlanWidensPolicy(Rule):
       or widened, `Deny` statements removed;
     * trust policies (`aws_iam_role.assume_role_policy`): principals, conditions
       dropped, and subjects widened (`:sub` values that admit more than before);
-    * `aws_iam_role.managed_policy_arns`: policies added.
+    * `aws_iam_role.managed_policy_arns`: policies added, with what an AWS managed policy
+      allows when nhi-guard has its document.
 
     An added element already covered by the old policy (`s3:GetObject` when
     `s3:*` was there, a resource under an old wildcard) is not reported. Values
@@ -101,13 +103,40 @@ class PlanWidensPolicy(Rule):
             old = set(_strings(res.before.get("managed_policy_arns")))
             added = [a for a in _strings(res.get("managed_policy_arns")) if a not in old]
             if added and old is not None:
-                names = [aws_managed_name(a) or a for a in added]
+                names = [_managed_grants(a) for a in added]
                 yield Violation(
                     f"privilege widening: this update of role {res.address} attaches "
                     f"{', '.join(names)} through managed_policy_arns",
                     path="managed_policy_arns",
                     key="managed_policy_arns",
                 )
+
+
+def _managed_grants(arn: str) -> str:
+    """``AWSLambda_FullAccess (allows lambda:*, iam:PassRole, ... 4 more)``, or the name or ARN as written.
+
+    Only the AWS managed policies nhi-guard vendors (scanner/iam/managed.py) have a known
+    document; for the others the name alone is all a reviewer gets.
+    """
+    name = aws_managed_name(arn)
+    if name is None:
+        return arn
+    policy = managed_policy(name, aws_managed_path(arn))
+    if policy is None:
+        return name
+    actions = list(
+        dict.fromkeys(
+            a for st in policy.statements if st.is_allow for a in (st.actions or ("NotAction",)) if isinstance(a, str)
+        )
+    )
+    if not actions:
+        return name
+    shown = ", ".join(actions[:_SHOWN])
+    more = f", ... {len(actions) - _SHOWN} more" if len(actions) > _SHOWN else ""
+    return f"{name} (allows {shown}{more})"
+
+
+_SHOWN = 5
 
 
 def _strings(value: Any) -> list[str]:
