@@ -45,15 +45,30 @@ def _overlay(after: Any, unknown: Any, source: str) -> Any:
     if unknown is True:
         return Unknown(f"{source} (known after apply)")
     if isinstance(unknown, Mapping) and isinstance(after, Mapping):
-        out = dict(after)
+        out: dict[str, Any] | None = None
         for key, mark in unknown.items():
+            if mark is False or not _marks_unknown(mark):
+                continue  # Terraform mirrors every nested object with false/{}: nothing to replace
+            if out is None:
+                out = dict(after)  # copied only where something is unknown: the rest is shared
             out[key] = _overlay(after.get(key), mark, f"{source}.{key}")
-        return out
+        return after if out is None else out
     if isinstance(unknown, list) and isinstance(after, list):
         return [_overlay(v, unknown[i] if i < len(unknown) else False, f"{source}[{i}]") for i, v in enumerate(after)]
     if isinstance(unknown, list) and after is None and any(unknown):
         return [_overlay(None, m, f"{source}[{i}]") for i, m in enumerate(unknown)]
     return after
+
+
+def _marks_unknown(mark: Any) -> bool:
+    """Some part of an ``after_unknown`` subtree is ``true``."""
+    if mark is True:
+        return True
+    if isinstance(mark, Mapping):
+        return any(_marks_unknown(m) for m in mark.values())
+    if isinstance(mark, list):
+        return any(_marks_unknown(m) for m in mark)
+    return False
 
 
 def _collect_sensitive(value: Any, mask: Any, path: str, secrets: set[str], paths: set[str]) -> None:
