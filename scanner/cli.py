@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -193,14 +194,24 @@ def scan(
     code = exit_code(report, Severity(fail_on) if fail_on else config.fail_on)
     if output:
         try:
-            Path(output).write_text(render(report, False), encoding="utf-8")
+            with open(output, "w", encoding="utf-8") as fh:
+                for chunk in _chunks(render(report, False)):
+                    fh.write(chunk)
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
         click.echo(f"nhi-guard: wrote {fmt} report to {output}: {summary_line(report)}", err=True)
     else:
         color = fmt == "text" and should_color(sys.stdout)
-        click.echo(render(report, color), nl=False, color=color)
+        for chunk in _chunks(render(report, color)):
+            click.echo(chunk, nl=False, color=color)
     sys.exit(code)
+
+
+def _chunks(text: str, size: int = 1 << 20) -> Iterator[str]:
+    """A large report in pieces: written whole, it is copied once by click's ANSI stripping and once
+    more by encoding (two 38 MB copies for the JSON report of a 50,000-change plan)."""
+    for start in range(0, len(text), size):
+        yield text[start : start + size]
 
 
 def _read_stdin(limit: int) -> bytes | None:
