@@ -58,6 +58,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from update_iam_catalog import encode  # noqa: E402  (the same reproducible gzip: mtime 0)
+
 from scanner.aws_policy import glob_match  # noqa: E402
 
 OUT = ROOT / "scanner" / "data" / "aws_managed_policies.json.gz"
@@ -154,14 +158,6 @@ def load(source: Path | None, version: str) -> tuple[dict[str, Any], str, str]:
         meta = json.load(meta_file)
         raw = json.load(data_file)
     return raw, str(meta.get("version", "?")), _integrity(blob)
-
-
-def encode(data: dict[str, Any]) -> bytes:
-    text = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-    buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=9) as gz:
-        gz.write(text)
-    return buf.getvalue()
 
 
 def main() -> int:
