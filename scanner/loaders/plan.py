@@ -251,7 +251,8 @@ def _resource(
     action = "replace" if set(actions) == {"create", "delete"} else (actions[0] if actions else "create")
     if importing and action == "no-op":
         action = "import"
-    before = change.get("before") if isinstance(change.get("before"), Mapping) else None
+    # a no-op's before is its after: context-only objects keep one copy
+    before = change.get("before") if isinstance(change.get("before"), Mapping) and not context_only else None
     return Resource(
         address=address,
         mode=mode,
