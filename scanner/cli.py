@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -120,7 +120,7 @@ def scan(
     from scanner.loaders.discover import STDIN
     from scanner.model import LoadError
     from scanner.report import ErrorEntry
-    from scanner.reporters import get_reporter
+    from scanner.reporters import get_chunked_reporter
     from scanner.reporters.text import should_color, summary_line
 
     ctx.find_root().meta[_DEBUG_KEY] = debug
@@ -190,28 +190,56 @@ def scan(
         report.errors = [ErrorEntry(file=e.file, line=e.line, message=e.message) for e in stdin_errors] + report.errors
         report.summary.incomplete = True
 
-    render = get_reporter(fmt)
+    render = get_chunked_reporter(fmt)
     code = exit_code(report, Severity(fail_on) if fail_on else config.fail_on)
     if output:
         try:
-            with open(output, "w", encoding="utf-8") as fh:
-                for chunk in _chunks(render(report, False)):
-                    fh.write(chunk)
+            _write_whole(output, _pieces(render(report, False)))
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
         click.echo(f"nhi-guard: wrote {fmt} report to {output}: {summary_line(report)}", err=True)
     else:
         color = fmt == "text" and should_color(sys.stdout)
-        for chunk in _chunks(render(report, color)):
+        for chunk in _pieces(render(report, color)):
             click.echo(chunk, nl=False, color=color)
     sys.exit(code)
 
 
-def _chunks(text: str, size: int = 1 << 20) -> Iterator[str]:
-    """A large report in pieces: written whole, it is copied once by click's ANSI stripping and once
-    more by encoding (two 38 MB copies for the JSON report of a 50,000-change plan)."""
-    for start in range(0, len(text), size):
-        yield text[start : start + size]
+def _write_whole(path: str, pieces: Iterable[str]) -> None:
+    """Write next to ``path`` and rename: a report cut short by an error never replaces a good one."""
+    import tempfile
+
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for piece in pieces:
+                fh.write(piece)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _pieces(chunks: Iterable[str], size: int = 1 << 20) -> Iterator[str]:
+    """The report in pieces of about ``size``: a large one written whole is copied again by click's
+    ANSI stripping and by encoding (38 MB each for the JSON report of a 50,000-change plan)."""
+    pending: list[str] = []
+    length = 0
+    for chunk in chunks:
+        for start in range(0, len(chunk), size):
+            piece = chunk[start : start + size]
+            pending.append(piece)
+            length += len(piece)
+            if length >= size:
+                yield "".join(pending)
+                pending, length = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def _read_stdin(limit: int) -> bytes | None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -371,7 +372,7 @@ def test_internal_error_in_reporter_is_one_line(monkeypatch: pytest.MonkeyPatch)
     def boom(report: object, color: bool = False) -> str:
         raise KeyError("x")
 
-    monkeypatch.setattr("scanner.reporters.get_reporter", lambda name: boom)
+    monkeypatch.setattr("scanner.reporters.get_chunked_reporter", lambda name: boom)
     result = cli("scan", ACCESS_KEY)
     assert result.exit_code == 2
     assert result.stderr.startswith("nhi-guard: internal error: KeyError")
@@ -427,3 +428,31 @@ def test_subprocess_exit_codes_and_no_traceback() -> None:
 
     proc = _python_m("--version")
     assert proc.returncode == 0 and __version__ in proc.stdout
+
+
+def test_report_file_is_replaced_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "report.json"
+    out.write_text("previous report\n", encoding="utf-8")
+
+    def half(report: object, color: bool = False) -> Iterator[str]:
+        yield '{"findings": ['
+        raise KeyError("x")
+
+    monkeypatch.setattr("scanner.reporters.get_chunked_reporter", lambda name: half)
+    result = cli("scan", ACCESS_KEY, "--format", "json", "--output", str(out))
+    assert result.exit_code == 2
+    assert out.read_text(encoding="utf-8") == "previous report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary file left behind
+
+
+def test_report_file_has_the_usual_permissions(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    old = os.umask(0o022)
+    try:
+        result = cli("scan", ACCESS_KEY, "--format", "json", "--output", str(out))
+    finally:
+        os.umask(old)
+    assert result.exit_code == 1
+    assert json.loads(out.read_text(encoding="utf-8"))["findings"]
+    if os.name == "posix":
+        assert out.stat().st_mode & 0o777 == 0o644

@@ -464,3 +464,25 @@ resource "azurerm_key_vault_secret" "unknown" {
         "azurerm_key_vault_secret.known": "2027-01-31T00:00:00Z",
         "azurerm_key_vault_secret.unknown": "(unknown)",
     }
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        ["fixtures/examples"],
+        ["fixtures/plan/aws_escalation_methods.json"],
+        ["tests/data/waivers/inline_valid"],
+        ["does/not/exist"],  # errors only: empty findings, inventory and waivers
+        ["fixtures/markdown"],
+    ],
+    ids=str,
+)
+def test_json_report_in_pieces_is_byte_identical_to_pydantic(paths: list[str]) -> None:
+    from scanner.reporters import get_chunked_reporter
+
+    report = run(*paths, config=Config())
+    report.findings[:1] = [f.model_copy(update={"message": "caf\u00e9 \u001b[31m \"q\" \\\\ \u2028 line\nbreak"})
+                           for f in report.findings[:1]]  # escaping survives the re-indent
+    pieces = list(get_chunked_reporter("json")(report, False))
+    assert "".join(pieces) == report.model_dump_json(indent=2) + "\n"
+    assert len(pieces) > 2
