@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -197,10 +198,41 @@ class ModuleCache:
         """Store an encoded document; a cache that cannot be written is skipped silently."""
         self.put_text("", key, encoded)
 
-    def get_text(self, kind: str, key: str) -> str | None:
-        """The text stored under ``key`` among entries of ``kind``; None when absent or not for that key."""
+    def _trusted(self, path: Path) -> bool:
+        """``path`` and the directories holding it, up to the cache directory, are this user's alone.
+
+        A key is computed from public inputs, so anyone who can write into the cache can plant
+        the entry for it: a report with no findings, a module with no resources. On POSIX every
+        level must be owned by this user and writable by nobody else, and nothing below the
+        cache directory may be a symbolic link. (Windows: the user profile's ACLs protect it.)
+        """
+        if not hasattr(os, "geteuid"):
+            return True
+        uid = os.geteuid()
         try:
-            text = self._path(key, kind).read_text(encoding="utf-8")
+            levels = [(path, os.lstat(path))]
+            for parent in path.parents:
+                if parent == self.directory:
+                    levels.append((parent, os.stat(parent)))  # the directory itself may be a link the user made
+                    break
+                levels.append((parent, os.lstat(parent)))
+            else:
+                return False
+        except OSError:
+            return False
+        return all(
+            st.st_uid == uid and not st.st_mode & 0o022 and (level == self.directory or not stat.S_ISLNK(st.st_mode))
+            for level, st in levels
+        )
+
+    def get_text(self, kind: str, key: str) -> str | None:
+        """The text stored under ``key`` among entries of ``kind``; None when absent, not for that key,
+        or in a place someone else could have written (:meth:`_trusted`)."""
+        path = self._path(key, kind)
+        if not self._trusted(path):
+            return None
+        try:
+            text = path.read_text(encoding="utf-8")
             header, _, body = text.partition("\n")
             if json.loads(header) != {"format": FORMAT, "key": key}:
                 return None
@@ -214,6 +246,8 @@ class ModuleCache:
             self.directory.parent.mkdir(parents=True, exist_ok=True)
             for d in (self.directory, path.parent.parent, path.parent):  # private: entries hold secrets
                 d.mkdir(mode=0o700, exist_ok=True)
+            if not self._trusted(path.parent):
+                return  # an entry written here could not be trusted when read back
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:

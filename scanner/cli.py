@@ -206,19 +206,38 @@ def scan(
 
 
 def _write_whole(path: str, pieces: Iterable[str]) -> None:
-    """Write next to ``path`` and rename: a report cut short by an error never replaces a good one."""
+    """Write the report so that an error part-way never replaces a good one.
+
+    A regular file (or a new one) is written next to itself and renamed over, keeping its mode;
+    a symbolic link is followed to its file. Anything else (a pipe, ``/dev/stdout``) is written
+    to as it is, as before.
+    """
+    import stat
     import tempfile
 
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.")
+    real = Path(os.path.realpath(path))
+    try:
+        existing: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        with open(path, "w", encoding="utf-8") as fh:
+            for piece in pieces:
+                fh.write(piece)
+        return
+    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             for piece in pieces:
                 fh.write(piece)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
-        os.replace(tmp, target)
+        if existing is not None:
+            mode = stat.S_IMODE(existing.st_mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # as open() would have made it, not mkstemp's 0600
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,54 @@ class Config(_Strict):
     def _regex(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
+                with warnings.catch_warnings():  # "possible nested set": _dialect_problem says it better
+                    warnings.simplefilter("ignore", FutureWarning)
+                    re.compile(value)
             except re.error as exc:
                 raise ValueError(f"not a valid regular expression: {exc}") from exc
+            problem = _dialect_problem(value)
+            if problem:
+                raise ValueError(problem)
         return value
+
+
+_REPEAT = re.compile(r"\{(?:\d+(?:,\d*)?|,\d+)\}")
+_POSIX_CLASS = re.compile(r"\[:\^?[a-z]+:\]")
+
+
+def _dialect_problem(pattern: str) -> str | None:
+    """Where Python's ``re`` and the ``regex`` engine that runs the pattern (it has a timeout,
+    see NHI_APR_002) would read ``pattern`` differently, or ``regex`` cannot read it.
+
+    ``regex`` gives ``{...}`` that is not a repeat count a meaning (fuzzy matching: ``{e<=1}``),
+    where ``re`` takes it literally, and reads ``[[:upper:]]`` as a POSIX class.
+    """
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+            elif c == "[" and _POSIX_CLASS.match(pattern, i):
+                return "POSIX classes such as [[:upper:]] are not supported; write the characters, e.g. [A-Z]"
+        elif c == "[":
+            in_class = True
+            i += 2 if pattern[i + 1 : i + 2] == "]" else 3 if pattern[i + 1 : i + 3] == "^]" else 1
+            continue
+        elif c == "{" and not _REPEAT.match(pattern, i):
+            return "a '{' that is not a repeat count like {2} or {1,3}; escape a literal brace as \\{"
+        i += 1
+    import regex
+
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        return f"not a valid regular expression: {exc}"
+    return None
 
 
 def discover(start: Path) -> Path | None:

@@ -89,7 +89,7 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
     if cached is not None:
         return cached
     report = _scan(paths, config, options, stdin_text, cache)
-    if key:
+    if key and scan_cache.scan_key(paths, config, options, cache) == key:  # no input changed meanwhile
         scan_cache.put(cache, key, report)
     return report
 
@@ -294,7 +294,7 @@ def _inventory(resources: list[Resource], ctx: Context, secrets: set[str]) -> li
                 file=_display(res.file),
                 line=res.line,
                 action=res.action,
-                digest=config_digest(res.attrs, secrets),
+                digest=config_digest(res.attrs, secrets, res.sensitive_paths),
                 **values,
             )
         )

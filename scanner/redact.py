@@ -80,7 +80,9 @@ def secret_values(res: Resource) -> set[str]:
     while stack:
         key, value = stack.pop()
         if isinstance(value, Unknown):
-            continue
+            value = getattr(value, "value", None)  # PartialJson: a jsonencode with known parts
+            if value is None:
+                continue
         if (_secret_attr(key) and res.type not in _NOT_SECRET_TYPES and key not in _NOT_SECRET_ATTRS) or (
             res.mode == "provider" and PROVIDER_SECRET_ATTRS.search(key)
         ):
@@ -139,29 +141,33 @@ def _trie_pattern(words: list[str]) -> str:
     return build(trie)
 
 
-def config_digest(attrs: Any, secrets: set[str]) -> str:
+def config_digest(attrs: Any, secrets: set[str], sensitive_paths: set[str] | frozenset[str] = frozenset()) -> str:
     """A short, stable hash of a resource's attributes that carries no secret.
 
-    Secret values (anything in ``secrets``, anything under a credential-like attribute name) are
-    masked before hashing: a hash of a short password could be brute-forced.
+    Masked before hashing, because a hash of a short password could be brute-forced: every value
+    in ``secrets``, everything below a credential-like attribute name (``data``, ``password``...)
+    however deeply nested, and everything at a path the plan marks sensitive.
     """
 
-    def clean(value: Any, key: str) -> Any:
+    def clean(value: Any, key: str, path: str, secret: bool) -> Any:
+        if path in sensitive_paths:
+            return MASK
+        secret = secret or _secret_attr(key)
         if isinstance(value, Unknown):
             inner = getattr(value, "value", None)  # PartialJson: the known structure of a jsonencode
-            return ["(unknown)", clean(inner, key)] if inner is not None else "(unknown)"
-        if isinstance(value, str):
-            return MASK if value in secrets or _secret_attr(key) else value
+            return ["(unknown)", clean(inner, key, path, secret)] if inner is not None else "(unknown)"
         if isinstance(value, dict):
-            return {str(k): clean(v, str(k)) for k, v in value.items()}
+            return {str(k): clean(v, str(k), f"{path}.{k}" if path else str(k), secret) for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):
-            items = [clean(v, key) for v in value]
+            items = [clean(v, key, f"{path}.{i}" if path else str(i), secret) for i, v in enumerate(value)]
             return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
-        if value is None or isinstance(value, bool | int | float):
+        if secret or (isinstance(value, str) and value in secrets):
+            return MASK if value is not None else None
+        if value is None or isinstance(value, str | bool | int | float):
             return value
         return type(value).__name__
 
-    text = json.dumps(clean(attrs, ""), sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(clean(attrs, "", "", False), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 

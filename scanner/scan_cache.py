@@ -8,8 +8,11 @@ it, so the common re-scan (pre-commit, editor, a CI job re-run) skips loading an
 The key is a SHA-256 over the module cache's salt (format, versions of nhi-guard, python-hcl2,
 Lark and Python, and a hash of nhi-guard's source), a hash of nhi-guard's data files (the AWS
 catalogues), the working directory (report paths are relative to it), the scan options, the
-whole configuration, and the path and full content of every input file, discovered exactly
-as the loaders discover them. A changed, added or removed file is a different key. Reports
+whole configuration and the config file's path and content (waivers in it are reported by file
+and line), and the path and full content of every input file, discovered exactly as the
+loaders discover them. The key is computed again after the scan, and the report is stored only
+if it has not changed: a file saved while it was being scanned must not leave a report that
+belongs to neither version. A changed, added or removed file is a different key. Reports
 hold no secrets (they are redacted before they are stored) and entries are written like module
 cache entries: atomically, JSON, in a private directory. An unreadable or corrupt entry is a
 miss. Scans that read anything the key cannot cover are never cached: stdin, named pipes and
@@ -82,8 +85,12 @@ def scan_key(paths: list[str], config: Config, options: ScanOptions, cache: Modu
         os.getcwd(),
         repr((options.include_unchanged, options.today.isoformat(), options.requester)),
         config.model_dump_json(),
+        # config waivers are reported with the config file's name and lines
+        repr(options.config_file),
     ):
         _update(digest, part)
+    if options.config_file and not _hash_file(digest, options.config_file):
+        return None
     for raw in paths:
         _update(digest, raw)
         path = Path(raw)

@@ -56,7 +56,7 @@ class WaiverEntry:
         return address == self.resource or fnmatch.fnmatchcase(address, self.resource.replace("[", "[[]"))
 
 
-_CONFIG_WAIVER_RE = re.compile(r"^\s*\[\[\s*(?:tool\.nhi-guard\.)?waivers\s*\]\]", re.MULTILINE)
+_CONFIG_WAIVER_RE = re.compile(r"^[ \t]*\[\[[ \t]*(?:tool\.nhi-guard\.)?waivers[ \t]*\]\]", re.MULTILINE)
 
 
 def config_waiver_lines(text: str) -> list[int]:

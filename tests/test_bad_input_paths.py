@@ -317,6 +317,16 @@ def test_stdin_given_twice_is_read_once(tmp_path: Path) -> None:
             "key 'ticket_pattern': Value error, not a valid regular expression: "
             "unterminated character set at position 1",
         ),
+        (
+            "ticket_pattern = '^CHG{d}\\d+$'\n",  # a fuzzy-match constraint for the regex engine, literal for re
+            "key 'ticket_pattern': Value error, a '{' that is not a repeat count like {2} or {1,3}; escape a "
+            "literal brace as \\{",
+        ),
+        (
+            "ticket_pattern = '^[[:upper:]]+-\\d+$'\n",
+            "key 'ticket_pattern': Value error, POSIX classes such as [[:upper:]] are not supported; write the "
+            "characters, e.g. [A-Z]",
+        ),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, toml: str, message: str) -> None:

@@ -336,3 +336,66 @@ def test_reports_read_from_stdin_pipes_or_with_sources_are_not_cached(tmp_path: 
 
         key = scan_cache.scan_key([str(fifo)], load_config(None), ScanOptions(today=TODAY), ModuleCache(cache_dir))
         assert key is None  # reading the pipe to hash it would consume the plan
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX ownership and modes")
+@pytest.mark.parametrize("how", ["group-writable directory", "symlinked entry"])
+def test_a_planted_report_is_never_trusted(tmp_path: Path, how: str) -> None:
+    tree = _tree(tmp_path / "tree")
+    cache_dir = tmp_path / "cache"
+    expected = _report(tree, cache_dir=str(cache_dir))
+    assert expected["findings"]
+    (entry,) = _reports(cache_dir)
+    header = entry.read_text(encoding="utf-8").partition("\n")[0]
+    planted = header + "\n" + json.dumps({**expected, "findings": []})
+    if how == "group-writable directory":
+        entry.write_text(planted, encoding="utf-8")
+        entry.parent.chmod(0o770)
+    else:
+        elsewhere = tmp_path / "planted.json"
+        elsewhere.write_text(planted, encoding="utf-8")
+        entry.unlink()
+        entry.symlink_to(elsewhere)
+    assert _report(tree, cache_dir=str(cache_dir)) == expected
+
+
+def test_config_file_name_and_layout_are_part_of_the_report_key(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "tree", modules=1)
+    cache_dir = str(tmp_path / "cache")
+    waiver = '[[waivers]]\nrule = "NHI_AWS_001"\nresource = "aws_iam_access_key.ci-0"\nreason = "r"\nowner = "o"\n' \
+             "expires = 2020-01-01\n"  # expired: reported as NHI_APR_004 at the waiver's line
+
+    def apr_004(cfg: Path) -> list[tuple[str, int]]:
+        options = ScanOptions(today=TODAY, cache_dir=cache_dir, config_file=str(cfg))
+        report = scan([str(tree)], load_config(cfg), options)
+        return [(Path(f.file).name, f.line) for f in report.findings if f.rule_id == "NHI_APR_004"]
+
+    cfg = tmp_path / "a.toml"
+    cfg.write_text(waiver, encoding="utf-8")
+    assert apr_004(cfg) == [("a.toml", 1)]
+    cfg.write_text("# moved down\n\n" + waiver, encoding="utf-8")
+    assert apr_004(cfg) == [("a.toml", 3)]
+    other = tmp_path / "b.toml"
+    other.write_text(waiver, encoding="utf-8")
+    assert apr_004(other) == [("b.toml", 1)]
+
+
+def test_a_file_changed_during_the_scan_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner import scan_cache
+
+    tree = _tree(tmp_path / "tree", modules=1)
+    cache_dir = tmp_path / "cache"
+    real_key = scan_cache.scan_key
+    calls = []
+
+    def key_then_edit(*args: object) -> str | None:
+        key = real_key(*args)  # type: ignore[arg-type]
+        calls.append(key)
+        if len(calls) == 1:  # saved by an editor between the key and the load
+            (tree / "mod0" / "main.tf").write_text(KEY_TF.replace('"ci"', '"cj"'), encoding="utf-8")
+        return key
+
+    monkeypatch.setattr(scan_cache, "scan_key", key_then_edit)
+    _report(tree, cache_dir=str(cache_dir))
+    assert len(calls) == 2 and calls[0] != calls[1]
+    assert _reports(cache_dir) == []

@@ -456,3 +456,27 @@ def test_report_file_has_the_usual_permissions(tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8"))["findings"]
     if os.name == "posix":
         assert out.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links, FIFOs and modes")
+def test_report_file_is_written_through_links_and_pipes_and_keeps_its_mode(tmp_path: Path) -> None:
+    import threading
+
+    real = tmp_path / "real.json"
+    real.write_text("old\n", encoding="utf-8")
+    real.chmod(0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    assert cli("scan", ACCESS_KEY, "--format", "json", "--output", str(link)).exit_code == 1
+    assert link.is_symlink() and json.loads(real.read_text(encoding="utf-8"))["findings"]
+    assert real.stat().st_mode & 0o777 == 0o600
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    assert cli("scan", ACCESS_KEY, "--format", "json", "--output", str(fifo)).exit_code == 1
+    reader.join(10)
+    assert json.loads(received[0])["findings"]
+    assert fifo.is_fifo()

@@ -165,3 +165,18 @@ def test_config_digest_tracks_configuration_but_never_secrets() -> None:
     assert config_digest({"secret_string": "hunter2"}, set()) == config_digest({"secret_string": "other"}, set())
     assert config_digest({"name": "p4ss"}, {"p4ss"}) == config_digest({"name": "other"}, {"other"})
     assert config_digest({"x": Unknown("var.x")}, set()) == config_digest({"x": Unknown("var.y")}, set())
+
+
+def test_config_digest_masks_everything_below_a_secret_attribute_and_sensitive_paths() -> None:
+    from scanner.loaders.hcl_eval import PartialJson
+    from scanner.redact import config_digest
+
+    def secret_data(password: str) -> dict[str, object]:
+        inner = {"db_pass": password, "host": Unknown("var.h")}
+        return {"name": "app", "data": {"config.json": PartialJson(inner, "jsonencode(...)")}}
+
+    assert config_digest(secret_data("hunter2"), set()) == config_digest(secret_data("other"), set())
+    assert config_digest({"pin": 1234, "name": "a"}, set(), {"pin"}) == config_digest(
+        {"pin": 9999, "name": "a"}, set(), {"pin"}
+    )
+    assert config_digest({"pin": 1234}, set()) != config_digest({"pin": 9999}, set())  # not sensitive: tracked

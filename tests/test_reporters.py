@@ -378,6 +378,7 @@ def test_markdown_waivers_and_no_findings() -> None:
         ("line\nbreak", "line break"),
         ("<b>&amp;", "\\<b\\>\\&amp;"),
         ("mail a@b.c, ping @bob", "mail a@b.c, ping `@bob`"),
+        ("esc \x1b[2J\x9b", "esc \\\\x1b\\[2J\\\\x9b"),  # terminal controls made visible
     ],
 )
 def test_markdown_inline_escaping(text: str, expected: str) -> None:
@@ -486,3 +487,15 @@ def test_json_report_in_pieces_is_byte_identical_to_pydantic(paths: list[str]) -
     pieces = list(get_chunked_reporter("json")(report, False))
     assert "".join(pieces) == report.model_dump_json(indent=2) + "\n"
     assert len(pieces) > 2
+
+
+def test_text_report_shows_control_characters_from_scanned_code_instead_of_sending_them() -> None:
+    report = run(ACCESS_KEY, config=Config())
+    evil = "aws_iam_access_key.k[\"\x1b]0;pwned\x07\x1b[2J\r\"]"
+    report.findings = [f.model_copy(update={"resource": evil, "message": f"{evil} ok"}) for f in report.findings[:1]]
+    for color in (False, True):
+        text = get_reporter("text")(report, color)
+        assert "\x07" not in text and "\r" not in text
+        assert "\\x1b]0;pwned\\x07\\x1b[2J\\x0d" in text
+        if not color:
+            assert "\x1b" not in text

@@ -12,6 +12,7 @@ from collections import Counter
 from itertools import groupby
 
 from scanner.report import UNKNOWN_VALUE, Report
+from scanner.reporters.control import visible
 from scanner.severity import Category, Severity
 
 MISSING_CELL = "—"
@@ -22,7 +23,7 @@ _TICKS = re.compile(r"`+")
 
 def code(text: str, table: bool = False) -> str:
     """``text`` as one code span, whatever backticks it holds."""
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()))
     if not text:
         return ""
     longest = max((len(m) for m in _TICKS.findall(text)), default=0)
@@ -45,7 +46,7 @@ def inline(text: str, table: bool = False) -> str:
 
     Whitespace (newlines too) collapses to single spaces, so the result fits a table cell.
     """
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()))
     out: list[str] = []
     i = 0
     while i < len(text):

@@ -8,6 +8,7 @@ from itertools import groupby
 from typing import IO
 
 from scanner.report import Report
+from scanner.reporters.control import visible
 
 _COLORS = {"critical": "\033[1;35m", "high": "\033[1;31m", "medium": "\033[33m", "low": "\033[36m"}
 _RESET, _BOLD, _DIM = "\033[0m", "\033[1m", "\033[2m"
@@ -37,27 +38,30 @@ def render(report: Report, color: bool = False) -> str:
     def c(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
+    v = visible  # every value that can come from scanned code goes through it
     out: list[str] = []
     for file, by_file in groupby(report.findings, key=lambda f: f.file):
-        out.append(c(_BOLD, file))
+        out.append(c(_BOLD, v(file)))
         for resource, items in groupby(by_file, key=lambda f: f.resource):
             group = list(items)
-            out.append(f"  {c(_BOLD, resource)}  {c(_DIM, f'({group[0].resource_type})')}")
+            out.append(f"  {c(_BOLD, v(resource))}  {c(_DIM, f'({v(group[0].resource_type)})')}")
             for f in group:
                 sev = c(_COLORS.get(str(f.severity), ""), f"{str(f.severity).upper():8}")
-                out.append(f"    {sev} {f.rule_id}  {f.title}  {c(_DIM, f'line {f.line}')}")
-                out.append(f"             {f.message}")
-                out.append(f"             fix: {f.remediation}")
+                out.append(f"    {sev} {f.rule_id}  {v(f.title)}  {c(_DIM, f'line {f.line}')}")
+                out.append(f"             {v(f.message)}")
+                out.append(f"             fix: {v(f.remediation)}")
         out.append("")
     for e in report.errors:
         where = f"{e.file}:{e.line}" if e.line else e.file
-        out.append(c(_COLORS["high"], f"error: {where}: {e.message}"))
+        out.append(c(_COLORS["high"], v(f"error: {where}: {e.message}")))
     for w in report.waivers:
         out.append(
             c(
                 _DIM,
-                f"waived: {w.rule_id} on {w.resource} until {w.expires} "
-                f"(owner {w.owner}: {w.reason}) [{w.origin}], {w.suppressed} finding(s)",
+                v(
+                    f"waived: {w.rule_id} on {w.resource} until {w.expires} "
+                    f"(owner {w.owner}: {w.reason}) [{w.origin}], {w.suppressed} finding(s)"
+                ),
             )
         )
     out.append(summary_line(report))

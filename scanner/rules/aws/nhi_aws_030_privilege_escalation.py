@@ -115,24 +115,33 @@ class PrivilegeEscalation(Rule):
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         if res.type in IDENTITY_TYPES:
-            principal = principal_of(res, ctx)
-            path = None
-        else:
-            holders, others = holders_of(res, ctx)
-            if holders:
-                return  # reported on each role, user or group that holds it
-            principal = policy_principal(res, ctx, others)
-            path = "policy"
+            yield from self._check(principal_of(res, ctx), ctx, None)
+            return
+        holders, others = holders_of(res, ctx)
+        for holder in holders:
+            if holder.context_only:
+                # An unchanged holder is not reported on (a plan that updates only this policy):
+                # the paths this policy takes part in are reported here, with the holder's name.
+                yield from self._check(principal_of(holder, ctx), ctx, "policy", through=res)
+        if not holders:
+            yield from self._check(policy_principal(res, ctx, others), ctx, "policy")
+        # a changed holder reports its own paths
+
+    def _check(
+        self, principal: Principal, ctx: Context, path: str | None, through: Resource | None = None
+    ) -> Iterable[Violation]:
         perms = Permissions(principal)
         if perms.is_admin():
             return
         paths = escalation_paths(perms)
         if principal.kind == "user" and principal.groups:
-            by_group = {p.method.id for g in principal.groups for p in _group_paths(g, ctx)}
+            # paths a group has are reported on the group, unless it is unchanged context
+            by_group = {p.method.id for g in principal.groups if not g.context_only for p in _group_paths(g, ctx)}
             paths = [p for p in paths if p.method.id not in by_group]
-        if not paths:
-            return
-        yield _violation(principal, paths, path)
+        if through is not None:
+            paths = [p for p in paths if any(g.source.resource is through for group in p.grants for g in group)]
+        if paths:
+            yield _violation(principal, paths, path)
 
 
 def _group_paths(group: Resource, ctx: Context) -> list[Path_]:
