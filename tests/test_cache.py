@@ -235,7 +235,7 @@ def test_default_location_honours_environment(monkeypatch: pytest.MonkeyPatch, t
     assert cache_mod.default_dir() == tmp_path / "xdg" / "nhi-guard"
 
 
-def test_today_is_not_part_of_the_cached_load(tmp_path: Path) -> None:
+def test_today_and_config_are_never_baked_into_a_cached_result(tmp_path: Path) -> None:
     # expiry is judged by the rules at scan time, never baked into a cached module
     tree = tmp_path / "tree"
     tree.mkdir()
@@ -248,6 +248,12 @@ def test_today_is_not_part_of_the_cached_load(tmp_path: Path) -> None:
     late = scan([str(tree)], load_config(None), ScanOptions(today=date(2027, 1, 1), cache_dir=cache_dir))
     assert "NHI_EXP_001" not in {f.rule_id for f in early.findings}
     assert "NHI_EXP_001" in {f.rule_id for f in late.findings}
+    # and for the report cache: today, and the config, are part of its key
+    cfg = tmp_path / "nhi-guard.toml"
+    cfg.write_text('disable = ["NHI_EXP_001"]\n', encoding="utf-8")
+    quiet = scan([str(tree)], load_config(cfg), ScanOptions(today=date(2027, 1, 1), cache_dir=cache_dir))
+    assert "NHI_EXP_001" not in {f.rule_id for f in quiet.findings}
+    assert len(_reports(Path(cache_dir))) == 3
 
 
 # --- the report cache (scanner/scan_cache.py) ---------------------------------------------------
@@ -288,25 +294,6 @@ def test_any_change_to_the_inputs_misses(tmp_path: Path, change: str) -> None:
         main_tf.rename(tree / "mod1" / "other.tf")
     assert _report(tree, cache_dir=str(cache_dir)) == _report(tree)
     assert len(_reports(cache_dir)) == 2
-
-
-def test_options_and_config_are_part_of_the_report_key(tmp_path: Path) -> None:
-    tree = tmp_path / "tree"
-    tree.mkdir()
-    (tree / "main.tf").write_text(
-        'resource "aws_iam_role" "r" {\n  name = "r"\n  tags = { owner = "a", expires = "2026-12-01" }\n}\n',
-        encoding="utf-8",
-    )
-    cache_dir = str(tmp_path / "cache")
-    early = scan([str(tree)], load_config(None), ScanOptions(today=date(2026, 11, 1), cache_dir=cache_dir))
-    late = scan([str(tree)], load_config(None), ScanOptions(today=date(2027, 1, 1), cache_dir=cache_dir))
-    assert "NHI_EXP_001" not in {f.rule_id for f in early.findings}
-    assert "NHI_EXP_001" in {f.rule_id for f in late.findings}
-    cfg = tmp_path / "nhi-guard.toml"
-    cfg.write_text('disable = ["NHI_EXP_001"]\n', encoding="utf-8")
-    quiet = scan([str(tree)], load_config(cfg), ScanOptions(today=date(2027, 1, 1), cache_dir=cache_dir))
-    assert "NHI_EXP_001" not in {f.rule_id for f in quiet.findings}
-    assert len(_reports(Path(cache_dir))) == 3
 
 
 @pytest.mark.parametrize("garbage", [b"", b"{}", b'{"format": 1, "key": "other"}\n{}', None], ids=str)
