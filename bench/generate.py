@@ -1,7 +1,7 @@
 """Deterministic, seeded workloads for the benchmark.
 
 * ``plan_json(n)``: ``terraform show -json`` output with exactly ``n`` resource changes: module
-  calls with ``for_each`` and ``count``, nested modules, the NHI types of scanner/catalogue.py
+  calls with ``for_each`` and ``count``, nested modules, the NHI types of scanner/model/nhi_types.py
   mixed with the ordinary infrastructure around them, IAM policies as JSON strings, values
   known only after apply, sensitive values (literal and computed), updates, replacements,
   deletes and no-ops, ``planned_values``, ``configuration`` with references, and outputs.

@@ -38,9 +38,9 @@ def phases(paths: list[str]) -> dict[str, float]:
     """Seconds per phase of one scan: load (parse + evaluate), rules, redact, render."""
     import json
 
-    from scanner import engine
-    from scanner.config import load_config
     from scanner.loaders import hcl, inputs, plan, plan_stream
+    from scanner.pipeline import engine
+    from scanner.policy.config import load_config
     from scanner.reporters import get_reporter
 
     table: dict[str, float] = defaultdict(float)
@@ -84,9 +84,9 @@ def main() -> None:
     ap.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
     args = ap.parse_args()
     # warm imports and the parser so the profile shows the scan, not start-up
-    from scanner.config import load_config
-    from scanner.engine import scan
     from scanner.loaders.hcl_parse import _parser
+    from scanner.pipeline.engine import scan
+    from scanner.policy.config import load_config
 
     _parser()
     for name, secs in phases(args.paths).items():

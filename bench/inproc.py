@@ -25,9 +25,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    from scanner.config import load_config
-    from scanner.engine import scan
     from scanner.loaders.inputs import load_inputs
+    from scanner.pipeline.engine import scan
+    from scanner.policy.config import load_config
     from scanner.rules import all_rules
 
     all_rules()

@@ -34,6 +34,6 @@ def _load_scanner():
 
 _load_scanner()
 
-from scanner.checkov_adapter.registration import register  # noqa: E402
+from scanner.integrations.checkov.registration import register  # noqa: E402
 
 REGISTERED = register()

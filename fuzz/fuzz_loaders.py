@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 os.environ["NHI_GUARD_DEBUG"] = "1"  # the loaders' safety net re-raises instead of hiding a bug
 
 with atheris.instrument_imports(include=["scanner", "hcl2", "lark", "markdown_it"]):
-    import scanner.engine
-    from scanner.config import Config
-    from scanner.engine import ScanOptions
+    import scanner.pipeline.engine
     from scanner.loaders import inputs
+    from scanner.pipeline.engine import ScanOptions
+    from scanner.policy.config import Config
     from scanner.reporters import get_reporter
 
 TARGETS = ("hcl", "plan", "markdown")
@@ -50,7 +50,7 @@ ONLY = os.environ.get("NHI_FUZZ_TARGET", "")
 CONFIG = Config()
 
 _current: inputs.Loaded = inputs.Loaded()
-scanner.engine.load_inputs = lambda *args, **kwargs: _current  # type: ignore[assignment]
+scanner.pipeline.engine.load_inputs = lambda *args, **kwargs: _current  # type: ignore[assignment]
 
 
 def split(data: bytes) -> tuple[str, bytes]:
@@ -70,7 +70,7 @@ def run_one(target: str, payload: bytes) -> None:
     text = inputs.read_text(name, payload, loaded.errors)
     inputs._load_text(name, text, KIND[target], loaded, True)
     _current = loaded
-    report = scanner.engine.scan([name], CONFIG, ScanOptions(include_unchanged=True))
+    report = scanner.pipeline.engine.scan([name], CONFIG, ScanOptions(include_unchanged=True))
     for fmt in FORMATS:
         get_reporter(fmt)(report, False).encode("utf-8")  # what the CLI writes: must be encodable
     for err in report.errors:

@@ -122,8 +122,8 @@ def plan_spec(expect: dict[str, str]) -> dict:
 
 
 def _scan(path: Path) -> dict[str, str]:
-    from scanner.config import Config
-    from scanner.engine import ScanOptions, scan
+    from scanner.pipeline.engine import ScanOptions, scan
+    from scanner.policy.config import Config
 
     report = scan([str(path)], Config(), ScanOptions())
     found: dict[str, list[str]] = {}

@@ -29,7 +29,7 @@ from plan_fixture import build  # noqa: E402
 
 from scanner.loaders.hcl_eval import PartialJson  # noqa: E402
 from scanner.loaders.inputs import load_inputs  # noqa: E402
-from scanner.values import Unknown  # noqa: E402
+from scanner.model.values import Unknown  # noqa: E402
 
 
 class _Unknown(Exception):

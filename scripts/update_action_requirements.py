@@ -1,4 +1,4 @@
-"""Regenerate the hashes of scanner/action/requirements.txt, the GitHub Action's pinned install.
+"""Regenerate the hashes of scanner/integrations/action/requirements.txt, the GitHub Action's pinned install.
 
 The action installs with ``pip install --require-hashes --only-binary=:all:`` on Python 3.12
 (action.yml), so every requirement, the whole dependency tree included, needs its version
@@ -36,7 +36,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUIREMENTS = ROOT / "scanner" / "action" / "requirements.txt"
+REQUIREMENTS = ROOT / "scanner" / "integrations" / "action" / "requirements.txt"
 PYTHON = "3.12"
 #: installed for ``pip install --no-build-isolation`` of the checkout, not a runtime dependency
 BUILD = ("setuptools",)

@@ -27,10 +27,10 @@ from test_action_harness import (
     runner_env,
 )
 
-from scanner.action.commands import annotation, command, escape_data, escape_property, workspace_path
-from scanner.action.summary import MARKER, SummaryInput, comment_body
-from scanner.cli import main as cli_main
-from scanner.report import Finding, InventoryItem, Report, Summary
+from scanner.integrations.action.commands import annotation, command, escape_data, escape_property, workspace_path
+from scanner.integrations.action.summary import MARKER, SummaryInput, comment_body
+from scanner.integrations.cli import main as cli_main
+from scanner.model.report import Finding, InventoryItem, Report, Summary
 
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-2.1.0.json"
 MARKER_LINE = "<!-- nhi-guard -->"
@@ -547,7 +547,7 @@ def test_internal_error_is_one_line_and_exit_2(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret-looking text")
 
-    monkeypatch.setattr("scanner.action.run.scan", boom)
+    monkeypatch.setattr("scanner.integrations.action.run.scan", boom)
     env = runner_env(tmp_path, repo, github.url, base_sha=base, head_sha=head)
     run = run_action(env, repo, monkeypatch)
     assert run.exit_code == 2 and run.outputs == {"exit-code": "2"}

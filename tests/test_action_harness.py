@@ -7,7 +7,7 @@
 * :func:`build_repo`: a two-commit git repository (base: a legacy user; head: the legacy user
   moved to another file, plus a self-approved deployer user and its access key);
 * :func:`runner_env`: the ``GITHUB_*`` environment of a run, with a ``pull_request`` payload;
-* :func:`run_action`: runs ``python -m scanner.action``'s ``main`` the way the step does and
+* :func:`run_action`: runs ``python -m scanner.integrations.action``'s ``main`` the way the step does and
   collects exit code, log, annotations, step summary and outputs.
 """
 
@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from conftest import ROOT
 
-from scanner.action.run import main
+from scanner.integrations.action.run import main
 
 EVENT_TEMPLATE = ROOT / "tests" / "data" / "action" / "pull_request_event.json"
 REPOSITORY = "acme/infra"
@@ -335,7 +335,7 @@ def test_parse_outputs_reads_both_forms() -> None:
 
 
 def test_fake_github_paginates_and_checks_the_token(github: FakeGitHub) -> None:
-    from scanner.action.github_api import ApiError, GitHub
+    from scanner.integrations.action.github_api import ApiError, GitHub
 
     github.page_size = 2
     for i in range(5):

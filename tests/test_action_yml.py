@@ -29,7 +29,7 @@ from test_action_harness import TOKEN, FakeGitHub, build_repo, fake_github, pars
 
 ACTION = ROOT / "action.yml"
 WORKFLOW = ROOT / ".github" / "workflows" / "nhi-guard.yml"
-REQUIREMENTS = ROOT / "scanner" / "action" / "requirements.txt"
+REQUIREMENTS = ROOT / "scanner" / "integrations" / "action" / "requirements.txt"
 UPDATE_SCRIPT = ROOT / "scripts" / "update_action_requirements.py"
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -183,7 +183,8 @@ def test_every_input_reaches_the_python_and_every_output_comes_from_it() -> None
     passed = {k: v for k, v in scan["env"].items() if k.startswith("INPUT_")}
     assert passed == {f"INPUT_{name.upper().replace('-', '_')}": f"${{{{ inputs.{name} }}}}" for name in
                       action["inputs"]}  # fmt: skip
-    read = set(re.findall(r'"(INPUT_[A-Z_]+)"', (ROOT / "scanner" / "action" / "context.py").read_text()))
+    context = ROOT / "scanner" / "integrations" / "action" / "context.py"
+    read = set(re.findall(r'"(INPUT_[A-Z_]+)"', context.read_text()))
     assert read == set(passed)
     for name, output in action["outputs"].items():  # each one is written: test_run_steps_of_action_yml
         assert output["value"] == f"${{{{ steps.scan.outputs.{name} }}}}"
@@ -294,7 +295,7 @@ def test_run_steps_of_action_yml(tmp_path: Path, github: FakeGitHub) -> None:
     pip = (tmp_path / "pip.log").read_text(encoding="utf-8").splitlines()
     common = "-m pip install --disable-pip-version-check --no-input --quiet"
     assert pip == [
-        f"{common} --require-hashes --only-binary=:all: -r {ROOT}/scanner/action/requirements.txt",
+        f"{common} --require-hashes --only-binary=:all: -r {ROOT}/scanner/integrations/action/requirements.txt",
         f"{common} --no-deps --no-build-isolation {ROOT}",
     ]
 

@@ -1,4 +1,4 @@
-"""scanner.aws_policy: every policy shape parses to the same statements, unknowns stay conservative."""
+"""scanner.iam.aws_policy: every policy shape parses to the same statements, unknowns stay conservative."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from scanner.aws_policy import (
+from scanner.iam.aws_policy import (
     ANYONE,
     Condition,
     glob_match,
@@ -15,9 +15,8 @@ from scanner.aws_policy import (
     parse_policy,
     pins,
 )
-from scanner.loaders.hcl_eval import PartialJson
-from scanner.policy_document import render
-from scanner.values import MISSING, Unknown
+from scanner.iam.policy_document import render
+from scanner.model.values import MISSING, PartialJson, Unknown
 
 POLICY = {
     "Version": "2012-10-17",

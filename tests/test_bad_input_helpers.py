@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
-from scanner.cli import main
+from scanner.integrations.cli import main
 
 #: scanned next to every bad input: its finding proves the rest of the scan went on
 GOOD = "fixtures/hcl/aws_access_key"

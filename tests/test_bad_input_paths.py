@@ -16,10 +16,10 @@ from conftest import ROOT, TODAY
 from test_bad_input_helpers import GOOD, GOOD_FINDING, IS_ROOT, assert_bad, assert_clean, at_root, scan
 
 import scanner.loaders.inputs as inputs
-from scanner.cli import main
-from scanner.config import load_config
-from scanner.engine import ScanOptions
-from scanner.engine import scan as engine_scan
+from scanner.integrations.cli import main
+from scanner.pipeline.engine import ScanOptions
+from scanner.pipeline.engine import scan as engine_scan
+from scanner.policy.config import load_config
 
 __all__ = ["at_root"]
 pytestmark = pytest.mark.usefixtures("at_root")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, TODAY
 
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
 from scanner.reporters import get_reporter
 
 REGRESSIONS = FIXTURES / "regressions"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from scanner.baseline import BaselineError, apply_baseline, load_baseline, parse_baseline
-from scanner.cli import main
-from scanner.report import Finding, Report, Summary
+from scanner.integrations.cli import main
+from scanner.model.report import Finding, Report, Summary
+from scanner.policy.baseline import BaselineError, apply_baseline, load_baseline, parse_baseline
 
 BAD_ROLE = """resource "aws_iam_role" "{name}" {{
   name               = "{name}"

@@ -14,16 +14,15 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, TODAY
 
-from scanner import cache as cache_mod
-from scanner.cache import ModuleCache, ModuleJob, decode_document, encode_document, load_modules
-from scanner.cli import main
-from scanner.config import load_config
-from scanner.engine import ScanOptions, scan
+from scanner.integrations.cli import main
+from scanner.loaders import module_cache as cache_mod
 from scanner.loaders.hcl import Chunk, load_chunks
-from scanner.loaders.hcl_eval import PartialJson
 from scanner.loaders.inputs import load_inputs
-from scanner.model import Document, LoadError, Resource
-from scanner.values import Unknown
+from scanner.loaders.module_cache import ModuleCache, ModuleJob, decode_document, encode_document, load_modules
+from scanner.model.resource import Document, LoadError, Resource
+from scanner.model.values import PartialJson, Unknown
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import load_config
 
 KEY_TF = """
 resource "aws_iam_user" "ci" {
@@ -51,12 +50,12 @@ def _tree(root: Path, modules: int = 3) -> Path:
 
 
 def _entries(cache_dir: Path) -> list[Path]:
-    """Module entries (scanner/cache.py)."""
+    """Module entries (scanner/loaders/module_cache.py)."""
     return sorted((cache_dir / f"v{cache_mod.FORMAT}").rglob("*.json"))
 
 
 def _reports(cache_dir: Path) -> list[Path]:
-    """Report entries (scanner/scan_cache.py)."""
+    """Report entries (scanner/pipeline/report_cache.py)."""
     return sorted((cache_dir / f"reportv{cache_mod.FORMAT}").rglob("*.json"))
 
 
@@ -256,7 +255,7 @@ def test_today_and_config_are_never_baked_into_a_cached_result(tmp_path: Path) -
     assert len(_reports(Path(cache_dir))) == 3
 
 
-# --- the report cache (scanner/scan_cache.py) ---------------------------------------------------
+# --- the report cache (scanner/pipeline/report_cache.py) ---------------------------------------------------
 
 
 def _no_loading(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -319,7 +318,7 @@ def test_reports_read_from_stdin_pipes_or_with_sources_are_not_cached(tmp_path: 
     if hasattr(os, "mkfifo"):
         fifo = tmp_path / "plan.json"
         os.mkfifo(fifo)
-        from scanner import scan_cache
+        from scanner.pipeline import report_cache as scan_cache
 
         key = scan_cache.scan_key([str(fifo)], load_config(None), ScanOptions(today=TODAY), ModuleCache(cache_dir))
         assert key is None  # reading the pipe to hash it would consume the plan
@@ -368,7 +367,7 @@ def test_config_file_name_and_layout_are_part_of_the_report_key(tmp_path: Path) 
 
 
 def test_a_file_changed_during_the_scan_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scanner import scan_cache
+    from scanner.pipeline import report_cache as scan_cache
 
     tree = _tree(tmp_path / "tree", modules=1)
     cache_dir = tmp_path / "cache"

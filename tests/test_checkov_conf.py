@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from scanner.checkov_adapter.conf import attributes
-from scanner.loaders.hcl_eval import PartialJson
+from scanner.integrations.checkov.conf import attributes
+from scanner.model.values import PartialJson, Unknown
 from scanner.rules import all_rules
-from scanner.values import Unknown
 
-#: mirrors scanner.checkov_adapter.registration.NOT_IN_CHECKOV (that module imports checkov)
+#: mirrors scanner.integrations.checkov.registration.NOT_IN_CHECKOV (that module imports checkov)
 NOT_IN_CHECKOV = {"NHI_SEC_003", "NHI_APR_004"}
 
 

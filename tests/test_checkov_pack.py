@@ -71,7 +71,7 @@ def test_pack_needs_no_python_hcl2_and_leaves_checkovs_parser_alone() -> None:
         " submodule_search_locations=['scanner'])\n"
         "mod = importlib.util.module_from_spec(spec); sys.modules['scanner'] = mod; spec.loader.exec_module(mod)\n"
         "from scanner.rules import all_rules; all_rules()\n"
-        "import scanner.checkov_adapter.graph_model, scanner.checkov_adapter.conf\n"
+        "import scanner.integrations.checkov.graph_model, scanner.integrations.checkov.conf\n"
         "assert 'hcl2' not in sys.modules, 'the scanner imported hcl2'\n"
         # the whole pack loads next to checkov, whose hcl2 is bc-python-hcl2 and stays so
         "sys.path.insert(0, 'checks')\n"
@@ -93,7 +93,7 @@ def test_a_crashing_rule_fails_visibly_instead_of_silently() -> None:
         "sys.path.insert(0, 'checks')\n"
         "import nhi_guard_checks\n"
         "from scanner.rules.aws.nhi_aws_001_access_key import StaticAccessKey\n"
-        "from scanner.checkov_adapter.registration import RuleResourceCheck\n"
+        "from scanner.integrations.checkov.registration import RuleResourceCheck\n"
         "class Boom(StaticAccessKey):\n"
         "    id = 'NHI_TEST_999'\n"
         "    def check(self, res, ctx):\n"

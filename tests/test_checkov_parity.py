@@ -21,11 +21,11 @@ import pytest
 from checkov_env import checkov_command
 from conftest import FIXTURES, ROOT, TODAY
 
-from scanner.config import discover, load_config
-from scanner.engine import ScanOptions, scan
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import discover, load_config
 from scanner.rules import all_rules
 
-#: mirrors scanner.checkov_adapter.registration.NOT_IN_CHECKOV (that module imports checkov)
+#: mirrors scanner.integrations.checkov.registration.NOT_IN_CHECKOV (that module imports checkov)
 NOT_IN_CHECKOV = {"NHI_SEC_003", "NHI_APR_004"}
 PROVIDER_RULES = {r.id for r in all_rules() if "provider" in r.modes}
 
@@ -84,6 +84,6 @@ def test_rules_checkov_cannot_run_are_documented() -> None:
     docs = (ROOT / "docs" / "checkov.md").read_text(encoding="utf-8")
     for rule_id in NOT_IN_CHECKOV:
         assert f"`{rule_id}`" in docs, f"{rule_id} must be listed in docs/checkov.md with its reason"
-    source = (ROOT / "scanner" / "checkov_adapter" / "registration.py").read_text(encoding="utf-8")
+    source = (ROOT / "scanner" / "integrations" / "checkov" / "registration.py").read_text(encoding="utf-8")
     for rule_id in NOT_IN_CHECKOV:
         assert f'"{rule_id}"' in source

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from conftest import ROOT
 
 from scanner import __version__
-from scanner.cli import main
+from scanner.integrations.cli import main
 from scanner.rules import all_rules
 
 DATA = "tests/data"
@@ -360,7 +360,7 @@ def test_internal_error_in_scan_is_one_line(monkeypatch: pytest.MonkeyPatch) -> 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr("scanner.engine.scan", boom)
+    monkeypatch.setattr("scanner.pipeline.engine.scan", boom)
     result = cli("scan", ACCESS_KEY)
     assert result.exit_code == 2
     assert "internal error: RuntimeError" in result.stderr and "--debug" in result.stderr

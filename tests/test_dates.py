@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from conftest import TODAY
 
-from scanner.config import Config
-from scanner.metadata import MetadataResolver
-from scanner.model import Model, Resource
+from scanner.model.resource import Model, Resource
+from scanner.model.values import Unknown
+from scanner.policy.config import Config
+from scanner.policy.metadata import MetadataResolver
 from scanner.rules import Context, get_rule
 from scanner.rules.governance.dates import expiry_of, parse_duration
-from scanner.values import Unknown
 
 
 @pytest.mark.parametrize(

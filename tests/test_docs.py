@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from scanner.docs import REGENERATE, SECTIONS, generated, render_rules_md, rule_sections, stale
+from scanner.model.severity import Category, Severity
 from scanner.rules import Rule, all_rules
-from scanner.severity import Category, Severity
+from scanner.rules.catalogue_docs import REGENERATE, SECTIONS, generated, render_rules_md, rule_sections, stale
 
 DOCS = ROOT / "docs"
 
@@ -28,7 +28,7 @@ def test_generated_docs_are_current(name: str) -> None:
 
 def test_check_mode_reports_stale_files(tmp_path: Path) -> None:
     assert {p.name for p in stale(tmp_path)} == {"rules.md", "report.schema.json"}
-    cmd = [sys.executable, "-m", "scanner.docs", "--docs-dir", str(tmp_path)]
+    cmd = [sys.executable, "-m", "scanner.rules.catalogue_docs", "--docs-dir", str(tmp_path)]
     check = subprocess.run([*cmd, "--check"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert check.returncode == 1 and REGENERATE in check.stderr
     assert subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False).returncode == 0

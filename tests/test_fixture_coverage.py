@@ -91,7 +91,7 @@ def _targets(rule: Rule, rtype: str) -> bool:
         return rtype == "output"
     if "provider" in rule.modes:
         return rtype in rule.resource_types or not rule.resource_types
-    from scanner.model import Resource
+    from scanner.model.resource import Resource
 
     probe = Resource(address=f"{rtype}.x", mode="managed", type=rtype, name="x", attrs={}, file="", line=1)
     return rule.applies_to(probe)

@@ -10,8 +10,8 @@ import pytest
 from annotations import Expectations, from_plan, from_text
 from conftest import FIXTURES, TODAY
 
-from scanner.config import discover, load_config
-from scanner.engine import ScanOptions, scan
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import discover, load_config
 
 
 def _cases() -> list[Path]:

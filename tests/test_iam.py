@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, TODAY
 
-from scanner.aws_policy import parse_policy
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
+from scanner.iam.aws_policy import parse_policy
 from scanner.iam.catalog import DATA_FILE, arns_intersect, catalog, globs_intersect
 from scanner.iam.evaluate import ALL, PATTERN, SPECIFIC, Permissions, escalation_paths, methods, resource_breadth
 from scanner.iam.principals import PolicySource, Principal
 from scanner.iam.widening import widening
-from scanner.report import Report
-from scanner.values import Unknown
+from scanner.model.report import Report
+from scanner.model.values import Unknown
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
 
 # --- catalogue --------------------------------------------------------------------------
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, TODAY
 
-from scanner.aws_policy import is_specific_value
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
+from scanner.iam.aws_policy import is_specific_value
 from scanner.iam.evaluate import methods
 from scanner.iam.managed import ADMIN_CLASS, DATA_FILE, managed_policy, relevant_actions, source_version
-from scanner.report import Report
+from scanner.model.report import Report
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
 from scanner.rules.aws.nhi_aws_012_managed_admin_policy import ADMIN_POLICIES
 
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 from scanner.loaders.hcl import Chunk, load_chunks
-from scanner.loaders.hcl_eval import PartialJson
-from scanner.model import Resource
-from scanner.values import MISSING, Unknown
+from scanner.model.resource import Resource
+from scanner.model.values import MISSING, PartialJson, Unknown
 
 
 def load(text: str, file: str = "main.tf") -> dict[str, Resource]:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from scanner.loaders.plan import load_plan
-from scanner.values import MISSING, Unknown
+from scanner.model.values import MISSING, Unknown
 
 
 def rc(address: str, rtype: str, after: dict[str, Any], actions: list[str] | None = None, *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scanner.loaders.hcl import Chunk, load_chunks
-from scanner.model import Resource
+from scanner.model.resource import Resource
 
 
 def _load(tmp_path: Path, text: str) -> dict[str, Resource]:

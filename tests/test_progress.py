@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, TODAY
 
-from scanner import progress
-from scanner.cli import main
-from scanner.config import load_config
-from scanner.engine import ScanOptions, scan
-from scanner.progress import Progress
+from scanner.integrations.cli import main
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import load_config
+from scanner.util import progress
+from scanner.util.progress import Progress
 
 
 class FakeTTY(io.StringIO):

@@ -18,9 +18,9 @@ import pytest
 from annotations import from_plan
 from conftest import FIXTURES, ROOT, TODAY
 
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
-from scanner.report import Report
+from scanner.model.report import Report
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
 from scanner.reporters import get_reporter
 
 CORPUS = FIXTURES / "plan" / "realworld"

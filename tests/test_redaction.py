@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, TODAY
 
-import scanner.engine
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
-from scanner.model import Resource
-from scanner.redact import MASK, Redactor
+import scanner.pipeline.engine
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
+from scanner.policy.redact import MASK, Redactor
 from scanner.reporters import get_reporter
 from scanner.rules import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown
 
 AWS_KEYS = ["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]
 VAULT_DEFAULT = "hvs.CAESIExampleOnlyVaultTokenAbCdEf0123456789"
@@ -108,8 +108,8 @@ def test_rules_never_print_planted_secrets(case: str) -> None:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_redactor_masks_planted_secrets_even_when_a_rule_leaks(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    rules = scanner.engine.all_rules()
-    monkeypatch.setattr(scanner.engine, "all_rules", lambda: (*rules, LeakEverything()))
+    rules = scanner.pipeline.engine.all_rules()
+    monkeypatch.setattr(scanner.pipeline.engine, "all_rules", lambda: (*rules, LeakEverything()))
     rendered = _render(case)
     for fmt, text in rendered.items():
         assert "NHI_TST_999" in text
@@ -155,7 +155,7 @@ def test_redaction_survives_secrets_nested_deeper_than_the_recursion_limit() -> 
 
 
 def test_config_digest_tracks_configuration_but_never_secrets() -> None:
-    from scanner.redact import config_digest
+    from scanner.policy.redact import config_digest
 
     policy = {"name": "app", "policy": '{"Statement": [{"Action": "s3:GetObject"}]}', "tags": {"owner": "a"}}
     wider = {**policy, "policy": '{"Statement": [{"Action": "iam:*"}]}'}
@@ -168,8 +168,8 @@ def test_config_digest_tracks_configuration_but_never_secrets() -> None:
 
 
 def test_config_digest_masks_everything_below_a_secret_attribute_and_sensitive_paths() -> None:
-    from scanner.loaders.hcl_eval import PartialJson
-    from scanner.redact import config_digest
+    from scanner.model.values import PartialJson
+    from scanner.policy.redact import config_digest
 
     def secret_data(password: str) -> dict[str, object]:
         inner = {"db_pass": password, "host": Unknown("var.h")}

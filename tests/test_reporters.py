@@ -13,9 +13,9 @@ import pytest
 from conftest import ROOT, TODAY
 from markdown_it import MarkdownIt
 
-from scanner.config import Config, discover, load_config
-from scanner.engine import ScanOptions, scan
-from scanner.report import ErrorEntry, Finding, InventoryItem, Report
+from scanner.model.report import ErrorEntry, Finding, InventoryItem, Report
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config, discover, load_config
 from scanner.reporters import FORMATS, get_reporter
 from scanner.reporters.markdown import code, inline
 from scanner.reporters.sarif import SECURITY_SEVERITY, artifact_location, to_sarif

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from conftest import TODAY
 
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
+from scanner.model.values import Unknown
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
 from scanner.rules.aws.nhi_aws_011_wildcard_action import wildcard_problem
 from scanner.rules.aws.nhi_aws_012_managed_admin_policy import admin_policy_name
 from scanner.rules.aws.nhi_aws_021_cross_account_root import root_account
 from scanner.rules.aws.nhi_aws_022_github_oidc_trust import _owner_pinned, claim_value_pinned
-from scanner.values import Unknown
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import TODAY
 
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
 from scanner.loaders.hcl import Chunk, load_chunks
-from scanner.loaders.hcl_eval import PartialJson
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.values import PartialJson
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
 from scanner.rules import get_rule
 
 

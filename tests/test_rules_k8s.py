@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from conftest import ROOT, TODAY
 
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
 from scanner.rules.kubernetes.nhi_k8s_050_plan_widens_rbac import additions, read_rules
 
 
@@ -154,7 +154,7 @@ def test_k8s_050_non_resource_urls() -> None:
 
 
 def test_k8s_050_unknown_rule_fields_are_not_compared() -> None:
-    from scanner.values import Unknown
+    from scanner.model.values import Unknown
 
     assert read_rules(Unknown("var.rules")) is None
     new = _rules({"api_groups": [""], "resources": ["pods"], "verbs": Unknown("var.verbs")})

@@ -26,15 +26,16 @@ from conftest import TODAY
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import scanner.engine
-from scanner.cli import main
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
-from scanner.model import Resource
+import scanner.pipeline.engine
+from scanner import PACKAGE_DIR
+from scanner.integrations.cli import main
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
 from scanner.reporters import get_reporter
 from scanner.rules import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown
 
 FORMATS = ("text", "json", "sarif", "markdown")
 PLACEHOLDER = "Zq9PLACEHOLDERx7Kw"
@@ -351,8 +352,8 @@ def _decoded(value: Any) -> Iterator[str]:
 def test_redactor_masks_planted_secrets_even_when_a_rule_prints_them(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, case: str, secret: str
 ) -> None:
-    rules = scanner.engine.all_rules()
-    monkeypatch.setattr(scanner.engine, "all_rules", lambda: (*rules, LeakEverything()))
+    rules = scanner.pipeline.engine.all_rules()
+    monkeypatch.setattr(scanner.pipeline.engine, "all_rules", lambda: (*rules, LeakEverything()))
     baseline = _render(workdir, case, PLACEHOLDER)
     assume(not _leaks(baseline, secret))
     outputs = _render(workdir, case, secret)
@@ -368,8 +369,8 @@ _NETWORK_MODULES = re.compile(r"^\s*(?:import|from)\s+(socket|http\.client|urlli
 
 
 def test_only_the_action_comment_step_can_reach_the_network() -> None:
-    """The scanner never imports a network client; scanner/action/ posts the pull request comment."""
-    root = Path(scanner.engine.__file__).parent
+    """The scanner never imports a network client; scanner/integrations/action/ posts the pull request comment."""
+    root = PACKAGE_DIR
     offenders = [
         str(p.relative_to(root.parent))
         for p in root.rglob("*.py")
@@ -387,7 +388,7 @@ def test_a_scan_makes_no_network_call(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("create_connection", "getaddrinfo", "gethostbyname"):
         monkeypatch.setattr(socket, name, refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    fixtures = Path(scanner.engine.__file__).parent.parent / "fixtures"
+    fixtures = PACKAGE_DIR.parent / "fixtures"
     paths = [p for p in sorted((fixtures / "hcl").iterdir()) if p.is_dir()]
     paths += sorted((fixtures / "plan").rglob("*.json")) + sorted((fixtures / "markdown").glob("*.md"))
     report = scan([str(p) for p in paths], Config(), ScanOptions(today=TODAY))

@@ -7,7 +7,7 @@ from typing import Any
 
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.loaders.plan import load_plan
-from scanner.values import Unknown
+from scanner.model.values import Unknown
 
 
 def _plan(configuration: dict[str, Any] | None) -> dict[str, Any]:

@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, TODAY
 
-from scanner.cli import main
-from scanner.config import Config
-from scanner.engine import ScanOptions, scan
-from scanner.report import Report
+from scanner.integrations.cli import main
+from scanner.loaders.source_map import module_names
+from scanner.model.report import Report
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
 from scanner.reporters.sarif import to_sarif
-from scanner.source_map import module_names
 
 CASE = "tests/data/action/source_map"
 PLAN = f"{CASE}/plan.json"
@@ -164,8 +164,8 @@ def test_module_names(address: str, names: Any) -> None:
 
 
 def test_local_address_of_every_mode() -> None:
-    from scanner.model import Resource
-    from scanner.source_map import local_address
+    from scanner.loaders.source_map import local_address
+    from scanner.model.resource import Resource
 
     def res(address: str, mode: str, rtype: str, name: str, module: str = "") -> Resource:
         return Resource(address=address, mode=mode, type=rtype, name=name, attrs={}, file="p", line=1, module=module)

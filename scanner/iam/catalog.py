@@ -14,10 +14,11 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "aws_actions.json.gz"
+from scanner import DATA_DIR
+
+DATA_FILE = DATA_DIR / "aws_actions.json.gz"
 
 LIST, READ, WRITE, PERMISSIONS, TAGGING = "List", "Read", "Write", "Permissions management", "Tagging"
 _LEVELS = {"L": LIST, "R": READ, "W": WRITE, "P": PERMISSIONS, "T": TAGGING}

@@ -23,10 +23,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.aws_policy import (
+from scanner import DATA_DIR
+from scanner.iam.aws_policy import (
     FULL_ACCESS_ACTIONS,
     Condition,
     Statement,
@@ -37,13 +37,13 @@ from scanner.aws_policy import (
 )
 from scanner.iam.catalog import ActionInfo, catalog, globs_intersect
 from scanner.iam.principals import PolicySource, Principal
-from scanner.values import Unknown
+from scanner.model.values import Unknown
 
 if TYPE_CHECKING:
-    from scanner.model import Resource
-    from scanner.rules.base import Context
+    from scanner.model.resource import Resource
+    from scanner.policy.context import Context
 
-METHODS_FILE = Path(__file__).resolve().parent.parent / "data" / "aws_escalation_methods.json"
+METHODS_FILE = DATA_DIR / "aws_escalation_methods.json"
 
 #: Resource breadth, narrowest first.
 SPECIFIC, PATTERN, ALL = 0, 1, 2

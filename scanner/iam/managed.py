@@ -17,12 +17,12 @@ import gzip
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from scanner.aws_policy import Statement, parse_policy
+from scanner import DATA_DIR
+from scanner.iam.aws_policy import Statement, parse_policy
 
-DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "aws_managed_policies.json.gz"
+DATA_FILE = DATA_DIR / "aws_managed_policies.json.gz"
 
 #: The AWS managed policies NHI_AWS_012 reports on their attachment (administrator access or one step from it).
 ADMIN_CLASS = frozenset({"AdministratorAccess", "IAMFullAccess", "PowerUserAccess"})

@@ -22,13 +22,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scanner.aws_policy import ATTACHMENTS, Statement, statements_at
+from scanner.iam.aws_policy import ATTACHMENTS, Statement, statements_at
 from scanner.iam.managed import ADMIN_CLASS, managed_policy
-from scanner.values import Unknown, as_list, is_missing
+from scanner.model.values import Unknown, as_list, is_missing
 
 if TYPE_CHECKING:
-    from scanner.model import Resource
-    from scanner.rules.base import Context
+    from scanner.model.resource import Resource
+    from scanner.policy.context import Context
 
 IDENTITY_TYPES = {"aws_iam_role": "role", "aws_iam_user": "user", "aws_iam_group": "group"}
 #: inline policy resource type -> (attribute naming the identity, identity type)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from scanner.aws_policy import Condition, Statement, glob_match
+from scanner.iam.aws_policy import Condition, Statement, glob_match
 from scanner.iam.catalog import catalog
 
 

@@ -1,1 +1,1 @@
-"""Loaders turn one input format into :class:`scanner.model.Resource` objects."""
+"""Loaders turn one input format into :class:`scanner.model.resource.Resource` objects."""

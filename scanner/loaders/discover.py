@@ -1,6 +1,6 @@
 """Which files a scan reads: shared by the loaders and the report cache's key.
 
-Kept free of parser imports, so that a report-cache hit (scanner/scan_cache.py) starts
+Kept free of parser imports, so that a report-cache hit (scanner/pipeline/report_cache.py) starts
 without loading Lark, the rules or the AWS catalogues.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scanner.model import LoadError
+from scanner.model.resource import LoadError
 
 STDIN = "-"
 TF_SUFFIXES = (".tf", ".tf.json")

@@ -7,15 +7,15 @@ from typing import Any
 
 from lark import Token, Tree
 
-from scanner.derived import RENDERED as _RENDERED
-from scanner.derived import apply_provider_defaults as _apply_provider_defaults
-from scanner.derived import encode as _encode
+from scanner.loaders.derived import RENDERED as _RENDERED
+from scanner.loaders.derived import apply_provider_defaults as _apply_provider_defaults
+from scanner.loaders.derived import encode as _encode
 from scanner.loaders.hcl_eval import MAX_DEPTH, OVER_BUDGET, Evaluator, _children
 from scanner.loaders.hcl_parse import RawBlock, parse_text
-from scanner.model import Document, LoadError, Resource
-from scanner.redact import collect_strings
-from scanner.values import Unknown
-from scanner.waivers import marker_comments
+from scanner.model.resource import Document, LoadError, Resource
+from scanner.model.values import Unknown
+from scanner.policy.redact import collect_strings
+from scanner.policy.waivers import marker_comments
 
 _META_ARGS = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from lark import Token, Tree
 
-from scanner.values import Unknown, contains_unknown
+from scanner.model.values import PartialJson, Unknown, contains_unknown
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 #: Evaluation work allowed per module: one unit per expression node, plus the size (elements and
@@ -28,26 +28,6 @@ MAX_DEPTH = 200
 _MAX_INT_BITS = 512
 OVER_BUDGET = "evaluation budget exceeded"
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
-
-
-class PartialJson(Unknown):
-    """``jsonencode`` of a structure that contains unknowns.
-
-    The JSON text cannot be known, but the structure can: policy analysis reads
-    ``.value`` (e.g. actions are literal while a resource ARN is a reference).
-    """
-
-    def __init__(self, value: Any, source: str = "jsonencode(...)") -> None:
-        super().__init__(source)
-        object.__setattr__(self, "value", value)
-
-    value: Any
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PartialJson) and other.value == self.value
-
-    def __hash__(self) -> int:
-        return hash(self.source)
 
 
 class _TooDeep(Exception):  # control flow only: never leaves Evaluator.eval

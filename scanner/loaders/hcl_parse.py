@@ -17,7 +17,7 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
-from scanner.model import LoadError
+from scanner.model.resource import LoadError
 
 #: A line that opens a top-level block. A file that does not parse is split at these lines and
 #: each piece is parsed alone, so one broken block does not hide the others (chat answers get cut off).

@@ -12,15 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanner import progress
-from scanner.cache import ModuleCache, ModuleJob, load_modules
 from scanner.loaders.discover import STDIN, TF_SUFFIXES, walk_inputs
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.loaders.markdown import extract_chunks
+from scanner.loaders.module_cache import ModuleCache, ModuleJob, load_modules
 from scanner.loaders.plan import is_plan, load_plan
 from scanner.loaders.plan_stream import split_plan
 from scanner.loaders.tf_json import TfJsonError, looks_like_config, remap, to_hcl
-from scanner.model import Document, LoadError
+from scanner.model.resource import Document, LoadError
+from scanner.util import progress
 
 _MARKDOWN_EXT = {".md", ".markdown", ".mdx"}
 _TF_SUFFIXES = TF_SUFFIXES

@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from scanner.model import Document, LoadError, Resource, strip_indexes
-from scanner.redact import NOT_SECRET_KEY
-from scanner.values import Unknown
+from scanner.model.resource import Document, LoadError, Resource, strip_indexes
+from scanner.model.values import Unknown
+from scanner.policy.redact import NOT_SECRET_KEY
 
 _ADDRESS_RE = re.compile(r'"address"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _SKIP_ACTIONS = {("delete",), ("forget",)}  # forget: a `removed` block with destroy = false

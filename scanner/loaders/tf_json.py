@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.model import Document
+from scanner.model.resource import Document
 
 #: nesting deeper than this is refused; native HCL this deep is refused by the evaluator too
 MAX_DEPTH = 100

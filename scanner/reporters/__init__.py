@@ -1,4 +1,4 @@
-"""Reporters render a :class:`scanner.report.Report`; they never see raw resource values.
+"""Reporters render a :class:`scanner.model.report.Report`; they never see raw resource values.
 
 Each reporter module has ``render(report, color=False) -> str``; only the text reporter uses ``color``.
 A reporter may also have ``chunks(report, color=False)``, the same text in pieces, for large reports.
@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from typing import cast
 
-from scanner.report import Report
+from scanner.model.report import Report
 
 Renderer = Callable[[Report, bool], str]
 

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel
 
-from scanner.report import Report
+from scanner.model.report import Report
 
 
 def render(report: Report, color: bool = False) -> str:

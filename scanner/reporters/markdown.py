@@ -11,9 +11,9 @@ import re
 from collections import Counter
 from itertools import groupby
 
-from scanner.report import UNKNOWN_VALUE, Report
+from scanner.model.report import UNKNOWN_VALUE, Report
+from scanner.model.severity import Category, Severity
 from scanner.reporters.control import visible
-from scanner.severity import Category, Severity
 
 MISSING_CELL = "—"
 _ESCAPE = re.compile(r"([\\`*_\[\]<>|~&])")

@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.docs import rule_sections
-from scanner.report import ErrorEntry, Finding, Report
+from scanner.model.report import ErrorEntry, Finding, Report
+from scanner.model.severity import Severity
 from scanner.rules import Rule, all_rules
-from scanner.severity import Severity
+from scanner.rules.catalogue_docs import rule_sections
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/nhi-guard/nhi-guard"

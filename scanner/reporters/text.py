@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from itertools import groupby
 from typing import IO
 
-from scanner.report import Report
+from scanner.model.report import Report
 from scanner.reporters.control import visible
 
 _COLORS = {"critical": "\033[1;35m", "high": "\033[1;31m", "medium": "\033[33m", "low": "\033[36m"}

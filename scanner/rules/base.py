@@ -10,16 +10,14 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from scanner.severity import Category, Severity
+from scanner.model.severity import Category, Severity
+from scanner.policy.context import Context
 
 if TYPE_CHECKING:
-    from scanner.config import Config
-    from scanner.metadata import Metadata, MetadataResolver
-    from scanner.model import Model, Resource
+    from scanner.model.resource import Resource
 
 RULE_ID_RE = re.compile(r"^NHI_[A-Z0-9]+_\d{3}$")
 DOCS_URL = "https://github.com/nhi-guard/nhi-guard/blob/main/docs/rules.md"
@@ -38,21 +36,6 @@ class Violation:
     path: str | None = None
     key: str = ""
     severity: Severity | None = None
-
-
-@dataclass
-class Context:
-    """What a rule may consult besides the resource itself."""
-
-    model: Model
-    config: Config
-    metadata: MetadataResolver
-    today: date = field(default_factory=date.today)
-    #: who asks for the change being scanned (a pull request's author), when known
-    requester: str | None = None
-
-    def meta(self, res: Resource) -> Metadata:
-        return self.metadata.resolve(res)
 
 
 class Rule:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import FULL_ACCESS_ACTIONS, POLICY_TYPES, describe_policy, grants_full_admin, policies_of
+from scanner.iam.aws_policy import FULL_ACCESS_ACTIONS, POLICY_TYPES, describe_policy, grants_full_admin, policies_of
 from scanner.iam.evaluate import cancelled_for_all_holders
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 
 class AdminPolicy(Rule):

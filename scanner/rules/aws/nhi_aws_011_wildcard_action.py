@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import (
+from scanner.iam.aws_policy import (
     FULL_ACCESS_ACTIONS,
     POLICY_TYPES,
     Statement,
@@ -13,9 +13,9 @@ from scanner.aws_policy import (
     split_action,
 )
 from scanner.iam.catalog import catalog
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 #: Verbs whose actions only read. A wildcard after one of them (`ec2:Describe*`,
 #: `s3:Get*`, `iam:List*`) is read-only shorthand.

@@ -3,11 +3,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from scanner.aws_policy import ATTACHMENTS, identity_names, unchanged_in_update
-from scanner.model import Resource
+from scanner.iam.aws_policy import ATTACHMENTS, identity_names, unchanged_in_update
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown, as_list
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown, as_list
 
 #: AWS managed policies that amount to administrator access, and how bad each is.
 ADMIN_POLICIES: dict[str, Severity] = {

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import ASSUME_ROLE_ACTIONS, caller_constrained, trust_policy_of
-from scanner.model import Resource
+from scanner.iam.aws_policy import ASSUME_ROLE_ACTIONS, caller_constrained, trust_policy_of
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 
 class TrustAnyone(Rule):

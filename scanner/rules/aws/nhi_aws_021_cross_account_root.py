@@ -3,10 +3,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from scanner.aws_policy import ASSUME_ROLE_ACTIONS, Statement, pins, trust_policy_of
-from scanner.model import Resource
+from scanner.iam.aws_policy import ASSUME_ROLE_ACTIONS, Statement, pins, trust_policy_of
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 _ROOT_RE = re.compile(r"^(?:arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(\d{12}):root|(\d{12}))$")
 _ARN_ACCOUNT_RE = re.compile(r"^arn:[\w-]+:iam::(\d{12}):")

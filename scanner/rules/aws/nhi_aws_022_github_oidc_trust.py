@@ -3,11 +3,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from scanner.aws_policy import Condition, Statement, has_wildcard, referenced_behind, trust_policy_of
-from scanner.model import Resource
+from scanner.iam.aws_policy import Condition, Statement, has_wildcard, referenced_behind, trust_policy_of
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown
 
 GITHUB_HOST = "token.actions.githubusercontent.com"
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"

@@ -4,11 +4,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scanner.aws_policy import Condition, Statement, has_wildcard, referenced_behind, trust_policy_of
-from scanner.model import Resource
+from scanner.iam.aws_policy import Condition, Statement, has_wildcard, referenced_behind, trust_policy_of
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown
 
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import CALLER_KEYS, Statement, caller_constrained, statements_at, unchanged_in_update
+from scanner.iam.aws_policy import CALLER_KEYS, Statement, caller_constrained, statements_at, unchanged_in_update
 from scanner.iam.catalog import LIST, READ, catalog
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown, is_missing
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown, is_missing
 
 #: Resource policies that guard secrets or keys: anyone in is critical whatever the action.
 _SECRETS = {"aws_secretsmanager_secret_policy", "aws_secretsmanager_secret", "aws_kms_key"}

@@ -4,10 +4,10 @@ from collections.abc import Iterable
 
 from scanner.iam.evaluate import ALL, PATTERN, Path_, Permissions, escalation_paths
 from scanner.iam.principals import IDENTITY_TYPES, INLINE_TYPES, Principal, holders_of, policy_principal, principal_of
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown
 
 POLICY_TYPES = ("aws_iam_policy", *INLINE_TYPES)
 #: methods described in full in one message; the rest are named by id

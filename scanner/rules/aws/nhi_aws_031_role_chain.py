@@ -5,7 +5,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scanner.aws_policy import (
+from scanner.iam.aws_policy import (
     ASSUME_ROLE_ACTIONS,
     Statement,
     caller_constrained,
@@ -16,10 +16,10 @@ from scanner.aws_policy import (
 from scanner.iam.catalog import arns_intersect
 from scanner.iam.evaluate import Grant, Permissions, escalation_paths
 from scanner.iam.principals import label_of, principal_of
-from scanner.model import Model, Resource
+from scanner.model.resource import Model, Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown
 
 #: identities that call sts:AssumeRole themselves (a group's grants reach its users)
 CALLERS = ("aws_iam_role", "aws_iam_user")

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import POLICY_TYPES, Statement, describe_policy, has_wildcard, policies_of, trust_policy_of
+from scanner.iam.aws_policy import POLICY_TYPES, Statement, describe_policy, has_wildcard, policies_of, trust_policy_of
 from scanner.iam.catalog import catalog
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 
 def action_problem(action: object) -> str | None:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import POLICY_TYPES, Statement, describe_policy, glob_match, pins, policies_of
+from scanner.iam.aws_policy import POLICY_TYPES, Statement, describe_policy, glob_match, pins, policies_of
 from scanner.iam.evaluate import ALL, PATTERN, statement_grants
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 PASS_ROLE = "iam:PassRole"
 

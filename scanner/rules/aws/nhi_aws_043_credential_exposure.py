@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import POLICY_TYPES, describe_policy, has_wildcard, policies_of
+from scanner.iam.aws_policy import POLICY_TYPES, describe_policy, has_wildcard, policies_of
 from scanner.iam.evaluate import ALL, pinning_keys, single_action_methods, statement_grants
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 #: Actions that return credentials or secrets (after Cloudsplaining's ACTIONS_THAT_RETURN_CREDENTIALS
 #: and Parliament's CREDENTIALS_EXPOSURE), limited to those that support resource-level permissions,

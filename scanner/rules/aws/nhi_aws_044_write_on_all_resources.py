@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import POLICY_TYPES, describe_policy, has_wildcard, policies_of
+from scanner.iam.aws_policy import POLICY_TYPES, describe_policy, has_wildcard, policies_of
 from scanner.iam.catalog import PERMISSIONS, WRITE, catalog
 from scanner.iam.evaluate import ALL, pinning_keys, single_action_methods, statement_grants
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.aws.nhi_aws_043_credential_exposure import CREDENTIAL_ACTIONS
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 #: Writes that AWS's own execution-role policies (AWSLambdaBasicExecutionRole,
 #: AWSLambdaVPCAccessExecutionRole) grant on "*": telemetry and Lambda's VPC plumbing.

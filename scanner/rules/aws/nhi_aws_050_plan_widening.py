@@ -3,14 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from scanner.aws_policy import parse_policy, policy_document, statements_at
+from scanner.iam.aws_policy import parse_policy, policy_document, statements_at
 from scanner.iam.managed import managed_policy
 from scanner.iam.principals import aws_managed_name, aws_managed_path
 from scanner.iam.widening import widening
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import as_list
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import as_list
 
 POLICY_TYPES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
 

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.catalogue import nhi_type
-from scanner.model import Resource
+from scanner.model.nhi_types import nhi_type
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import is_missing
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import is_missing
 
 
 class PasswordWithoutEndDate(Rule):

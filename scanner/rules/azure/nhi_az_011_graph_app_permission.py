@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown, as_list, iter_blocks
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown, as_list, iter_blocks
 
 MS_GRAPH = "00000003-0000-0000-c000-000000000000"
 #: Tier-0 Microsoft Graph application permissions (app role ids), from the Microsoft Graph permissions

@@ -3,9 +3,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 FIC_TYPES = ("azuread_application_federated_identity_credential", "azurerm_federated_identity_credential")

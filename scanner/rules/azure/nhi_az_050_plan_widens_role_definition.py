@@ -4,11 +4,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.aws_policy import glob_match
-from scanner.model import Resource
+from scanner.iam.aws_policy import glob_match
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown, as_list, iter_blocks
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown, as_list, iter_blocks
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scanner.loaders.hcl_eval import PartialJson
-from scanner.model import Resource
-from scanner.rules.base import Context
-from scanner.values import Unknown, as_list, is_missing, iter_blocks
+from scanner.model.resource import Resource
+from scanner.model.values import PartialJson, Unknown, as_list, is_missing, iter_blocks
+from scanner.policy.context import Context
 
 #: every Google IAM grant resource: google_<thing>_iam_member / _binding / _policy
 IAM_GRANT_RE = re.compile(r"google_[a-z0-9_]+_iam_(member|binding|policy)")

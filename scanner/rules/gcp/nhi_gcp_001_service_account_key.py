@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown, is_missing
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.gcp.iam import most_specific
-from scanner.severity import Category, Severity
-from scanner.values import Unknown, is_missing
 
 
 class ServiceAccountKey(Rule):

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.gcp.iam import bindings, describe_target, grant_kind, resolve_members
-from scanner.severity import Category, Severity
 
 #: the basic ("primitive") roles this rule reports, with their severity on a project, folder or organization
 PRIMITIVE_ROLES = {"roles/owner": Severity.CRITICAL, "roles/editor": Severity.HIGH}

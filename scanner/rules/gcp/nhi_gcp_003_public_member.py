@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.gcp.iam import bindings, describe_role, describe_target, grant_kind
-from scanner.severity import Category, Severity
 
 #: IAM principals that stand for everyone
 PUBLIC_MEMBERS = {

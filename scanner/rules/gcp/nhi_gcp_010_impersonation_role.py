@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.gcp.iam import bindings, describe_members, describe_target
 from scanner.rules.gcp.nhi_gcp_002_primitive_role import RESOURCE_TYPES
-from scanner.severity import Category, Severity
 
 #: roles that let a member act as, mint tokens for, or create keys of any service account below the scope
 IMPERSONATION_ROLES = {

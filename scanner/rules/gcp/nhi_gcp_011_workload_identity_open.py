@@ -3,11 +3,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown, is_missing
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.gcp.iam import bindings, describe_role, describe_target
-from scanner.severity import Category, Severity
-from scanner.values import Unknown, is_missing
 
 PROVIDER = "google_iam_workload_identity_pool_provider"
 #: principalSet://iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/POOL/*

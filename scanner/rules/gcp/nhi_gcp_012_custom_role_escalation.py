@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.aws_policy import glob_match
-from scanner.model import Resource
+from scanner.iam.aws_policy import glob_match
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import as_list
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import as_list
 
 #: permissions that let the holder become another identity or change who may (Rhino Security Labs,
 #: "Privilege Escalation in Google Cloud Platform"; Sonar S6408)

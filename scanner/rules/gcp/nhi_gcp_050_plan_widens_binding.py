@@ -4,11 +4,11 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import as_list
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.gcp.iam import bindings, describe_target, grant_kind
-from scanner.severity import Category, Severity
-from scanner.values import as_list
 
 
 def _old_grants(res: Resource) -> dict[str, set[str]] | None:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from scanner.catalogue import nhi_type
-from scanner.metadata import parse_date
-from scanner.model import Resource
-from scanner.rules.base import Context
-from scanner.values import is_known
+from scanner.model.nhi_types import nhi_type
+from scanner.model.resource import Resource
+from scanner.model.values import is_known
+from scanner.policy.context import Context
+from scanner.policy.metadata import parse_date
 
 #: attributes holding a lifetime relative to creation, as a Go-style duration, by resource type
 RELATIVE_EXPIRY: dict[str, tuple[str, ...]] = {

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from scanner.catalogue import CATALOGUE, nhi_type
-from scanner.metadata import Metadata
-from scanner.model import Resource
-from scanner.values import MISSING
+from scanner.model.nhi_types import CATALOGUE, nhi_type
+from scanner.model.resource import Resource
+from scanner.model.values import MISSING
+from scanner.policy.metadata import Metadata
 
 GOVERNED_TYPES = tuple(sorted(t for t, spec in CATALOGUE.items() if spec.governed))
 

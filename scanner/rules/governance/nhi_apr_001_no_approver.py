@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of, meta_hint, reportable_gap
-from scanner.severity import Category, Severity
 
 
 class NoApprover(Rule):

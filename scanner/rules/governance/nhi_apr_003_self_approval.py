@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
-from scanner.severity import Category, Severity
 
 
 def same_person(a: str, b: str, aliases: dict[str, list[str]]) -> bool:

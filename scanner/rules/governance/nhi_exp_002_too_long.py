@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.catalogue import nhi_type
-from scanner.model import Resource
+from scanner.model.nhi_types import nhi_type
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.governance.dates import days_until, expiry_of
 from scanner.rules.governance.helpers import kind_of
-from scanner.severity import Category, Severity
 
 CREDENTIAL_TYPES = tuple(
     sorted(

@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown, iter_blocks
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown, iter_blocks
 
 
 def _text(value: Any) -> str | None:

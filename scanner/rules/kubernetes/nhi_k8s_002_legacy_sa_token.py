@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
 
 SA_TOKEN_TYPE = "kubernetes.io/service-account-token"
 SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"

@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown, as_list, iter_blocks
 from scanner.rules.base import Context, Rule, Violation
-from scanner.severity import Category, Severity
-from scanner.values import Unknown, as_list, iter_blocks
 
 CLUSTER_ROLE_TYPES = ("kubernetes_cluster_role", "kubernetes_cluster_role_v1")
 

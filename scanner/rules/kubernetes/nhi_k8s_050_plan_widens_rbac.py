@@ -4,11 +4,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.model.values import Unknown, as_list, contains_unknown, iter_blocks
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.kubernetes.nhi_k8s_001_cluster_admin_binding import describe_subject
-from scanner.severity import Category, Severity
-from scanner.values import Unknown, as_list, contains_unknown, iter_blocks
 
 ROLE_TYPES = ("kubernetes_role", "kubernetes_role_v1", "kubernetes_cluster_role", "kubernetes_cluster_role_v1")
 BINDING_TYPES = (

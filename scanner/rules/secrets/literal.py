@@ -15,9 +15,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from scanner.model import Resource
-from scanner.redact import NOT_SECRET_KEY
-from scanner.values import Unknown
+from scanner.model.resource import Resource
+from scanner.model.values import Unknown
+from scanner.policy.redact import NOT_SECRET_KEY
 
 
 def _plain(path: str) -> str:
@@ -78,7 +78,7 @@ def literal_map_keys(res: Resource, path: str) -> list[str]:
     """Keys of the map at ``path`` whose values are literal secrets written in the code.
 
     Keys that plainly hold configuration (``username``, ``DB_HOST``, ``port``; see
-    :data:`scanner.redact.NOT_SECRET_KEY`) are skipped.
+    :data:`scanner.policy.redact.NOT_SECRET_KEY`) are skipped.
     """
     if not res.has_config or has_refs(res, path):
         return []

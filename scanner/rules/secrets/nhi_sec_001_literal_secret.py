@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.secrets.literal import literal_map_keys, literal_string
-from scanner.severity import Category, Severity
 
 #: resource type -> (attribute, what the value is)
 SECRET_ATTRIBUTES: dict[str, tuple[tuple[str, str], ...]] = {

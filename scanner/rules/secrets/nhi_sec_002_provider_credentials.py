@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.secrets.literal import literal_string
-from scanner.severity import Category, Severity
 
 _K8S = ("token", "password", "client_key")
 _AZURE = ("client_secret", "client_certificate", "client_certificate_password", "oidc_token")

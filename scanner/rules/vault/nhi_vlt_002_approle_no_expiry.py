@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model import Resource
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.vault.ttl import is_set, unset
-from scanner.severity import Category, Severity
 
 TOKEN_LIMITS = ("token_ttl", "token_max_ttl", "token_explicit_max_ttl")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.values import Unknown, is_missing
+from scanner.model.values import Unknown, is_missing
 
 
 def unset(value: Any) -> bool:

@@ -1,5 +1,0 @@
-import sys
-
-from scanner.action.run import main
-
-sys.exit(main())

@@ -1,0 +1,105 @@
+"""Render ``data "aws_iam_policy_document"`` blocks into IAM policy JSON structures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from scanner.model.values import Unknown, as_list, iter_blocks
+
+
+def _principals(blocks: Any) -> Any:
+    out: dict[str, Any] = {}
+    for block in iter_blocks(blocks):
+        ptype, ids = block.get("type"), block.get("identifiers")
+        if isinstance(ptype, Unknown):
+            return Unknown("principals")
+        if ptype == "*":
+            return "*"
+        existing = as_list(out.get(str(ptype)))
+        out[str(ptype)] = existing + (as_list(ids) if not isinstance(ids, Unknown) else [ids])
+    return out
+
+
+def _conditions(blocks: Any) -> dict[str, Any]:
+    out: dict[str, dict[str, Any]] = {}
+    for block in iter_blocks(blocks):
+        test, var = block.get("test"), block.get("variable")
+        if isinstance(test, Unknown) or isinstance(var, Unknown):
+            out.setdefault("Unknown", {})[str(len(out))] = Unknown("condition")
+            continue
+        out.setdefault(str(test), {})[str(var)] = block.get("values")
+    return out
+
+
+def _statement(block: Mapping[str, Any]) -> dict[str, Any]:
+    stmt: dict[str, Any] = {"Effect": block.get("effect") or "Allow"}
+    if block.get("sid") is not None:
+        stmt["Sid"] = block["sid"]
+    for src, dst in (
+        ("actions", "Action"),
+        ("not_actions", "NotAction"),
+        ("resources", "Resource"),
+        ("not_resources", "NotResource"),
+    ):
+        if src in block and block[src] is not None:
+            stmt[dst] = block[src]
+    if "principals" in block:
+        stmt["Principal"] = _principals(block["principals"])
+    if "not_principals" in block:
+        stmt["NotPrincipal"] = _principals(block["not_principals"])
+    if "condition" in block:
+        stmt["Condition"] = _conditions(block["condition"])
+    return stmt
+
+
+def _statements_of(doc: Any) -> list[Any] | None:
+    if isinstance(doc, str):
+        try:
+            doc = json.loads(doc)
+        except json.JSONDecodeError:
+            return None
+    value = getattr(doc, "value", doc)
+    if isinstance(value, Mapping):
+        return as_list(value.get("Statement"))
+    return None
+
+
+def render(attrs: Mapping[str, Any]) -> Any:
+    """The ``json`` attribute of an aws_iam_policy_document, as a Python structure.
+
+    Returns a structure that may contain :class:`Unknown` leaves; the caller
+    jsonencodes it. Source documents come first; statements with the same Sid are
+    replaced by later ones, as the provider does for overrides.
+    """
+    statements: list[Any] = []
+    by_sid: dict[str, int] = {}
+
+    def add(stmt: Any) -> None:
+        sid = stmt.get("Sid") if isinstance(stmt, Mapping) else None
+        if isinstance(sid, str) and sid in by_sid:
+            statements[by_sid[sid]] = stmt
+            return
+        if isinstance(sid, str):
+            by_sid[sid] = len(statements)
+        statements.append(stmt)
+
+    for key in ("source_policy_documents", "source_json"):
+        for doc in as_list(attrs.get(key)):
+            found = _statements_of(doc)
+            if found is None:
+                statements.append(Unknown("source policy document"))
+                continue
+            for stmt in found:
+                add(stmt)
+    for block in iter_blocks(attrs.get("statement")):
+        add(_statement(block))
+    if isinstance(attrs.get("statement"), Unknown):
+        statements.append(Unknown("dynamic statement"))
+    for key in ("override_policy_documents", "override_json"):
+        for doc in as_list(attrs.get(key)):
+            found = _statements_of(doc)
+            for stmt in found or []:
+                add(stmt)
+    return {"Version": attrs.get("version") or "2012-10-17", "Statement": statements}

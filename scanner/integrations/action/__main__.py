@@ -1,0 +1,5 @@
+import sys
+
+from scanner.integrations.action.run import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""Workflow commands (``::error file=...::``) and step outputs (``$GITHUB_OUTPUT``).
+
+Escaping follows the runner (``@actions/core``): in the message ``%``, CR and LF become
+``%25``, ``%0D`` and ``%0A``; in properties ``:`` and ``,`` become ``%3A`` and ``%2C`` as well.
+Text from scanned code is printed between ``::stop-commands::`` markers, so a resource name
+cannot smuggle in a workflow command.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import TextIO
+
+from scanner.model.report import Finding
+from scanner.model.severity import Severity
+
+#: GitHub shows at most 10 annotations of each level per step; the rest are dropped silently
+MAX_PER_LEVEL = 10
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str = "", **properties: object) -> str:
+    props = ",".join(f"{k}={escape_property(str(v))}" for k, v in properties.items() if v not in (None, ""))
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def workspace_path(file: str, workspace: str, cwd: str | None = None, path: ModuleType = os.path) -> str:
+    """``file`` (relative to the working directory ``cwd``) relative to the workspace, with ``/``.
+
+    GitHub matches an annotation's ``file`` to the repository with forward slashes, relative to
+    ``GITHUB_WORKSPACE``, on every runner: on Windows (``path`` is ``ntpath``) ``infra\\main.tf``
+    becomes ``infra/main.tf``, and a file on another drive or outside the workspace keeps its own
+    path, with ``/``. ``cwd`` and ``path`` are for tests (a Windows path on a Linux machine).
+    """
+    if file.startswith("<"):
+        return file
+    absolute = path.normpath(path.join(os.getcwd() if cwd is None else cwd, file))
+    try:
+        rel = path.relpath(absolute, workspace)
+    except ValueError:  # another drive on Windows
+        rel = path.pardir
+    out = file if rel == path.pardir or rel.startswith(path.pardir + path.sep) else rel
+    return out.replace(path.sep, "/") if path.sep != "/" else out
+
+
+def annotation(f: Finding, workspace: str) -> str:
+    severity = str(f.severity)
+    message = f.message.rstrip()
+    sep = " " if message.endswith((".", "!", "?")) else ". "
+    return command(
+        LEVEL[severity],
+        f"{message}{sep}Fix: {f.remediation} ({f.resource})",
+        file=None if f.file.startswith("<") else workspace_path(f.file, workspace),
+        line=f.line if f.line else None,
+        title=f"{f.rule_id} ({severity}): {f.title}",
+    )
+
+
+def annotation_commands(findings: Iterable[Finding], workspace: str) -> tuple[list[str], int]:
+    """Annotation commands, most severe first, at most :data:`MAX_PER_LEVEL` per level;
+    and how many findings were left out."""
+    ordered = sorted(findings, key=lambda f: -Severity(f.severity).rank)
+    used: dict[str, int] = {}
+    out: list[str] = []
+    left_out = 0
+    for f in ordered:
+        level = LEVEL[str(f.severity)]
+        if used.get(level, 0) >= MAX_PER_LEVEL:
+            left_out += 1
+            continue
+        used[level] = used.get(level, 0) + 1
+        out.append(annotation(f, workspace))
+    return out, left_out
+
+
+def print_untrusted(text: str, out: TextIO) -> None:
+    """Print ``text`` to the log with workflow commands switched off around it."""
+    token = f"nhi-guard-{secrets.token_hex(16)}"
+    out.write(f"::stop-commands::{token}\n")
+    out.write(text if text.endswith("\n") else text + "\n")
+    out.write(f"::{token}::\n")
+
+
+def write_outputs(path: str | None, values: Mapping[str, object]) -> None:
+    """Append ``name=value`` lines (a delimited block for multi-line values) to ``$GITHUB_OUTPUT``."""
+    if not path:
+        return
+    lines: list[str] = []
+    for name, value in values.items():
+        text = str(value)
+        if "\n" in text or "\r" in text:
+            delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+            lines.append(f"{name}<<{delimiter}\n{text}\n{delimiter}")
+        else:
+            lines.append(f"{name}={text}")
+    with Path(path).open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")

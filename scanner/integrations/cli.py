@@ -1,0 +1,339 @@
+"""Command line: ``nhi-guard scan | rules | explain``.
+
+Exit codes: 0 no finding at or above ``--fail-on``; 1 such findings; 2 usage or config errors,
+or any input that could not be read (the report is still produced). No traceback escapes
+unless ``--debug`` (or ``NHI_GUARD_DEBUG=1``) asks for one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from scanner import __version__
+from scanner.model.severity import Severity
+
+SEVERITIES = [s.value for s in Severity]
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_DEBUG_KEY = "nhi_guard.debug"
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"nhi-guard: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+class _Group(click.Group):
+    """Turns any unexpected exception into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except BrokenPipeError:
+            # the reader went away (`nhi-guard scan . | head`): stop quietly, without a second
+            # BrokenPipeError when Python flushes stdout at exit
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_ERROR)
+        except Exception as exc:
+            if ctx.meta.get(_DEBUG_KEY) or os.environ.get("NHI_GUARD_DEBUG"):
+                raise
+            # The type only: an exception's text can quote the input, and the input can hold secrets.
+            click.echo(f"nhi-guard: internal error: {type(exc).__name__}; rerun with --debug for details", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nhi-guard")
+def main() -> None:
+    """Find non-human identities without expiry, ownership, least privilege or approval."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="write the report to this file")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config file (else discovered)")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="lowest severity that fails (default: config, low)")
+@click.option("--include-unchanged", is_flag=True, help="plan JSON: also scan no-op resources")
+@click.option("--debug", is_flag=True, help="show tracebacks for internal errors")
+@click.option(
+    "--cache",
+    "use_cache",
+    is_flag=True,
+    help="reuse parsed .tf modules, and the whole report when no input changed "
+    "(in $NHI_GUARD_CACHE_DIR, else ~/.cache/nhi-guard)",
+)
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="like --cache, in this directory")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), help="processes that parse .tf files (default: all cores for large trees)"
+)
+@click.option(
+    "--source-dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="plan JSON: the Terraform root module directory; plan findings point at its .tf lines",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False),
+    help="JSON report of an earlier scan: report only findings that are not in it",
+)
+@click.option(
+    "--requester",
+    envvar="NHI_GUARD_REQUESTER",
+    help="who asks for this change (e.g. the pull request author); approving it oneself is a finding",
+)
+@click.pass_context
+def scan(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    config_path: str | None,
+    fail_on: str | None,
+    include_unchanged: bool,
+    debug: bool,
+    use_cache: bool,
+    cache_dir: str | None,
+    jobs: int | None,
+    source_dir: str | None,
+    baseline_path: str | None,
+    requester: str | None,
+) -> None:
+    """Scan .tf directories, plan JSON files, Markdown chat answers, or - for stdin."""
+    from scanner.loaders.discover import STDIN
+    from scanner.model.report import ErrorEntry
+    from scanner.model.resource import LoadError
+    from scanner.pipeline.engine import ScanOptions, exit_code
+    from scanner.pipeline.engine import scan as run_scan
+    from scanner.policy.config import ConfigError, discover, load_config
+    from scanner.reporters import get_chunked_reporter
+    from scanner.reporters.text import should_color, summary_line
+    from scanner.util import progress
+
+    ctx.find_root().meta[_DEBUG_KEY] = debug
+    if config_path:
+        cfg_file: Path | None = Path(config_path)
+        if not Path(config_path).is_file():
+            _fail(f"{config_path}: config file not found")
+    else:
+        first = next((p for p in paths if p != STDIN), ".")
+        try:
+            cfg_file = discover(Path(first))
+        except RuntimeError:  # a symbolic link loop (Path.resolve before 3.13); the scan reports the path
+            cfg_file = discover(Path(os.path.abspath(first)).parent)
+        except OSError as exc:
+            _fail(f"cannot look for a config file above {first}: {exc.strerror or exc}")
+    try:
+        config = load_config(cfg_file)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except (UnicodeDecodeError, ValueError) as exc:
+        _fail(f"{cfg_file}: cannot read config: {exc}")
+
+    stdin_text = None
+    stdin_errors: list[LoadError] = []
+    if STDIN in paths:
+        from scanner.loaders.inputs import MAX_PLAN_BYTES, read_text
+
+        raw = _read_stdin(MAX_PLAN_BYTES + 1)
+        if raw is None:
+            stdin_errors.append(LoadError("<stdin>", None, "stdin is closed; nothing to scan"))
+        elif len(raw) > MAX_PLAN_BYTES:
+            stdin_errors.append(
+                LoadError("<stdin>", None, f"stdin is larger than the {MAX_PLAN_BYTES // 2**20} MiB limit; not scanned")
+            )
+        else:
+            stdin_text = read_text("<stdin>", raw, stdin_errors)
+    if use_cache and not cache_dir:
+        from scanner.loaders.module_cache import default_dir
+
+        cache_dir = str(default_dir())
+    if not cache_dir and os.environ.get("NHI_GUARD_CACHE_DIR"):
+        cache_dir = os.environ["NHI_GUARD_CACHE_DIR"]
+    options = ScanOptions(
+        include_unchanged=include_unchanged,
+        config_file=str(cfg_file) if cfg_file else None,
+        cache_dir=cache_dir,
+        jobs=jobs,
+        source_dir=source_dir,
+        requester=requester.strip() if requester and requester.strip() else None,
+    )
+    baseline = None
+    if baseline_path:
+        from scanner.policy.baseline import BaselineError, load_baseline
+
+        try:
+            baseline = load_baseline(baseline_path)
+        except BaselineError as exc:
+            _fail(str(exc))
+    # an exception here is reported by _Group.invoke as one line (or re-raised with --debug)
+    with progress.shown(sys.stderr):
+        report = run_scan(list(paths), config, options, stdin_text)
+    if baseline is not None:
+        from scanner.policy.baseline import apply_baseline
+
+        report = apply_baseline(report, baseline.fingerprints)
+    if stdin_errors:
+        report.errors = [ErrorEntry(file=e.file, line=e.line, message=e.message) for e in stdin_errors] + report.errors
+        report.summary.incomplete = True
+
+    render = get_chunked_reporter(fmt)
+    code = exit_code(report, Severity(fail_on) if fail_on else config.fail_on)
+    if output:
+        try:
+            _write_whole(output, _pieces(render(report, False)))
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}")
+        click.echo(f"nhi-guard: wrote {fmt} report to {output}: {summary_line(report)}", err=True)
+    else:
+        color = fmt == "text" and should_color(sys.stdout)
+        for chunk in _pieces(render(report, color)):
+            click.echo(chunk, nl=False, color=color)
+    sys.exit(code)
+
+
+def _write_whole(path: str, pieces: Iterable[str]) -> None:
+    """Write the report so that an error part-way never replaces a good one.
+
+    A regular file (or a new one) is written next to itself and renamed over, keeping its mode;
+    a symbolic link is followed to its file. Anything else (a pipe, ``/dev/stdout``) is written
+    to as it is, as before.
+    """
+    import stat
+    import tempfile
+
+    real = Path(os.path.realpath(path))
+    try:
+        existing: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        with open(path, "w", encoding="utf-8") as fh:
+            for piece in pieces:
+                fh.write(piece)
+        return
+    fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for piece in pieces:
+                fh.write(piece)
+        if existing is not None:
+            mode = stat.S_IMODE(existing.st_mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # as open() would have made it, not mkstemp's 0600
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _pieces(chunks: Iterable[str], size: int = 1 << 20) -> Iterator[str]:
+    """The report in pieces of about ``size``: a large one written whole is copied again by click's
+    ANSI stripping and by encoding (38 MB each for the JSON report of a 50,000-change plan)."""
+    pending: list[str] = []
+    length = 0
+    for chunk in chunks:
+        for start in range(0, len(chunk), size):
+            piece = chunk[start : start + size]
+            pending.append(piece)
+            length += len(piece)
+            if length >= size:
+                yield "".join(pending)
+                pending, length = [], 0
+    if pending:
+        yield "".join(pending)
+
+
+def _read_stdin(limit: int) -> bytes | None:
+    """At most ``limit`` bytes of stdin; None when there is no stdin (``<&-``) to read."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return None
+    try:
+        if hasattr(stream, "buffer"):
+            data: bytes = stream.buffer.read(limit)
+            return data
+        return stream.read(limit).encode("utf-8")
+    except OSError:  # EBADF: the descriptor is closed under a live sys.stdin
+        return None
+
+
+def _catalogue() -> tuple[Any, ...]:
+    from scanner.rules import all_rules
+
+    try:
+        return tuple(all_rules())
+    except (ImportError, ValueError) as exc:  # a broken rule module, a bad or duplicate rule ID
+        _fail(f"cannot load the rule catalogue: {exc}")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def rules(fmt: str) -> None:
+    """List the rule catalogue."""
+    catalogue = _catalogue()
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "category": str(r.category),
+                        "severity": str(r.severity),
+                        "title": r.title,
+                        "remediation": r.fix,
+                        "resource_types": list(r.resource_types),
+                        "help_uri": r.help_uri(),
+                    }
+                    for r in catalogue
+                ],
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"{'ID':12} {'CATEGORY':16} {'SEVERITY':9} TITLE")
+    for r in catalogue:
+        click.echo(f"{r.id:12} {r.category!s:16} {r.severity!s:9} {r.title}".rstrip())
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Show a rule's rationale, example and remediation."""
+    _catalogue()
+    from scanner.rules import get_rule
+
+    rule = get_rule(rule_id)
+    if rule is None:
+        _fail(f"unknown rule '{rule_id}'; run `nhi-guard rules` for the list")
+    click.echo(f"{rule.id}: {rule.title}\ncategory: {rule.category}  severity: {rule.severity}\n")
+    click.echo(rule.doc())
+    click.echo(f"\nFix: {rule.fix}\nDocs: {rule.help_uri()}")
+
+
+@main.command("checkov-dir")
+def checkov_dir() -> None:
+    """Print the Checkov policy pack directory: checkov --external-checks-dir "$(nhi-guard checkov-dir)"."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("scanner.checkov_pack")
+    if spec is None or not spec.submodule_search_locations:
+        raise click.ClickException("the Checkov pack is not installed with this copy of nhi-guard")
+    click.echo(next(iter(spec.submodule_search_locations)))

@@ -1,0 +1,65 @@
+"""Attributes Terraform derives at plan time, computed the same way for every input.
+
+Used by the HCL loader and by the Checkov adapter, so both see the same model:
+rendered policy documents of data sources, and provider default tags/labels.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from scanner.iam.policy_document import render
+from scanner.model.resource import Resource
+from scanner.model.values import PartialJson, Unknown, contains_unknown, iter_blocks
+
+
+def apply_provider_defaults(res: Resource, provider: Resource | None) -> None:
+    """Resolve what plan JSON calls ``tags_all`` (AWS) and ``effective_labels`` (Google)."""
+    if provider is None or res.mode != "managed":
+        return
+    pairs = (("default_tags", "tags", "tags_all"), ("default_labels", None, "effective_labels"))
+    for block_or_attr, inner, own in pairs:
+        raw = provider.attrs.get(block_or_attr)
+        if raw is None:
+            continue
+        if inner:
+            blocks = raw if isinstance(raw, list) else [raw]
+            defaults: Any = blocks[0].get(inner, {}) if blocks and isinstance(blocks[0], dict) else raw
+        else:
+            defaults = raw
+        local_key = "tags" if own == "tags_all" else "labels"
+        local = res.attrs.get(local_key) or {}
+        if isinstance(defaults, Unknown) or isinstance(local, Unknown):
+            res.attrs[own] = Unknown(f"{provider.address}.{block_or_attr}")
+        elif isinstance(defaults, dict) and isinstance(local, dict):
+            res.attrs[own] = {**defaults, **local}
+
+
+def encode(structure: Any, source: str) -> Any:
+    """jsonencode of a rendered structure: JSON text, or PartialJson when parts are unknown."""
+    if contains_unknown(structure):
+        return PartialJson(structure, source)
+    return json.dumps(structure, separators=(",", ":"))
+
+
+def _render_google_iam_policy(attrs: dict[str, Any]) -> Any:
+    """``data "google_iam_policy"`` -> the ``policy_data`` structure (bindings only)."""
+    blocks = attrs.get("binding")
+    if isinstance(blocks, Unknown):  # dynamic "binding"
+        return Unknown("data.google_iam_policy binding")
+    bindings = []
+    for block in iter_blocks(blocks):
+        binding: dict[str, Any] = {"role": block.get("role"), "members": block.get("members")}
+        for cond in iter_blocks(block.get("condition")):
+            binding["condition"] = {k: v for k, v in cond.items() if v is not None}
+        bindings.append(binding)
+    return {"bindings": bindings}
+
+
+#: Data sources whose rendered attribute is computed, as Terraform does at plan time.
+RENDERED: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
+    "aws_iam_policy_document": ("json", render),
+    "google_iam_policy": ("policy_data", _render_google_iam_policy),
+}

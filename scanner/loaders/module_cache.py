@@ -1,0 +1,378 @@
+"""Reuse and parallelise the expensive part of an HCL scan: loading a module directory.
+
+Parsing dominates an HCL scan (bench/README.md). A module, the ``.tf`` files of one directory,
+is evaluated as a whole, so the unit of reuse is the module, not the file: its loaded
+:class:`~scanner.model.resource.Document` (resources, load errors, secrets) is a pure function of its
+files' paths and contents and of the loader code.
+
+* **Cache.** The key is a SHA-256 over the cache format, the nhi-guard version, the python-hcl2,
+  Lark and Python versions, a fingerprint of nhi-guard's own source files (so an edited loader
+  never reads stale entries) and every file's path, line offset and text. Any change to one of
+  them is a different key, so a changed file is always parsed again. An entry is JSON, never
+  pickle, so a cache directory someone else could write to cannot run code. An entry that
+  cannot be read, decoded or does not match its key is ignored and replaced. Entries are
+  written atomically, in a private (0700) directory: they hold what the ``.tf`` files hold,
+  literal secrets included, so do not share a cache across trust boundaries.
+* **Parallel loading.** Modules that miss the cache are loaded in worker processes when the
+  work is large enough to pay for them (Linux ``fork`` only; elsewhere start-up costs more
+  than it saves). Workers return the same JSON an entry holds, so both paths decode alike.
+  Results come back in input order, so the report does not depend on scheduling.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scanner import PACKAGE_DIR, __version__
+from scanner.model.resource import Document, LoadError, Resource
+from scanner.model.values import Unknown
+
+if TYPE_CHECKING:
+    from scanner.loaders.hcl import Chunk
+    from scanner.model.values import PartialJson
+
+FORMAT = 1
+#: below this much source, worker processes cost more than they save (bench/README.md)
+PARALLEL_MIN_BYTES = 256 * 1024
+_TAG = "\x00"  # marks an encoded non-JSON value; a real key starting with NUL is escaped
+
+
+@dataclass
+class ModuleJob:
+    """One module directory, read and ready to load."""
+
+    directory: str
+    chunks: list[Chunk]
+    sources: dict[str, list[str]]
+
+    @property
+    def size(self) -> int:
+        return sum(len(c.text) for c in self.chunks)
+
+
+def default_dir() -> Path:
+    """``$NHI_GUARD_CACHE_DIR``, else ``$XDG_CACHE_HOME/nhi-guard``, else ``~/.cache/nhi-guard``."""
+    explicit = os.environ.get("NHI_GUARD_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nhi-guard"
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def _partial_json() -> type[PartialJson]:
+    from scanner.model.values import PartialJson
+
+    return PartialJson
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dict):
+        if any(not isinstance(k, str) or k.startswith(_TAG) for k in value):
+            return {_TAG: "d", "v": [[_encode(k), _encode(v)] for k, v in value.items()]}
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if type(value) is Unknown:
+        return {_TAG: "u", "s": value.source}
+    if type(value) is _partial_json():
+        return {_TAG: "p", "s": value.source, "v": _encode(value.value)}
+    if isinstance(value, tuple):
+        return {_TAG: "t", "v": [_encode(v) for v in value]}
+    if isinstance(value, set | frozenset):
+        return {_TAG: "S", "v": [_encode(v) for v in value]}
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _decode_tagged(obj: dict[str, Any]) -> Any:
+    tag = obj.get(_TAG)
+    if tag is None:
+        return obj
+    if tag == "u":
+        return Unknown(obj["s"])
+    if tag == "p":
+        return _partial_json()(obj["v"], obj["s"])
+    if tag == "t":
+        return tuple(obj["v"])
+    if tag == "S":
+        return set(obj["v"])
+    if tag == "d":
+        return dict(obj["v"])
+    raise ValueError(f"unknown cache tag {tag!r}")
+
+
+def encode_document(doc: Document) -> str:
+    """JSON text for a document; ``TypeError`` when it holds a value JSON cannot carry."""
+    payload = {
+        "resources": [{f.name: _encode(getattr(r, f.name)) for f in fields(Resource)} for r in doc.resources],
+        "errors": [[e.file, e.line, e.message] for e in doc.errors],
+        "secrets": sorted(doc.secrets),
+    }
+    return json.dumps(payload, separators=(",", ":"), allow_nan=True)
+
+
+def decode_document(text: str) -> Document:
+    data = json.loads(text, object_hook=_decode_tagged)
+    resources = [Resource(**r) for r in data["resources"]]
+    errors = [LoadError(str(f), line if isinstance(line, int) else None, str(m)) for f, line, m in data["errors"]]
+    return Document(resources=resources, errors=errors, secrets=set(data["secrets"]))
+
+
+# --- the cache ------------------------------------------------------------------------------
+
+
+def _code_fingerprint() -> str:
+    """Hash of nhi-guard's own source: an edited loader must not read entries an older one wrote."""
+    digest = hashlib.sha256()
+    root = PACKAGE_DIR
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"?")
+    return digest.hexdigest()
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"format={FORMAT}", f"nhi-guard={__version__}", f"python={sys.version_info[:2]}"]
+    for dist in ("python-hcl2", "lark"):
+        try:
+            parts.append(f"{dist}={version(dist)}")
+        except PackageNotFoundError:
+            parts.append(f"{dist}=?")
+    return ";".join(parts)
+
+
+class ModuleCache:
+    """Loaded modules on disk, one JSON file per content key."""
+
+    def __init__(self, directory: Path | str, salt: str | None = None) -> None:
+        self.directory = Path(directory)
+        # ``salt`` replaces the version and code fingerprint (tests use it to simulate an upgrade)
+        self.salt = salt if salt is not None else f"{_versions()};code={_code_fingerprint()}"
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, chunks: list[Chunk]) -> str:
+        digest = hashlib.sha256(self.salt.encode())
+        for c in chunks:
+            for part in (c.file, str(c.line_offset), c.text):
+                raw = part.encode("utf-8", "surrogatepass")
+                digest.update(len(raw).to_bytes(8, "big"))
+                digest.update(raw)
+        return digest.hexdigest()
+
+    def _path(self, key: str, kind: str = "") -> Path:
+        return self.directory / f"{kind}v{FORMAT}" / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> Document | None:
+        """The cached document, or None when absent, unreadable, corrupt or for another key."""
+        body = self.get_text("", key)
+        if body is None:
+            return None
+        try:
+            doc = decode_document(body)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return None
+        self.hits += 1
+        return doc
+
+    def put(self, key: str, encoded: str) -> None:
+        """Store an encoded document; a cache that cannot be written is skipped silently."""
+        self.put_text("", key, encoded)
+
+    def _trusted(self, path: Path) -> bool:
+        """``path`` and the directories holding it, up to the cache directory, are this user's alone.
+
+        A key is computed from public inputs, so anyone who can write into the cache can plant
+        the entry for it: a report with no findings, a module with no resources. On POSIX every
+        level must be owned by this user and writable by nobody else, and nothing below the
+        cache directory may be a symbolic link. (Windows: the user profile's ACLs protect it.)
+        """
+        if not hasattr(os, "geteuid"):
+            return True
+        uid = os.geteuid()
+        try:
+            levels = [(path, os.lstat(path))]
+            for parent in path.parents:
+                if parent == self.directory:
+                    levels.append((parent, os.stat(parent)))  # the directory itself may be a link the user made
+                    break
+                levels.append((parent, os.lstat(parent)))
+            else:
+                return False
+        except OSError:
+            return False
+        return all(
+            st.st_uid == uid and not st.st_mode & 0o022 and (level == self.directory or not stat.S_ISLNK(st.st_mode))
+            for level, st in levels
+        )
+
+    def get_text(self, kind: str, key: str) -> str | None:
+        """The text stored under ``key`` among entries of ``kind``; None when absent, not for that key,
+        or in a place someone else could have written (:meth:`_trusted`)."""
+        path = self._path(key, kind)
+        if not self._trusted(path):
+            return None
+        try:
+            text = path.read_text(encoding="utf-8")
+            header, _, body = text.partition("\n")
+            if json.loads(header) != {"format": FORMAT, "key": key}:
+                return None
+        except (OSError, ValueError, RecursionError):
+            return None
+        return body
+
+    def put_text(self, kind: str, key: str, text: str) -> None:
+        path = self._path(key, kind)
+        try:
+            self.directory.parent.mkdir(parents=True, exist_ok=True)
+            for d in (self.directory, path.parent.parent, path.parent):  # private: entries hold secrets
+                d.mkdir(mode=0o700, exist_ok=True)
+            if not self._trusted(path.parent):
+                return  # an entry written here could not be trusted when read back
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"format": FORMAT, "key": key}) + "\n" + text)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError:
+            return
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def _load_encoded(job: ModuleJob) -> tuple[str, Any]:
+    """Load one module; JSON when it can be encoded, else the document itself."""
+    from scanner.loaders.hcl import load_chunks
+
+    doc = load_chunks(job.chunks, job.sources)
+    try:
+        return "json", encode_document(doc)
+    except (TypeError, ValueError, RecursionError):  # a value JSON cannot carry, or nested too deep
+        return "doc", doc
+
+
+def _worker_init() -> None:
+    import gc
+
+    # A worker builds parse trees and drops them: few cycles, so collection passes are mostly waste.
+    gc.set_threshold(100_000, 50, 100)
+
+
+def _pool_size(jobs: list[ModuleJob], requested: int | None) -> int:
+    if requested is not None:
+        return max(1, requested)
+    if not sys.platform.startswith("linux") or len(jobs) < 2:
+        return 1
+    if sum(j.size for j in jobs) < PARALLEL_MIN_BYTES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores, len(jobs))
+
+
+def load_modules(
+    jobs: list[ModuleJob],
+    cache: ModuleCache | None = None,
+    processes: int | None = None,
+    on_done: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[str, Callable[[], Document]]]:
+    """Yield ``(directory, load)`` in input order; ``load()`` returns the document or raises.
+
+    ``processes``: None chooses (all cores for large work on Linux, else 1); 1 loads here.
+    ``on_done(done, total)`` is called as modules are handed out (for a progress indicator).
+    Without a cache and without workers this is exactly ``load_chunks`` per module.
+    """
+    keys: dict[int, str] = {}
+    hits: dict[int, Document] = {}
+    todo: list[int] = []
+    for i, job in enumerate(jobs):
+        if cache is not None:
+            keys[i] = cache.key(job.chunks)
+            hit = cache.get(keys[i])
+            if hit is not None:
+                hits[i] = hit
+                continue
+            cache.misses += 1
+        todo.append(i)
+    pool = None
+    futures: dict[int, Any] = {}
+    size = _pool_size([jobs[i] for i in todo], processes)
+    if size > 1 and sys.platform.startswith("linux"):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
+            # largest first, so one big module does not finish last on its own
+            for i in sorted(todo, key=lambda i: -jobs[i].size):
+                futures[i] = pool.submit(_load_encoded, jobs[i])
+        except (OSError, ValueError, RuntimeError):  # no processes here (sandbox, limits): load inline
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            pool, futures = None, {}
+    try:
+        for i, job in enumerate(jobs):
+            if i in hits:
+                yield job.directory, _ready(hits.pop(i))
+            else:
+                yield job.directory, _loader(job, futures.get(i), cache, keys.get(i))
+            if on_done is not None:
+                on_done(i + 1, len(jobs))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ready(doc: Document) -> Callable[[], Document]:
+    return lambda: doc
+
+
+def _loader(job: ModuleJob, future: Any, cache: ModuleCache | None, key: str | None) -> Callable[[], Document]:
+    from scanner.loaders.hcl import load_chunks
+
+    def load() -> Document:
+        kind: str = ""
+        value: Any = None
+        if future is not None:
+            try:
+                kind, value = future.result()
+            except Exception:  # noqa: BLE001 - a worker failed or died: load here, where errors are reported as usual
+                kind = ""
+        if not kind:
+            if cache is None:
+                return load_chunks(job.chunks, job.sources)
+            kind, value = _load_encoded(job)
+        if kind == "doc":
+            return value
+        try:
+            doc = decode_document(value)
+        except (ValueError, TypeError, RecursionError):
+            return load_chunks(job.chunks, job.sources)
+        if cache is not None and key is not None:
+            cache.put(key, value)
+        return doc
+
+    return load

@@ -1,0 +1,124 @@
+"""Reuse a whole report when nothing that shapes it has changed (``--cache``, ``--cache-dir``).
+
+The module cache (:mod:`scanner.loaders.module_cache`) saves parsing, but the rules still run on every
+resource: on an unchanged 1,000-file tree that left a re-scan only 3x faster than a cold one
+(bench/README.md). This second level keys the finished report on everything that can change
+it, so the common re-scan (pre-commit, editor, a CI job re-run) skips loading and rules.
+
+The key is a SHA-256 over the module cache's salt (format, versions of nhi-guard, python-hcl2,
+Lark and Python, and a hash of nhi-guard's source), a hash of nhi-guard's data files (the AWS
+catalogues), the working directory (report paths are relative to it), the scan options, the
+whole configuration and the config file's path and content (waivers in it are reported by file
+and line), and the path and full content of every input file, discovered exactly as the
+loaders discover them. The key is computed again after the scan, and the report is stored only
+if it has not changed: a file saved while it was being scanned must not leave a report that
+belongs to neither version. A changed, added or removed file is a different key. Reports
+hold no secrets (they are redacted before they are stored) and entries are written like module
+cache entries: atomically, JSON, in a private directory. An unreadable or corrupt entry is a
+miss. Scans that read anything the key cannot cover are never cached: stdin, named pipes and
+other non-regular files, and ``--source-dir`` (the plan's ``.tf`` sources).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scanner import DATA_DIR
+from scanner.loaders.discover import STDIN, walk_inputs
+from scanner.model.report import Report
+from scanner.model.resource import LoadError
+
+if TYPE_CHECKING:
+    from scanner.loaders.module_cache import ModuleCache
+    from scanner.pipeline.engine import ScanOptions
+    from scanner.policy.config import Config
+
+FORMAT = 1
+_CHUNK = 1 << 20
+
+
+@functools.lru_cache(maxsize=1)
+def _data_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(DATA_DIR.glob("*")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _update(digest: hashlib._Hash, text: str) -> None:
+    raw = text.encode("utf-8", "surrogatepass")
+    digest.update(len(raw).to_bytes(8, "big"))
+    digest.update(raw)
+
+
+def _hash_file(digest: hashlib._Hash, path: str) -> bool:
+    """Add a regular file's path and content; False when it is not one or cannot be read."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False  # a FIFO (`<(terraform show -json p)`) would be consumed by reading it
+        _update(digest, path)
+        with open(path, "rb") as fh:
+            size = 0
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        digest.update(size.to_bytes(8, "big"))
+    except OSError:
+        return False
+    return True
+
+
+def scan_key(paths: list[str], config: Config, options: ScanOptions, cache: ModuleCache) -> str | None:
+    """The report's key, or None when this scan must not be cached."""
+    if options.source_dir or STDIN in paths:
+        return None
+    digest = hashlib.sha256()
+    for part in (
+        f"scan-cache={FORMAT}",
+        cache.salt,
+        _data_fingerprint(),
+        os.getcwd(),
+        repr((options.include_unchanged, options.today.isoformat(), options.requester)),
+        config.model_dump_json(),
+        # config waivers are reported with the config file's name and lines
+        repr(options.config_file),
+    ):
+        _update(digest, part)
+    if options.config_file and not _hash_file(digest, options.config_file):
+        return None
+    for raw in paths:
+        _update(digest, raw)
+        path = Path(raw)
+        if path.is_dir():
+            errors: list[LoadError] = []
+            files = walk_inputs(path, errors)
+            if errors:
+                return None
+        elif path.is_file():
+            files = [raw]
+        else:
+            return None
+        for f in files:
+            if not _hash_file(digest, f):
+                return None
+    return digest.hexdigest()
+
+
+def get(cache: ModuleCache, key: str) -> Report | None:
+    text = cache.get_text("report", key)
+    if text is None:
+        return None
+    try:
+        return Report.model_validate_json(text)
+    except ValueError:  # pydantic's ValidationError is a ValueError: a corrupt entry is a miss
+        return None
+
+
+def put(cache: ModuleCache, key: str, report: Report) -> None:
+    cache.put_text("report", key, report.model_dump_json())

@@ -1,0 +1,191 @@
+"""The configuration file: discovery, validation and defaults."""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+
+from scanner.model.severity import Severity
+
+CONFIG_NAMES = (".nhi-guard.toml", "nhi-guard.toml")
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetadataKeys(_Strict):
+    """Tag, label and ``key=value`` keys, matched case-insensitively with ``-`` equal to ``_``."""
+
+    owner: list[str] = Field(default_factory=lambda: ["owner", "team"])
+    approved_by: list[str] = Field(default_factory=lambda: ["approved_by"])
+    requested_by: list[str] = Field(default_factory=lambda: ["requested_by"])
+    change_ticket: list[str] = Field(default_factory=lambda: ["change_ticket", "ticket"])
+    expires: list[str] = Field(default_factory=lambda: ["expires", "expiry", "expiration"])
+
+
+class Waiver(_Strict):
+    """A time-bounded exception. Incomplete or expired waivers suppress nothing."""
+
+    rule: str
+    resource: str = Field(description="Terraform address; shell-style glob allowed")
+    reason: str | None = None
+    owner: str | None = None
+    expires: date | None = None
+
+
+class Config(_Strict):
+    max_credential_days: StrictInt = Field(90, ge=1, le=3650)  # `true` or "90" is a mistake, not 1 or 90
+    fail_on: Severity = Severity.LOW
+    keys: MetadataKeys = Field(default_factory=MetadataKeys)
+    ticket_pattern: str | None = Field(None, description="regex a change ticket must match, e.g. '^[A-Z]+-\\d+$'")
+    aliases: dict[str, list[str]] = Field(
+        default_factory=dict, description="person -> other names (emails, GitHub logins)"
+    )
+    disable: list[str] = Field(default_factory=list, description="rule IDs not to run")
+    severity: dict[str, Severity] = Field(default_factory=dict, description="rule ID -> severity override")
+    waivers: list[Waiver] = Field(default_factory=list)
+
+    @field_validator("ticket_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                with warnings.catch_warnings():  # "possible nested set": _dialect_problem says it better
+                    warnings.simplefilter("ignore", FutureWarning)
+                    re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+            problem = _dialect_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+
+_REPEAT = re.compile(r"\{(?:\d+(?:,\d*)?|,\d+)\}")
+_POSIX_CLASS = re.compile(r"\[:\^?[a-z]+:\]")
+
+
+def _dialect_problem(pattern: str) -> str | None:
+    """Where Python's ``re`` and the ``regex`` engine that runs the pattern (it has a timeout,
+    see NHI_APR_002) would read ``pattern`` differently, or ``regex`` cannot read it.
+
+    ``regex`` gives ``{...}`` that is not a repeat count a meaning (fuzzy matching: ``{e<=1}``),
+    where ``re`` takes it literally, and reads ``[[:upper:]]`` as a POSIX class.
+    """
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+            elif c == "[" and _POSIX_CLASS.match(pattern, i):
+                return "POSIX classes such as [[:upper:]] are not supported; write the characters, e.g. [A-Z]"
+        elif c == "[":
+            in_class = True
+            i += 2 if pattern[i + 1 : i + 2] == "]" else 3 if pattern[i + 1 : i + 3] == "^]" else 1
+            continue
+        elif c == "{" and not _REPEAT.match(pattern, i):
+            return "a '{' that is not a repeat count like {2} or {1,3}; escape a literal brace as \\{"
+        i += 1
+    import regex
+
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        return f"not a valid regular expression: {exc}"
+    return None
+
+
+def discover(start: Path) -> Path | None:
+    """The nearest config file in ``start`` or its parents (pyproject's [tool.nhi-guard] too)."""
+    here = start.resolve()
+    if here.is_file() or not here.exists():
+        here = here.parent
+    for folder in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.nhi-guard]" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return pyproject
+    return None
+
+
+def _toml() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    tomllib = _toml()
+    try:
+        raw: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}{_toml_key(path, str(exc))}") from None
+    if path.name == "pyproject.toml":
+        raw = raw.get("tool", {}).get("nhi-guard", {})
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc)) from None
+
+
+def _toml_key(path: Path, message: str) -> str:
+    """`` (key 'expires')`` for a TOML error on a ``key = value`` line, else nothing."""
+    where = re.search(r"at line (\d+)", message)
+    if not where:
+        return ""
+    try:
+        line = path.read_text(encoding="utf-8").splitlines()[int(where.group(1)) - 1]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return ""
+    key = re.match(r"\s*([A-Za-z0-9_.\"'-]+)\s*=", line)
+    return f" (key '{key.group(1)}')" if key else ""
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed(err["loc"])
+            lines.append(f"{path}: unknown key '{key}'; allowed keys: {', '.join(allowed)}")
+        else:
+            lines.append(f"{path}: key '{key}': {err['msg']}")
+    return "\n".join(lines)
+
+
+def _allowed(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Config
+    for step in loc[:-1]:
+        if isinstance(step, int):
+            continue
+        field = model.model_fields.get(step)
+        if field is None:
+            break
+        ann = field.annotation
+        inner = getattr(ann, "__args__", (ann,))[0]
+        model = inner if isinstance(inner, type) and issubclass(inner, BaseModel) else model
+    return sorted(model.model_fields)

@@ -1,0 +1,145 @@
+"""Resolve an NHI's owner, expiry and approval metadata, with inheritance.
+
+Each field is three-valued: a known string, MISSING, or Unknown. A field is
+unknown when a metadata source it could come from is unknown (``tags =
+var.tags``), so an unresolvable value never turns into a "missing" finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from scanner.model.nhi_types import NhiType, nhi_type
+from scanner.model.resource import Model, Resource
+from scanner.model.values import MISSING, Unknown, as_list, is_known, norm_key
+from scanner.policy.config import Config
+
+FIELDS = ("owner", "expires", "approved_by", "requested_by", "change_ticket")
+_PAIR_RE = re.compile(r"([A-Za-z][\w.\-/]*)\s*[=:]\s*(\"[^\"]*\"|'[^']*'|[^\s;,]+)")
+
+
+@dataclass
+class Metadata:
+    owner: Any = MISSING
+    expires: Any = MISSING
+    approved_by: Any = MISSING
+    requested_by: Any = MISSING
+    change_ticket: Any = MISSING
+    source: str = ""
+
+    def get(self, name: str) -> Any:
+        return getattr(self, name)
+
+
+def parse_pairs(text: str) -> dict[str, str]:
+    """``owner=team-a; ticket=CHG-1`` -> {"owner": "team-a", "ticket": "CHG-1"}."""
+    return {m.group(1): m.group(2).strip("\"'") for m in _PAIR_RE.finditer(text)}
+
+
+def parse_date(value: Any) -> date | None:
+    """An ISO 8601 date or timestamp, or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
+
+
+class MetadataResolver:
+    def __init__(self, model: Model, config: Config) -> None:
+        self.model = model
+        self.config = config
+        self._keys = {f: {norm_key(k) for k in getattr(config.keys, f)} for f in FIELDS}
+        self._cache: dict[int, Metadata] = {}
+
+    def resolve(self, res: Resource, depth: int = 0) -> Metadata:
+        cached = self._cache.get(id(res))
+        if cached is not None:
+            return cached
+        spec = nhi_type(res.type)
+        meta = self._own(res, spec) if spec else Metadata()
+        if spec and spec.parent and depth < 3:
+            self._inherit(res, spec, meta, depth)
+        self._cache[id(res)] = meta
+        return meta
+
+    def _own(self, res: Resource, spec: NhiType) -> Metadata:
+        found: dict[str, Any] = {}
+        unknown_source = False
+        for path in spec.meta:
+            value = res.get(path)
+            if isinstance(value, Unknown):
+                unknown_source = True
+            elif isinstance(value, Mapping):
+                for key, v in value.items():
+                    found.setdefault(norm_key(str(key)), v)
+        for path in spec.tag_list:
+            value = res.get(path)
+            if isinstance(value, Unknown):
+                unknown_source = True
+            for item in as_list(value):
+                if isinstance(item, str):
+                    for k, v in parse_pairs(item).items():
+                        found.setdefault(norm_key(k), v)
+                elif isinstance(item, Unknown):
+                    unknown_source = True
+        for path in spec.text_meta:
+            value = res.get(path)
+            if isinstance(value, Unknown):
+                unknown_source = True
+            elif isinstance(value, str):
+                for k, v in parse_pairs(value).items():
+                    found.setdefault(norm_key(k), v)
+        meta = Metadata()
+        for name in FIELDS:
+            field_value: Any = MISSING
+            for key in self._keys[name]:
+                if key in found:
+                    candidate = found[key]
+                    if isinstance(candidate, Unknown) or (isinstance(candidate, str) and candidate.strip()):
+                        field_value = candidate
+                        break
+            if field_value is MISSING and unknown_source:
+                field_value = Unknown("metadata")
+            setattr(meta, name, field_value)
+        if spec.owners and (meta.owner is MISSING or isinstance(meta.owner, Unknown)):
+            owners = res.get(spec.owners)
+            if isinstance(owners, Unknown) or any(isinstance(o, Unknown) for o in as_list(owners)):
+                meta.owner = Unknown("owners")
+            elif as_list(owners):
+                meta.owner = f"{len(as_list(owners))} owner object(s) in {spec.owners}"
+        return meta
+
+    def _inherit(self, res: Resource, spec: NhiType, meta: Metadata, depth: int) -> None:
+        assert spec.parent is not None
+        attrs, types = spec.parent
+        parents: list[Resource] = []
+        pointer: Any = MISSING
+        for attr in attrs:
+            parents = self.model.referenced(res, attr, *types)
+            pointer = res.get(attr)
+            if parents or pointer is not MISSING:
+                break
+        if parents:
+            parent_meta = self.resolve(parents[0], depth + 1)
+            for name in FIELDS:
+                if getattr(meta, name) is MISSING:
+                    setattr(meta, name, parent_meta.get(name))
+            meta.source = parents[0].address
+        elif pointer is not MISSING:
+            # The owning identity lives outside this scan (or is computed): cannot judge.
+            for name in FIELDS:
+                if getattr(meta, name) is MISSING:
+                    setattr(meta, name, Unknown(f"owner identity of {res.address}"))
+
+
+def is_present(value: Any) -> bool:
+    return is_known(value) and not (isinstance(value, str) and not value.strip())
