@@ -29,7 +29,11 @@ class Metadata:
     approved_by: Any = MISSING
     requested_by: Any = MISSING
     change_ticket: Any = MISSING
+    #: the identity this credential inherits from (its address), when it is in the scan
     source: str = ""
+    #: the fields whose value came from ``source``: a finding about such a value belongs to the
+    #: identity, which carries it once, not to each of its credentials
+    inherited: frozenset[str] = frozenset()
 
     def get(self, name: str) -> Any:
         return getattr(self, name)
@@ -38,6 +42,24 @@ class Metadata:
 def parse_pairs(text: str) -> dict[str, str]:
     """``owner=team-a; ticket=CHG-1`` -> {"owner": "team-a", "ticket": "CHG-1"}."""
     return {m.group(1): m.group(2).strip("\"'") for m in _PAIR_RE.finditer(text)}
+
+
+def same_person(a: str, b: str, aliases: dict[str, list[str]]) -> bool:
+    """``a`` and ``b`` name one person: equal ignoring case, or names of one person in ``aliases``.
+
+    Shared by the self-approval rule and the Action's inventory (the pull request author column).
+    """
+
+    def names(x: str) -> set[str]:
+        x = x.strip().lower()
+        out = {x}
+        for person, others in aliases.items():
+            group = {person.lower(), *(o.lower() for o in others)}
+            if x in group:
+                out |= group
+        return out
+
+    return bool(names(a) & names(b))
 
 
 def parse_date(value: Any) -> date | None:
@@ -130,10 +152,13 @@ class MetadataResolver:
                 break
         if parents:
             parent_meta = self.resolve(parents[0], depth + 1)
+            taken = []
             for name in FIELDS:
                 if getattr(meta, name) is MISSING:
                     setattr(meta, name, parent_meta.get(name))
+                    taken.append(name)
             meta.source = parents[0].address
+            meta.inherited = frozenset(taken)
         elif pointer is not MISSING:
             # The owning identity lives outside this scan (or is computed): cannot judge.
             for name in FIELDS:

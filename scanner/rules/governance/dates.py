@@ -51,6 +51,8 @@ class Expiry:
     raw: Any
     path: str | None
     label: str
+    #: read from the ``expires`` metadata of the identity this credential belongs to
+    inherited: bool = False
 
 
 def parse_duration(value: Any) -> timedelta | None:
@@ -98,9 +100,10 @@ def expiry_of(res: Resource, ctx: Context) -> Expiry | None:
             # The provider rejects a malformed duration at plan time: nothing to report then.
             value = _relative(raw, ctx.today)
             return None if value is None else Expiry(value, raw, attr, f"`{attr}` ({raw} from creation)")
-    raw = ctx.meta(res).expires if spec.governed else None
+    meta = ctx.meta(res) if spec.governed else None
+    raw = meta.expires if meta else None
     if is_known(raw):
-        return Expiry(parse_date(raw), raw, None, "`expires` metadata")
+        return Expiry(parse_date(raw), raw, None, "`expires` metadata", "expires" in meta.inherited if meta else False)
     return None
 
 

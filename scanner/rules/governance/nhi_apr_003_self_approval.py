@@ -4,21 +4,9 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
+from scanner.policy.metadata import same_person
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
-
-
-def same_person(a: str, b: str, aliases: dict[str, list[str]]) -> bool:
-    def names(x: str) -> set[str]:
-        x = x.strip().lower()
-        out = {x}
-        for person, others in aliases.items():
-            group = {person.lower(), *(o.lower() for o in others)}
-            if x in group:
-                out |= group
-        return out
-
-    return bool(names(a) & names(b))
+from scanner.rules.governance.helpers import GOVERNED_TYPES, inherited, kind_of
 
 
 class SelfApproval(Rule):
@@ -54,8 +42,7 @@ class SelfApproval(Rule):
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         meta = ctx.meta(res)
         req, appr = meta.requested_by, meta.approved_by
-        if not isinstance(appr, str) or meta.source:
-            # Inherited metadata: the identity that names the approver carries the finding, once.
+        if not isinstance(appr, str) or inherited(meta, "approved_by"):
             return
         if isinstance(req, str) and same_person(req, appr, ctx.config.aliases):
             yield Violation(f"{kind_of(res)} {res.address} was approved by its requester ({appr})")
