@@ -1,0 +1,64 @@
+"""Text from scanned code that reaches GitHub: annotation lines and Markdown (comment, job summary).
+
+A hostile plan names its resources with terminal escapes, line breaks and workflow commands, and
+its tags with URLs and @mentions; none of it may forge a command, colour the log, link or notify.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from conftest import TODAY
+
+from scanner.integrations.action.commands import annotation_commands
+from scanner.pipeline.engine import ScanOptions, scan
+from scanner.policy.config import Config
+
+#: every control character a name can smuggle, and a workflow command after a line break
+HOSTILE_KEY = "a\x1b[2J\x1b[31mred\rb\n::error::forged\x85c\u2028d\u2029e\x07f\tg%0Ah\x9bi\x7fj"
+
+
+def _hostile_plan(tmp_path: Path) -> Path:
+    address = f'aws_iam_user.u["{HOSTILE_KEY}"]'
+    plan = {
+        "format_version": "1.2",
+        "terraform_version": "1.9.5",
+        "planned_values": {},
+        "resource_changes": [
+            {
+                "address": address,
+                "mode": "managed",
+                "type": "aws_iam_user",
+                "name": "u",
+                "index": HOSTILE_KEY,
+                "change": {"actions": ["create"], "before": None, "after": {"name": "u"}, "after_unknown": {}},
+            }
+        ],
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan), encoding="utf-8")
+    return path
+
+
+def test_annotation_lines_escape_and_strip_what_scanned_names_hold(tmp_path: Path) -> None:
+    report = scan([str(_hostile_plan(tmp_path))], Config(), ScanOptions(today=TODAY))
+    lines, left_out = annotation_commands(report.findings, str(tmp_path))
+    assert left_out == 0 and len(lines) == len(report.findings) == 3
+    # ESC, BEL, CSI, DEL dropped; NEL, line and paragraph separators and tabs are spaces; CR, LF and % escaped
+    clean_key = "a[2J[31mred%0Db%0A::error::forged c d ef g%250Ahij"
+    owner = next(line for line in lines if "NHI_OWN_001" in line)
+    file = "plan.json"  # relative to the workspace
+    assert owner == (
+        f"::warning file={file},line=1,title=NHI_OWN_001 (medium)%3A Non-human identity has no owner::identity "
+        f'aws_iam_user.u["{clean_key}"] has no owner; set `owner` in tags. Fix: Add an owner (tag/label `owner` '
+        f"or `team`, native `owners`, or `owner=` in the description). "
+        f'(aws_iam_user.u["{clean_key}"])'
+    )
+    for line in lines:
+        assert "\n" not in line and "\r" not in line
+        assert not [c for c in line if unicodedata.category(c) in ("Cc", "Zl", "Zp")], repr(line)
+        # exactly one command: the `::` that opens it; a forged one would start a line
+        assert re.match(r"^::(error|warning|notice) [^:]*::", line)
