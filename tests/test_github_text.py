@@ -62,3 +62,68 @@ def test_annotation_lines_escape_and_strip_what_scanned_names_hold(tmp_path: Pat
         assert not [c for c in line if unicodedata.category(c) in ("Cc", "Zl", "Zp")], repr(line)
         # exactly one command: the `::` that opens it; a forged one would start a line
         assert re.match(r"^::(error|warning|notice) [^:]*::", line)
+
+
+# --------------------------------------------------------------------------- Markdown
+
+#: what GitHub would turn into links and notifications if it reached a page as plain text
+LINKY = "see https://evil.example/x?a=1 or www.evil.example, mail bob@example.com, ping @alice and @acme/security"
+
+_LINKY_MODULE = f"""
+resource "aws_iam_user" "ci" {{
+  name = "ci"
+  tags = {{
+    owner = "@acme/owners", requested_by = "@alice https://x.example", approved_by = "@alice https://x.example"
+  }}
+}}
+
+resource "aws_iam_access_key" "ci" {{
+  # nhi-guard:ignore NHI_AWS_001 reason="{LINKY}" owner=@acme/platform expires=2027-01-31
+  user = aws_iam_user.ci.name
+}}
+
+resource "aws_iam_access_key" "old" {{
+  # nhi-guard:ignore NHI_AWS_001 reason="{LINKY}" owner=team expires=2020-01-31
+  user = aws_iam_user.ci.name
+}}
+"""
+
+
+def _text_nodes(markdown: str) -> list[str]:
+    """Every piece of text a reader sees outside code spans, and every link target."""
+    from markdown_it import MarkdownIt
+
+    out: list[str] = []
+    for token in MarkdownIt("commonmark").enable("table").parse(markdown):
+        for child in token.children or []:
+            if child.type == "text":
+                out.append(child.content)
+            elif child.type == "link_open":
+                out.append(f"LINK {child.attrs.get('href')}")
+            elif child.type in ("html_inline", "html_block"):
+                out.append(f"HTML {child.content}")
+    return out
+
+
+def test_markdown_outputs_show_no_url_mention_or_address_outside_code_spans(tmp_path: Path) -> None:
+    from scanner.integrations.action.summary import SummaryInput, comment_body, job_summary
+    from scanner.reporters import get_reporter
+
+    (tmp_path / "main.tf").write_text(_LINKY_MODULE, encoding="utf-8")
+    report = scan([str(tmp_path)], Config(), ScanOptions(today=TODAY))
+    assert {f.rule_id for f in report.findings} >= {"NHI_APR_003", "NHI_APR_004"}
+    assert report.waivers and report.waivers[0].reason == LINKY
+    summary = SummaryInput(report=report, fail_on=None, pr_author="@alice")
+    outputs = {
+        "markdown report": get_reporter("markdown")(report, False),
+        "job summary": job_summary(summary),
+        "comment": comment_body(summary, "https://github.example/run/1"),
+    }
+    for name, markdown in outputs.items():
+        assert "`https://evil.example/x?a=1`" in markdown and "`@acme/security`" in markdown, name
+        for text in _text_nodes(markdown):
+            # our own links only: rule documentation and the run
+            if text.startswith("LINK "):
+                assert text.split()[1].startswith(("https://github.com/", "https://github.example/run/")), (name, text)
+                continue
+            assert not re.search(r"https?://|www\.|@\w", text), (name, text)

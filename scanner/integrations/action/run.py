@@ -41,7 +41,7 @@ from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.baseline import Baseline, BaselineError, apply_baseline, load_baseline
 from scanner.policy.config import Config, ConfigError, discover, load_config
 from scanner.reporters import get_reporter
-from scanner.reporters.markdown import code
+from scanner.reporters.markdown_tables import code
 from scanner.reporters.text import summary_line
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
