@@ -13,9 +13,8 @@ from pathlib import Path
 
 from conftest import TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.integrations.action.commands import annotation_commands
-from scanner.pipeline.engine import ScanOptions, scan
-from scanner.policy.config import Config
 
 #: every control character a name can smuggle, and a workflow command after a line break
 HOSTILE_KEY = "a\x1b[2J\x1b[31mred\rb\n::error::forged\x85c\u2028d\u2029e\x07f\tg%0Ah\x9bi\x7fj"
@@ -44,7 +43,7 @@ def _hostile_plan(tmp_path: Path) -> Path:
 
 
 def test_annotation_lines_escape_and_strip_what_scanned_names_hold(tmp_path: Path) -> None:
-    report = scan([str(_hostile_plan(tmp_path))], Config(), ScanOptions(today=TODAY))
+    report = scan([str(_hostile_plan(tmp_path))], ScanOptions(today=TODAY)).report
     lines, left_out = annotation_commands(report.findings, str(tmp_path))
     assert left_out == 0 and len(lines) == len(report.findings) == 3
     # ESC, BEL, CSI, DEL dropped; NEL, line and paragraph separators and tabs are spaces; CR, LF and % escaped
@@ -110,7 +109,7 @@ def test_markdown_outputs_show_no_url_mention_or_address_outside_code_spans(tmp_
     from scanner.reporters import get_reporter
 
     (tmp_path / "main.tf").write_text(_LINKY_MODULE, encoding="utf-8")
-    report = scan([str(tmp_path)], Config(), ScanOptions(today=TODAY))
+    report = scan([str(tmp_path)], ScanOptions(today=TODAY)).report
     assert {f.rule_id for f in report.findings} >= {"NHI_APR_003", "NHI_APR_004"}
     assert report.waivers and report.waivers[0].reason == LINKY
     summary = SummaryInput(report=report, fail_on=None, pr_author="@alice")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import TODAY
 
-from scanner.pipeline.engine import ScanOptions, scan
+from scanner.api import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.rules import all_rules
 
@@ -75,14 +75,14 @@ def test_a_governance_finding_is_reported_once_on_the_identity(tmp_path: Path, c
     overrides, config, expected = CASES[case]
     _write(tmp_path, overrides)
     requester = "carol" if case.endswith("requester") else None
-    report = scan([str(tmp_path)], config, ScanOptions(today=TODAY, requester=requester))
+    report = scan([str(tmp_path)], ScanOptions(config=config, today=TODAY, requester=requester)).report
     assert report.errors == []
     assert sorted(f.resource for f in report.findings if f.rule_id == rule_id) == expected
 
 
 def test_the_complete_metadata_raises_no_governance_finding(tmp_path: Path) -> None:
     _write(tmp_path, {})
-    report = scan([str(tmp_path)], Config(ticket_pattern=r"^CHG-\d+$"), ScanOptions(today=TODAY))
+    report = scan([str(tmp_path)], ScanOptions(config=Config(ticket_pattern=r"^CHG-\d+$"), today=TODAY)).report
     governance = {case.split()[0] for case in CASES}
     assert [(f.rule_id, f.resource) for f in report.findings if f.rule_id in governance] == []
 
