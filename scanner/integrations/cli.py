@@ -26,12 +26,75 @@ _DEBUG_KEY = "nhi_guard.debug"
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"nhi-guard: error: {message}", err=True)
+    with contextlib.suppress(OSError, ValueError):  # a stderr that is full or closed: the exit code says it
+        click.echo(f"nhi-guard: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
 
+class _OutputError(Exception):
+    """stdout does not take the report: closed, full (``> /dev/full``), or an I/O error."""
+
+
+def _out(text: str = "", **kwargs: Any) -> None:
+    """``click.echo`` to stdout, where a failure to write is an :class:`_OutputError`."""
+    if sys.stdout is None:  # descriptor 1 was closed when nhi-guard started (`>&-`)
+        raise _OutputError("stdout is closed")
+    try:
+        click.echo(text, **kwargs)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputError(exc.strerror or type(exc).__name__) from None
+    except ValueError:  # "I/O operation on closed file"
+        raise _OutputError("stdout is closed") from None
+
+
+def _flush_stdout() -> None:
+    """Write what is still buffered now, while a failure can still be reported (at exit it cannot)."""
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputError(exc.strerror or type(exc).__name__) from None
+    except ValueError:
+        raise _OutputError("stdout is closed") from None
+
+
+def _drop_stdout() -> None:
+    """Point descriptor 1 at /dev/null, so Python's own flush at exit has nothing to fail on."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _output_failed(exc: _OutputError) -> NoReturn:
+    _drop_stdout()
+    _fail(f"cannot write to stdout: {exc}")
+
+
 class _Group(click.Group):
-    """Turns any unexpected exception into one line on stderr and exit code 2."""
+    """Turns any unexpected exception into one line on stderr and exit code 2.
+
+    Output failures are not internal errors: a reader that goes away (``nhi-guard scan . | head``)
+    ends the scan quietly, as Unix tools do, and a stdout that is closed or full gives one line
+    saying so. Both exit with 2: the report was not written whole.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            finally:  # `--version`, `rules` and the report alike
+                _flush_stdout()
+        except BrokenPipeError:
+            _drop_stdout()
+            sys.exit(EXIT_ERROR)
+        except _OutputError as exc:
+            _output_failed(exc)
+        except OSError as exc:  # click's own output before any command runs: `--help > /dev/full`
+            _output_failed(_OutputError(exc.strerror or type(exc).__name__))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -39,11 +102,10 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except BrokenPipeError:
-            # the reader went away (`nhi-guard scan . | head`): stop quietly, without a second
-            # BrokenPipeError when Python flushes stdout at exit
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _drop_stdout()
             sys.exit(EXIT_ERROR)
+        except _OutputError as exc:
+            _output_failed(exc)
         except Exception as exc:
             if ctx.meta.get(_DEBUG_KEY) or os.environ.get("NHI_GUARD_DEBUG"):
                 raise
@@ -52,8 +114,16 @@ class _Group(click.Group):
             sys.exit(EXIT_ERROR)
 
 
+def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--version``, written like the report, so a full or closed stdout is reported, not ignored."""
+    if value and not ctx.resilient_parsing:
+        _out(f"nhi-guard, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="nhi-guard")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")  # fmt: skip
 def main() -> None:
     """Find non-human identities without expiry, ownership, least privilege or approval."""
 
@@ -153,7 +223,7 @@ def scan(
     else:
         color = fmt == "text" and should_color(sys.stdout)
         for chunk in _pieces(render(report, color)):
-            click.echo(chunk, nl=False, color=color)
+            _out(chunk, nl=False, color=color)
     sys.exit(result.exit_code)
 
 
@@ -228,7 +298,7 @@ def rules(fmt: str) -> None:
     """List the rule catalogue."""
     catalogue = _catalogue()
     if fmt == "json":
-        click.echo(
+        _out(
             json.dumps(
                 [
                     {
@@ -246,9 +316,9 @@ def rules(fmt: str) -> None:
             )
         )
         return
-    click.echo(f"{'ID':12} {'CATEGORY':16} {'SEVERITY':9} TITLE")
+    _out(f"{'ID':12} {'CATEGORY':16} {'SEVERITY':9} TITLE")
     for r in catalogue:
-        click.echo(f"{r.id:12} {r.category!s:16} {r.severity!s:9} {r.title}".rstrip())
+        _out(f"{r.id:12} {r.category!s:16} {r.severity!s:9} {r.title}".rstrip())
 
 
 @main.command()
@@ -261,9 +331,9 @@ def explain(rule_id: str) -> None:
     rule = get_rule(rule_id)
     if rule is None:
         _fail(f"unknown rule '{rule_id}'; run `nhi-guard rules` for the list")
-    click.echo(f"{rule.id}: {rule.title}\ncategory: {rule.category}  severity: {rule.severity}\n")
-    click.echo(rule.doc())
-    click.echo(f"\nFix: {rule.fix}\nDocs: {rule.help_uri()}")
+    _out(f"{rule.id}: {rule.title}\ncategory: {rule.category}  severity: {rule.severity}\n")
+    _out(rule.doc())
+    _out(f"\nFix: {rule.fix}\nDocs: {rule.help_uri()}")
 
 
 @main.command("checkov-dir")
@@ -274,4 +344,4 @@ def checkov_dir() -> None:
     spec = importlib.util.find_spec("scanner.checkov_pack")
     if spec is None or not spec.submodule_search_locations:
         raise click.ClickException("the Checkov pack is not installed with this copy of nhi-guard")
-    click.echo(next(iter(spec.submodule_search_locations)))
+    _out(next(iter(spec.submodule_search_locations)))
