@@ -106,11 +106,18 @@ class _Group(click.Group):
             sys.exit(EXIT_ERROR)
         except _OutputError as exc:
             _output_failed(exc)
-        except Exception as exc:
-            if ctx.meta.get(_DEBUG_KEY) or os.environ.get("NHI_GUARD_DEBUG"):
-                raise
+        except Exception as exc:  # noqa: BLE001 - one line and exit 2, never a bare traceback
+            from scanner.util import debug
+            from scanner.util.deps import missing_package
+
+            missing = missing_package(exc)
+            if missing:  # nhi-guard installed without its dependencies (--no-deps, Checkov's environment)
+                _fail(missing)
+            with debug.turned_on(bool(ctx.meta.get(_DEBUG_KEY))):
+                debug.internal_error(exc, f"in `{ctx.invoked_subcommand or ctx.info_name}`")
             # The type only: an exception's text can quote the input, and the input can hold secrets.
-            click.echo(f"nhi-guard: internal error: {type(exc).__name__}; rerun with --debug for details", err=True)
+            with contextlib.suppress(OSError, ValueError):
+                click.echo(f"nhi-guard: internal error: {type(exc).__name__}; rerun with --debug for details", err=True)
             sys.exit(EXIT_ERROR)
 
 
@@ -137,7 +144,7 @@ def main() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config file (else discovered)")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="lowest severity that fails (default: config, low)")
 @click.option("--include-unchanged", is_flag=True, help="plan JSON: also scan no-op resources")
-@click.option("--debug", is_flag=True, help="show tracebacks for internal errors")
+@click.option("--debug", "debug_flag", is_flag=True, help="show the traceback of every internal error")
 @click.option(
     "--cache",
     "use_cache",
@@ -174,7 +181,7 @@ def scan(
     config_path: str | None,
     fail_on: str | None,
     include_unchanged: bool,
-    debug: bool,
+    debug_flag: bool,
     use_cache: bool,
     cache_dir: str | None,
     jobs: int | None,
@@ -187,9 +194,9 @@ def scan(
     from scanner.api import scan as run_scan
     from scanner.reporters import get_chunked_reporter
     from scanner.reporters.text import should_color, summary_line
-    from scanner.util import progress
+    from scanner.util import debug, progress
 
-    ctx.find_root().meta[_DEBUG_KEY] = debug
+    ctx.find_root().meta[_DEBUG_KEY] = debug_flag
     if use_cache and not cache_dir:
         from scanner.loaders.module_cache import default_dir
 
@@ -206,9 +213,9 @@ def scan(
         cache_dir=cache_dir,
         jobs=jobs,
     )
-    # an exception here is reported by _Group.invoke as one line (or re-raised with --debug)
+    # an exception here is reported by _Group.invoke as one line (with its traceback under --debug)
     try:
-        with progress.shown(sys.stderr):
+        with progress.shown(sys.stderr), debug.turned_on(debug_flag):
             result = run_scan(list(paths), options)
     except ScanError as exc:
         _fail(str(exc))

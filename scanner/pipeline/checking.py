@@ -14,7 +14,7 @@ from scanner.policy.context import Context
 from scanner.policy.metadata import MetadataResolver
 from scanner.policy.waivers import WaiverEntry, inline_waivers
 from scanner.rules import Rule, all_rules
-from scanner.util import progress
+from scanner.util import debug, progress
 
 
 @dataclass
@@ -78,6 +78,7 @@ def check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Chec
                 violations = list(rule.check(res, ctx))
             except Exception as exc:  # noqa: BLE001 - a rule bug must not end the scan silently
                 message = f"internal error in rule {rule.id} on {res.address}: {type(exc).__name__}"
+                debug.internal_error(exc, f"in rule {rule.id} on {res.address}")
                 out.errors.append(LoadError(display_path(res.file), res.line, message))
                 continue
             for v in violations:
