@@ -19,6 +19,7 @@ import scanner.loaders.inputs as inputs
 from scanner.api import ScanOptions
 from scanner.api import scan as engine_scan
 from scanner.integrations.cli import main
+from scanner.loaders.discover import OUTSIDE_LINK
 from scanner.policy.config import load_config
 
 __all__ = ["at_root"]
@@ -60,6 +61,51 @@ def test_symlink_loop_inside_a_directory(tmp_path: Path) -> None:
         {"file": f"{d}/b.tf", "line": None, "message": "symbolic link loop"},
     )
     assert ("aws_iam_access_key.k", "NHI_AWS_001") in s.findings()
+
+
+OUTSIDE_SECRET = "Outside-Tree-S3cret-Value-91"
+_OUTSIDE_TF = f"""
+resource "aws_db_instance" "outside" {{
+  identifier = "outside"
+  password   = "{OUTSIDE_SECRET}"
+}}
+"""
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative", "through a directory link", "dangling"])
+def test_a_tf_link_that_leaves_the_scanned_tree_is_skipped_and_listed(tmp_path: Path, how: str) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.tf").write_text(_OUTSIDE_TF, encoding="utf-8")
+    tree = tmp_path / "repo" / "infra"
+    tree.mkdir(parents=True)
+    (tree / "main.tf").write_text(KEY.format(name="k"), encoding="utf-8")
+    link = tree / "shared.tf"
+    if how == "absolute":
+        link.symlink_to(outside / "secret.tf")
+    elif how == "relative":
+        link.symlink_to(Path("..") / ".." / "elsewhere" / "secret.tf")
+    elif how == "through a directory link":
+        (tree / "lib").symlink_to(outside, target_is_directory=True)  # not followed as a directory
+        link.symlink_to(Path("lib") / "secret.tf")
+    else:
+        link.symlink_to(outside / "gone.tf")
+    s = scan(tmp_path, str(tree))
+    assert_bad(s, {"file": str(link), "line": None, "message": OUTSIDE_LINK})
+    assert ("aws_iam_access_key.k", "NHI_AWS_001") in s.findings()
+    assert not [f for f in s.report["findings"] if "outside" in f["resource"]]
+    assert OUTSIDE_SECRET not in json.dumps(s.report) and OUTSIDE_SECRET not in s.stderr
+    assert s.report["summary"]["files_scanned"] == 2  # main.tf and the good fixture, never the target
+
+
+def test_a_tf_link_to_a_file_inside_the_tree_is_read(tmp_path: Path) -> None:
+    tree = tmp_path / "infra"
+    (tree / "shared").mkdir(parents=True)
+    (tree / "shared" / "key.tf").write_text(KEY.format(name="shared"), encoding="utf-8")
+    (tree / "main.tf").symlink_to(Path("shared") / "key.tf")
+    s = scan(tmp_path, str(tree), good=False)
+    assert_clean(s)
+    assert ("aws_iam_access_key.shared", "NHI_AWS_001") in s.findings()
 
 
 def test_symlink_loop_and_broken_link_given_as_paths(tmp_path: Path) -> None:
@@ -173,7 +219,7 @@ def test_fifo_in_a_directory_is_skipped_not_waited_on(tmp_path: Path) -> None:
     message = "not a regular file (a FIFO, socket or device); skipped"
     assert data["errors"] == [
         {"file": f"{d}/pipe.tf", "line": None, "message": message},
-        {"file": f"{d}/zero.tf", "line": None, "message": message},
+        {"file": f"{d}/zero.tf", "line": None, "message": OUTSIDE_LINK},  # /dev/zero is outside the tree
     ]
     assert [f["resource"] for f in data["findings"]] == ["aws_iam_access_key.k"]
 
