@@ -12,9 +12,11 @@ from scanner.loaders.derived import apply_provider_defaults as _apply_provider_d
 from scanner.loaders.derived import encode as _encode
 from scanner.loaders.hcl_eval import MAX_DEPTH, OVER_BUDGET, Evaluator, _children
 from scanner.loaders.hcl_parse import RawBlock, parse_text
+from scanner.model.marks import collect as collect_marked
+from scanner.model.marks import mark
 from scanner.model.resource import Document, LoadError, Resource
 from scanner.model.values import Unknown
-from scanner.policy.redact import collect_strings
+from scanner.policy.redact import collect_strings, is_credential_attr
 from scanner.policy.waivers import marker_comments
 
 _META_ARGS = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
@@ -142,6 +144,8 @@ class Module:
                 attrs = self.evaluate(block).attrs
                 value = attrs.get(str(path[2]))
                 if value is not None and not isinstance(value, Unknown) and str(path[2]) != "id":
+                    if is_credential_attr(str(head), str(path[2])):  # what is computed from it is secret too
+                        value = mark(value)
                     return _descend(value, path[3:], source)
             return Unknown(source)
         return Unknown(source)
@@ -153,8 +157,17 @@ class Module:
         for attr in _children(block.body):
             if attr.data == "attribute" and _attr_name(attr) == "default":
                 value = self.evaluator.eval(_children(attr)[-1])
-                return Unknown(f"var.{name}") if value is None else value
+                if value is None:
+                    return Unknown(f"var.{name}")
+                return mark(value) if self._declared_sensitive(block) else value
         return Unknown(f"var.{name}")
+
+    def _declared_sensitive(self, block: RawBlock) -> bool:
+        """``sensitive = true``: its value, and whatever is computed from it, is secret."""
+        for attr in _children(block.body):
+            if attr.data == "attribute" and _attr_name(attr) == "sensitive":
+                return self.evaluator.eval(_children(attr)[-1]) is True
+        return False
 
     def sensitive_values(self) -> set[str]:
         """Defaults of ``sensitive = true`` variables: masked wherever they end up (tags too)."""
@@ -345,6 +358,8 @@ def load_chunks(chunks: list[Chunk], sources: dict[str, list[str]]) -> Document:
     try:
         doc.resources = module.resources()
         doc.secrets |= module.sensitive_values()
+        for res in doc.resources:  # every value computed from a sensitive one (scanner/model/marks.py)
+            collect_marked(res.attrs, doc.secrets)
     except RecursionError:
         doc.errors.append(LoadError(files[0] if files else "<hcl>", None, "expression nesting too deep to evaluate"))
     if module.evaluator.too_deep:

@@ -18,7 +18,7 @@ from scanner.pipeline.checking import Contexts, check
 from scanner.pipeline.findings import display_path, make_finding, scope_of, sort_findings
 from scanner.pipeline.inventory import inventory
 from scanner.policy.config import Configs
-from scanner.policy.redact import Redactor, secret_values
+from scanner.policy.redact import Redactor, labels_of, secret_values, with_derived
 from scanner.policy.waivers import WaiverEntry, apply_waivers, config_waivers
 from scanner.rules import Violation, get_rule
 
@@ -55,6 +55,7 @@ def evaluate(
         secrets |= doc.secrets
     for res in resources:
         secrets |= secret_values(res)
+    secrets = with_derived(secrets)
     model = Model(resources, scopes)
     contexts = Contexts(model, settings.configs, settings.today, settings.requester)
     checked = check(resources, len(resources), contexts)
@@ -82,7 +83,7 @@ def evaluate(
         waivers=[_applied(w) for w in waivers if w.suppressed],
     )
     report.summary = summarise(report, files, sum(not r.context_only for r in resources))
-    return Redactor(secrets).report(report)
+    return Redactor(secrets, lambda has_secret: labels_of(resources, has_secret)).report(report)
 
 
 def _bad_waivers(waivers: list[WaiverEntry], settings: Settings) -> list[Finding]:
