@@ -154,13 +154,33 @@ def test_deeply_nested_expression_is_reported_and_the_rest_scanned(tmp_path: Pat
         s,
         {
             "file": f"{d}/main.tf",
-            "line": None,
-            "message": "an expression is nested too deeply (past 100 levels); it was evaluated as unknown",
+            "line": 6,
+            "message": f"expression nested too deeply to evaluate at {d}/main.tf:6 (past 100 levels of brackets or "
+            "calls); it was evaluated as unknown",
         },
     )
     assert ("aws_iam_access_key.k", "NHI_AWS_001", 2) in s.findings_at()
     # an unknown `tags` is never "no owner"
     assert ("aws_iam_user.u", "NHI_OWN_001") not in s.findings()
+
+
+def test_an_exhausted_evaluation_budget_names_the_expression(tmp_path: Path) -> None:
+    """Not "nested too deeply": the expression is flat, its values expand (issue 12)."""
+    doubling = "".join(f"  l{i} = [local.l{i - 1}, local.l{i - 1}]\n" for i in range(1, 41))
+    text = (
+        KEY.format(name="k")
+        + 'resource "aws_iam_policy" "p" {\n  name   = "p"\n  policy = jsonencode(local.l40)\n}\n'
+        + 'locals {\n  l0 = ["x"]\n' + doubling + "}\n"
+    )
+    d = _module(tmp_path, text)
+    s = scan(tmp_path, d)
+    (error,) = s.errors
+    assert error["file"] == f"{d}/main.tf" and isinstance(error["line"], int) and 10 < error["line"] < 52
+    assert error["message"] == (
+        f"expression too complex to evaluate at {d}/main.tf:{error['line']}: the values it references expand past "
+        "the evaluation budget; it and the rest of the module were evaluated as unknown"
+    )
+    assert ("aws_iam_access_key.k", "NHI_AWS_001") in s.findings()
 
 
 def test_moderate_nesting_is_evaluated(tmp_path: Path) -> None:

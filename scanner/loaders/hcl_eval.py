@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from lark import Token, Tree
@@ -67,6 +68,12 @@ class Evaluator:
         self.depth = 0
         self.fuel = FUEL
         self.too_deep = False  # an expression was nested past MAX_DEPTH
+        #: (file, line) of the expressions being evaluated, outermost first (see :meth:`at`)
+        self.where: list[tuple[str, int | None]] = []
+        #: where the budget ran out, where nesting went too deep, where evaluation failed: first only
+        self.exhausted_at: tuple[str, int | None] | None = None
+        self.too_deep_at: tuple[str, int | None] | None = None
+        self.failed_at: tuple[str, int | None] | None = None
         self._sizes: dict[int, tuple[Any, int]] = {}  # id -> (value kept alive, size) of shared values
         self._marks = Finder()
         self._secret_in = False  # a sub-expression of the node being evaluated gave a marked value
@@ -75,13 +82,32 @@ class Evaluator:
     def exhausted(self) -> bool:
         return self.fuel < 0
 
+    @contextlib.contextmanager
+    def at(self, file: str, line: int | None) -> Iterator[None]:
+        """Evaluate the expression written at ``file:line`` (an attribute, a local, a default), so a
+        limit it hits can name it."""
+        self.where.append((file, line))
+        try:
+            yield
+        except BaseException:
+            if self.failed_at is None:
+                self.failed_at = (file, line)
+            raise
+        finally:
+            self.where.pop()
+
+    def _over_budget(self) -> Unknown:
+        if self.exhausted_at is None and self.where:
+            self.exhausted_at = self.where[-1]
+        return Unknown(OVER_BUDGET)
+
     def charge(self, value: Any) -> Any:
         """Count what a shared value costs whoever walks it; past the budget it becomes unknown."""
         if isinstance(value, str):
             self.fuel -= len(value)
         elif isinstance(value, list | dict | PartialJson):
             self.fuel -= self._size(value)
-        return Unknown(OVER_BUDGET) if self.fuel < 0 else value
+        return self._over_budget() if self.fuel < 0 else value
 
     def _size(self, value: Any) -> int:
         """Elements plus characters, shared sub-values counted each time; stops past the budget."""
@@ -116,9 +142,11 @@ class Evaluator:
         self.fuel -= 1
         try:
             if self.fuel < 0:
-                return Unknown(OVER_BUDGET)
+                return self._over_budget()
             if self.depth > MAX_DEPTH:  # hostile nesting: give up on this value, not on the scan
                 self.too_deep = True
+                if self.too_deep_at is None and self.where:
+                    self.too_deep_at = self.where[-1]
                 raise _TooDeep
             method = getattr(self, "_" + node.data, None)
             if method is None:
