@@ -81,6 +81,7 @@ PLAN_ONLY = {
     "NHI_GCP_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
     "NHI_K8S_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
     "NHI_AZ_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
+    "NHI_SOD_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
 }
 
 

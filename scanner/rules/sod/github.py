@@ -1,0 +1,285 @@
+"""GitHub approval gates (integrations/github provider, checked against v5.x and v6.x).
+
+* ``github_branch_protection`` (GraphQL; ``repository_id``, ``pattern``) and
+  ``github_branch_protection_v3`` (REST; ``repository``, ``branch``) share the
+  ``required_pull_request_reviews`` block: ``required_approving_review_count`` defaults to 1 when the
+  block is written, ``require_last_push_approval`` and ``enforce_admins`` to false.
+* ``github_repository_ruleset`` / ``github_organization_ruleset``: ``rules.pull_request`` with
+  ``required_approving_review_count`` (default 0), ``bypass_actors`` (``actor_type``, ``actor_id``,
+  ``bypass_mode`` ``always`` / ``pull_request`` / ``exempt``), ``conditions.ref_name.include`` /
+  ``exclude`` (``~DEFAULT_BRANCH``, ``~ALL``, ``refs/heads/...``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.model.resource import Resource
+from scanner.model.values import Unknown, iter_blocks
+from scanner.policy.context import Context
+from scanner.rules.sod.gates import (
+    covers_production,
+    covers_whole,
+    in_scope,
+    known_name,
+    production_hits,
+    reaches,
+    read_bool,
+    read_int,
+    read_str,
+    same_target,
+    scope_label,
+    strings,
+)
+
+BRANCH_PROTECTIONS = ("github_branch_protection", "github_branch_protection_v3")
+RULESETS = ("github_repository_ruleset", "github_organization_ruleset")
+WORKFLOW_PERMISSIONS = (
+    "github_workflow_repository_permissions",
+    "github_actions_organization_workflow_permissions",
+    "github_enterprise_actions_workflow_permissions",
+)
+#: base repository roles by the ``actor_id`` GitHub gives them in rulesets
+REPOSITORY_ROLES = {1: "read", 2: "maintain", 3: "triage", 4: "write", 5: "admin"}
+
+
+def repo_attr(res: Resource) -> str:
+    return "repository_id" if res.type == "github_branch_protection" else "repository"
+
+
+def pattern_attr(res: Resource) -> str:
+    return "pattern" if res.type == "github_branch_protection" else "branch"
+
+
+def default_branches(res: Resource, attr: str, ctx: Context) -> set[str]:
+    """The default branch of ``res.<attr>``'s repository, where the scan sets it.
+
+    From ``github_branch_default.branch`` and the deprecated ``github_repository.default_branch``.
+    """
+    found: set[str] = set()
+    for other in in_scope(res, ctx, "github_branch_default"):
+        branch = other.get("branch")
+        if isinstance(branch, str) and same_target(res, attr, other, "repository", ctx):
+            found.add(branch)
+    for repo in ctx.model.referenced(res, attr, "github_repository"):
+        branch = repo.get("default_branch")
+        if isinstance(branch, str):
+            found.add(branch)
+    return found
+
+
+def protected_branches(res: Resource, ctx: Context) -> list[str] | None:
+    """The production branch entries a branch protection covers; None when its pattern is unknown."""
+    pattern = read_str(res.get(pattern_attr(res)))
+    if pattern is None:
+        return None
+    gates = ctx.config.approval_gates
+    return production_hits([pattern], (), gates, default_branches(res, repo_attr(res), ctx))
+
+
+def requires_reviews(res: Resource) -> bool:
+    """The protection requires at least one approving review (the block's count defaults to 1)."""
+    reviews = res.get("required_pull_request_reviews")
+    if not reviews or isinstance(reviews, Unknown):
+        return False
+    count = read_int(res.get("required_pull_request_reviews.0.required_approving_review_count"), 1)
+    return count is not None and count >= 1
+
+
+def repository_name(res: Resource, ctx: Context) -> str | None:
+    return known_name(res, repo_attr(res), ctx)
+
+
+# --- rulesets -------------------------------------------------------------------------------
+
+
+def ruleset_enforced(res: Resource) -> bool | None:
+    """An active ruleset on branches; None when that cannot be told."""
+    enforcement, target = read_str(res.get("enforcement")), read_str(res.get("target"))
+    if enforcement is None or isinstance(res.get("target"), Unknown):
+        return None
+    return enforcement == "active" and (target is None or target == "branch")
+
+
+def ruleset_branches(res: Resource, ctx: Context) -> list[str] | None:
+    """The production branch entries a branch ruleset reaches; None when its conditions are unknown."""
+    ref = res.get("conditions.ref_name")
+    if isinstance(ref, Unknown) or isinstance(res.get("conditions"), Unknown):
+        return None
+    include, exclude = strings(res.get("conditions.ref_name.include")), strings(res.get("conditions.ref_name.exclude"))
+    if include is None or exclude is None:
+        return None
+    defaults = default_branches(res, "repository", ctx) if res.type == "github_repository_ruleset" else set()
+    return production_hits(include, exclude, ctx.config.approval_gates, defaults)
+
+
+def ruleset_label(res: Resource, entries: list[str]) -> str:
+    return scope_label(strings(res.get("conditions.ref_name.include")) or [], entries)
+
+
+def pull_request_rule(res: Resource) -> Mapping[str, Any] | Unknown | None:
+    """The ruleset's ``rules.pull_request`` block: None when there is none, Unknown when it cannot be read."""
+    rules = res.get("rules")
+    if isinstance(rules, Unknown):
+        return rules
+    block = res.get("rules.pull_request")
+    if isinstance(block, Unknown):
+        return block
+    return next(iter_blocks(block), None)
+
+
+def org_ruleset_covers(ruleset: Resource, repository: str | None) -> bool:
+    """An organization ruleset's repository condition includes the repository named ``repository``.
+
+    Only ``repository_name`` patterns can be checked; ``repository_id`` and ``repository_property``
+    conditions, and a repository whose name the scan does not know, count as not included.
+    """
+    if repository is None:
+        return False
+    include = strings(ruleset.get("conditions.repository_name.include"))
+    exclude = strings(ruleset.get("conditions.repository_name.exclude")) or []
+    if not include:
+        return False
+
+    def hit(patterns: list[str]) -> bool:
+        return any(p == "~ALL" or fnmatch.fnmatchcase(repository.lower(), p.lower()) for p in patterns)
+
+    return hit(include) and not hit(exclude)
+
+
+@dataclass(frozen=True)
+class BypassActor:
+    index: int
+    actor_type: str
+    actor_id: Any
+    mode: str
+
+    @property
+    def label(self) -> str:
+        if self.actor_type == "RepositoryRole" and isinstance(self.actor_id, int):
+            role = REPOSITORY_ROLES.get(self.actor_id)
+            return f"RepositoryRole {self.actor_id} ({role})" if role else f"RepositoryRole {self.actor_id}"
+        if self.actor_type == "Integration" and self.actor_id is not None:
+            return f"Integration (GitHub App {self.actor_id})"
+        if self.actor_id is not None and self.actor_type not in ("OrganizationAdmin", "DeployKey", "EnterpriseOwner"):
+            return f"{self.actor_type} {self.actor_id}"
+        return self.actor_type
+
+    @property
+    def key(self) -> str:
+        return f"{self.actor_type}:{self.actor_id}"
+
+
+def bypass_actors(value: Any) -> Iterator[BypassActor]:
+    """The ``bypass_actors`` blocks whose type and mode are known."""
+    if isinstance(value, Unknown):
+        return
+    for i, block in enumerate(iter_blocks(value)):
+        actor_type, mode = read_str(block.get("actor_type")), read_str(block.get("bypass_mode"))
+        if actor_type is None or mode is None:
+            continue
+        actor_id = block.get("actor_id")
+        yield BypassActor(i, actor_type, actor_id if isinstance(actor_id, int | str) else None, mode)
+
+
+# --- automations that push --------------------------------------------------------------------
+
+
+def automations_that_push(res: Resource, ctx: Context) -> list[str]:
+    """What in the scan can push commits to ``res``'s repository without a person, described for messages.
+
+    * a deploy key with write access (``github_repository_deploy_key``, ``read_only = false``);
+    * workflows whose ``GITHUB_TOKEN`` writes by default (``default_workflow_permissions = "write"``)
+      for the repository, or for the whole organization or enterprise unless the repository's own
+      setting is ``read``.
+    """
+    attr = repo_attr(res)
+    found: list[str] = []
+    repo_level: dict[str, str] = {}
+    for key in in_scope(res, ctx, "github_repository_deploy_key"):
+        if read_bool(key.get("read_only"), True) is False and same_target(res, attr, key, "repository", ctx):
+            found.append(f"{key.address} (read_only = false)")
+    for perms in in_scope(res, ctx, "github_workflow_repository_permissions"):
+        setting = read_str(perms.get("default_workflow_permissions"))
+        if setting and same_target(res, attr, perms, "repository", ctx):
+            repo_level[perms.address] = setting
+            if setting == "write":
+                found.append(f"{perms.address} (default_workflow_permissions = \"write\")")
+    if "read" not in repo_level.values():
+        for perms in in_scope(res, ctx, *WORKFLOW_PERMISSIONS[1:]):
+            if read_str(perms.get("default_workflow_permissions")) == "write":
+                found.append(f"{perms.address} (default_workflow_permissions = \"write\")")
+    return found
+
+
+# --- gates stack: branch protections and rulesets ------------------------------------------------
+
+
+def review_count(gate: Resource) -> int | None:
+    """Approving reviews an enforced gate requires; None when it requires none or cannot be read."""
+    if gate.type in RULESETS:
+        rule = pull_request_rule(gate)
+        if ruleset_enforced(gate) is not True or not isinstance(rule, Mapping):
+            return None
+        return read_int(rule.get("required_approving_review_count"), 0)
+    reviews = gate.get("required_pull_request_reviews")
+    if not reviews or isinstance(reviews, Unknown):
+        return None
+    return read_int(gate.get("required_pull_request_reviews.0.required_approving_review_count"), 1)
+
+
+def _applies_to_repository_of(gate: Resource, res: Resource, ctx: Context) -> bool:
+    if gate.type == "github_organization_ruleset":
+        return res.type == "github_organization_ruleset" or org_ruleset_covers(gate, repository_name(res, ctx))
+    if res.type == "github_organization_ruleset":
+        return False  # one repository's gate does not cover an organization's
+    return same_target(res, repo_attr(res), gate, repo_attr(gate), ctx)
+
+
+def branch_patterns(gate: Resource) -> tuple[list[str], list[str]] | None:
+    """(include, exclude) branch patterns of a branch protection or ruleset; None when unknown."""
+    if gate.type in BRANCH_PROTECTIONS:
+        pattern = read_str(gate.get(pattern_attr(gate)))
+        return ([pattern], []) if pattern is not None else None
+    include = strings(gate.get("conditions.ref_name.include"))
+    exclude = strings(gate.get("conditions.ref_name.exclude"))
+    if include is None or exclude is None or isinstance(gate.get("conditions"), Unknown):
+        return None
+    return include, exclude
+
+
+def reviews_elsewhere(res: Resource, wanted: int, ctx: Context) -> bool:
+    """Other gates require ``wanted`` reviews on every production branch pattern of ``res``.
+
+    GitHub applies every ruleset that matches a branch, and the branch protection rule with the most
+    specific pattern, together; the strictest review count wins, so a weak gate next to a strong one on
+    the same branches is no hole. Two branch protection rules do not stack (only one applies).
+    """
+    mine = branch_patterns(res)
+    if mine is None:
+        return False
+    gates = ctx.config.approval_gates
+    defaults = default_branches(res, repo_attr(res), ctx) if res.type != "github_organization_ruleset" else set()
+    todo = [p for p in mine[0] if covers_production([p], gates, defaults)]
+    others = RULESETS if res.type in BRANCH_PROTECTIONS else (*RULESETS, *BRANCH_PROTECTIONS)
+    for gate in in_scope(res, ctx, *others):
+        if not todo:
+            break
+        if gate is res or not _applies_to_repository_of(gate, res, ctx):
+            continue
+        count, theirs = review_count(gate), branch_patterns(gate)
+        if count is None or count < wanted or theirs is None:
+            continue
+        include, exclude = theirs
+        todo = [
+            p
+            for p in todo
+            if not (
+                any(covers_whole(g, p, defaults) for g in include)
+                and not any(reaches(e, p, defaults) for e in exclude)
+            )
+        ]
+    return bool(mine[0]) and not todo

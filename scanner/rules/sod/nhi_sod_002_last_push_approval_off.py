@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.sod.gates import pattern_label, read_bool, read_str, setting, target_label
+from scanner.rules.sod.github import (
+    BRANCH_PROTECTIONS,
+    automations_that_push,
+    pattern_attr,
+    protected_branches,
+    repo_attr,
+    requires_reviews,
+)
+
+SETTING = "required_pull_request_reviews.0.require_last_push_approval"
+
+
+class LastPushApprovalOff(Rule):
+    """## What it does
+    Flags a GitHub branch protection on a production branch that requires reviews but not
+    `require_last_push_approval` (the provider's default is `false`), when the same scan gives an
+    automation write access to the repository:
+
+    * a deploy key with `read_only = false` (`github_repository_deploy_key`);
+    * workflows whose `GITHUB_TOKEN` writes by default: `default_workflow_permissions = "write"` in
+      `github_workflow_repository_permissions` for the repository, or in
+      `github_actions_organization_workflow_permissions` / `github_enterprise_actions_workflow_permissions`
+      unless the repository's own setting is `read`.
+
+    Only what the code shows counts: without such an automation in the scan, the rule stays silent.
+
+    ## Why is this bad?
+    An approval is given to the commits a reviewer saw. Without last-push approval, a commit pushed
+    afterwards (by a person, or by the automation on anyone's behalf) merges on the strength of that
+    earlier approval, or is approved by the very person who pushed it. The pipeline that pushes becomes
+    its own reviewer.
+
+    ## Example
+    ```hcl
+    resource "github_repository_deploy_key" "release_bot" {
+      repository = github_repository.app.name
+      title      = "release-bot"
+      key        = var.release_bot_public_key
+      read_only  = false
+    }
+
+    resource "github_branch_protection" "main" {
+      repository_id = github_repository.app.node_id
+      pattern       = "main"
+
+      required_pull_request_reviews {
+        required_approving_review_count = 1
+      }
+    }
+    ```
+
+    ## Use instead
+    ```hcl
+    resource "github_branch_protection" "main" {
+      repository_id = github_repository.app.node_id
+      pattern       = "main"
+
+      required_pull_request_reviews {
+        required_approving_review_count = 1
+        require_last_push_approval      = true
+        dismiss_stale_reviews           = true
+      }
+    }
+    ```
+    """
+
+    id = "NHI_SOD_002"
+    category = Category.APPROVAL
+    severity = Severity.MEDIUM
+    title = "Last push needs no fresh approval while an automation can push"
+    fix = (
+        "Set `require_last_push_approval = true` in `required_pull_request_reviews` (or make the "
+        "automation read-only)."
+    )
+    resource_types = BRANCH_PROTECTIONS
+    cross_resource = True  # the automations are other resources of the scan
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        entries = protected_branches(res, ctx)
+        if not entries or not requires_reviews(res):
+            return
+        if read_bool(res.get(SETTING), False) is not False:
+            return
+        pushers = automations_that_push(res, ctx)
+        if not pushers:
+            return
+        pattern = read_str(res.get(pattern_attr(res)))
+        yield Violation(
+            f"{res.address} does not require last-push approval on {pattern_label(pattern or '', entries)} "
+            f"({setting(res, SETTING, False)}), and {', '.join(pushers)} can push to repository "
+            f"{target_label(res, repo_attr(res), ctx)}: "
+            "a commit pushed after the review, by a person or by that automation, merges without "
+            "an approval from someone other than its pusher",
+            path=SETTING,  # the setting's line, or the reviews block's when it is not written
+            key="last-push",
+        )
