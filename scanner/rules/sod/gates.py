@@ -189,9 +189,10 @@ def scope_label(patterns: Iterable[str], entries: list[str]) -> str:
 
 
 def pattern_label(pattern: str, entries: list[str]) -> str:
-    """```main``` when the pattern is the production entry, else ```trunk`` (production: the default branch)`."""
-    if entries == [pattern]:
-        return f"production branch `{pattern}`"
+    """```production branch `main` (the default branch)`` or ```trunk`` (production: the default branch)`."""
+    named = [e for e in entries if e != DEFAULT_BRANCH]
+    if named == [pattern]:
+        return f"production branch `{pattern}`" + (" (the default branch)" if DEFAULT_BRANCH in entries else "")
     return f"`{pattern}` (production: {branch_label(entries)})"
 
 

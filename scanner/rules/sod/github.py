@@ -1,6 +1,7 @@
 """GitHub approval gates (integrations/github provider, checked against v5.x and v6.x).
 
-* ``github_branch_protection`` (GraphQL; ``repository_id``, ``pattern``) and
+* ``github_branch_protection`` (GraphQL since v3; ``repository_id``, ``pattern``; v2 took ``repository``
+  and ``branch``, which are read too) and
   ``github_branch_protection_v3`` (REST; ``repository``, ``branch``) share the
   ``required_pull_request_reviews`` block: ``required_approving_review_count`` defaults to 1 when the
   block is written, ``require_last_push_approval`` and ``enforce_admins`` to false.
@@ -18,14 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.model.resource import Resource
-from scanner.model.values import Unknown, iter_blocks
+from scanner.model.values import Unknown, is_missing, iter_blocks
 from scanner.policy.context import Context
 from scanner.rules.sod.gates import (
+    ALL_BRANCHES,
+    branch_label,
     covers_production,
     covers_whole,
     in_scope,
     known_name,
     production_hits,
+    quoted,
     reaches,
     read_bool,
     read_int,
@@ -33,6 +37,7 @@ from scanner.rules.sod.gates import (
     same_target,
     scope_label,
     strings,
+    strip_ref,
 )
 
 BRANCH_PROTECTIONS = ("github_branch_protection", "github_branch_protection_v3")
@@ -47,11 +52,17 @@ REPOSITORY_ROLES = {1: "read", 2: "maintain", 3: "triage", 4: "write", 5: "admin
 
 
 def repo_attr(res: Resource) -> str:
-    return "repository_id" if res.type == "github_branch_protection" else "repository"
+    """``repository_id`` of ``github_branch_protection`` (provider v3+); ``repository`` everywhere else,
+    including ``github_branch_protection`` of provider v2, which took ``repository`` and ``branch``."""
+    if res.type == "github_branch_protection" and not is_missing(res.get("repository_id")):
+        return "repository_id"
+    return "repository"
 
 
 def pattern_attr(res: Resource) -> str:
-    return "pattern" if res.type == "github_branch_protection" else "branch"
+    if res.type == "github_branch_protection" and not is_missing(res.get("pattern")):
+        return "pattern"
+    return "branch"
 
 
 def default_branches(res: Resource, attr: str, ctx: Context) -> set[str]:
@@ -93,6 +104,29 @@ def repository_name(res: Resource, ctx: Context) -> str | None:
     return known_name(res, repo_attr(res), ctx)
 
 
+def app_bypassers(res: Resource, ctx: Context) -> list[tuple[str, str]]:
+    """(GitHub App, attribute path) that a branch protection lets bypass its required reviews.
+
+    ``github_branch_protection.pull_request_bypassers`` holds node IDs, so an app shows only as a
+    reference to ``data "github_app"``; ``github_branch_protection_v3`` lists app slugs in
+    ``bypass_pull_request_allowances.apps``.
+    """
+    out: list[tuple[str, str]] = []
+    if res.type == "github_branch_protection":
+        path = "required_pull_request_reviews.0.pull_request_bypassers"
+        for addr in res.references(path):
+            for target in ctx.model.by_address(res, addr):
+                if target.mode == "data" and target.type == "github_app":
+                    slug = read_str(target.get("slug"))
+                    label = f"GitHub App `{slug}` ({target.address})" if slug else target.address
+                    if (label, path) not in out:
+                        out.append((label, path))
+    else:
+        path = "required_pull_request_reviews.0.bypass_pull_request_allowances.0.apps"
+        out += [(f"GitHub App `{slug}`", path) for slug in strings(res.get(path)) or []]
+    return out
+
+
 # --- rulesets -------------------------------------------------------------------------------
 
 
@@ -117,7 +151,12 @@ def ruleset_branches(res: Resource, ctx: Context) -> list[str] | None:
 
 
 def ruleset_label(res: Resource, entries: list[str]) -> str:
-    return scope_label(strings(res.get("conditions.ref_name.include")) or [], entries)
+    """``the default branch``, ``every branch``, or ```release/5.*`` (production: `release/*`)`."""
+    include = strings(res.get("conditions.ref_name.include")) or []
+    shown = [strip_ref(p) for p in include]
+    if ALL_BRANCHES in include or sorted(shown) == sorted(entries):
+        return scope_label(include, entries)
+    return f"{quoted(shown)} (production: {branch_label(entries)})"
 
 
 def pull_request_rule(res: Resource) -> Mapping[str, Any] | Unknown | None:

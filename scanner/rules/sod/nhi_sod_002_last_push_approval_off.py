@@ -8,21 +8,26 @@ from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.sod.gates import pattern_label, read_bool, read_str, setting, target_label
 from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
+    RULESETS,
     automations_that_push,
     pattern_attr,
     protected_branches,
     repo_attr,
-    requires_reviews,
+    review_count,
+    ruleset_branches,
+    ruleset_label,
 )
 
 SETTING = "required_pull_request_reviews.0.require_last_push_approval"
+RULESET_SETTING = "rules.0.pull_request.0.require_last_push_approval"
 
 
 class LastPushApprovalOff(Rule):
     """## What it does
-    Flags a GitHub branch protection on a production branch that requires reviews but not
-    `require_last_push_approval` (the provider's default is `false`), when the same scan gives an
-    automation write access to the repository:
+    Flags a GitHub branch protection (`github_branch_protection`, `github_branch_protection_v3`) or an
+    active branch ruleset's `pull_request` rule (`github_repository_ruleset`, `github_organization_ruleset`)
+    on a production branch that requires reviews but not `require_last_push_approval` (the provider's
+    default is `false`), when the same scan gives an automation write access to the repository:
 
     * a deploy key with `read_only = false` (`github_repository_deploy_key`);
     * workflows whose `GITHUB_TOKEN` writes by default: `default_workflow_permissions = "write"` in
@@ -80,25 +85,35 @@ class LastPushApprovalOff(Rule):
         "Set `require_last_push_approval = true` in `required_pull_request_reviews` (or make the "
         "automation read-only)."
     )
-    resource_types = BRANCH_PROTECTIONS
+    resource_types = (*BRANCH_PROTECTIONS, *RULESETS)
     cross_resource = True  # the automations are other resources of the scan
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        entries = protected_branches(res, ctx)
-        if not entries or not requires_reviews(res):
+        count = review_count(res)
+        if count is None or count < 1:
             return
-        if read_bool(res.get(SETTING), False) is not False:
+        ruleset = res.type in RULESETS
+        path = RULESET_SETTING if ruleset else SETTING
+        if read_bool(res.get(path), False) is not False:
             return
-        pushers = automations_that_push(res, ctx)
-        if not pushers:
+        entries = ruleset_branches(res, ctx) if ruleset else protected_branches(res, ctx)
+        pushers = automations_that_push(res, ctx) if entries else []
+        if not entries or not pushers:
             return
-        pattern = read_str(res.get(pattern_attr(res)))
+        where = (
+            ruleset_label(res, entries)
+            if ruleset
+            else pattern_label(read_str(res.get(pattern_attr(res))) or "", entries)
+        )
+        repo = (
+            "the organization's repositories"
+            if res.type == "github_organization_ruleset"
+            else f"repository {target_label(res, repo_attr(res), ctx)}"
+        )
         yield Violation(
-            f"{res.address} does not require last-push approval on {pattern_label(pattern or '', entries)} "
-            f"({setting(res, SETTING, False)}), and {', '.join(pushers)} can push to repository "
-            f"{target_label(res, repo_attr(res), ctx)}: "
-            "a commit pushed after the review, by a person or by that automation, merges without "
-            "an approval from someone other than its pusher",
-            path=SETTING,  # the setting's line, or the reviews block's when it is not written
+            f"{res.address} does not require last-push approval on {where} ({setting(res, path, False)}), and "
+            f"{', '.join(pushers)} can push to {repo}: a commit pushed after the review, by a person or by "
+            "that automation, merges without an approval from someone other than its pusher",
+            path=path,  # the setting's line, or the reviews block's when it is not written
             key="last-push",
         )

@@ -5,11 +5,17 @@ from collections.abc import Iterable, Mapping
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.sod.gates import pattern_label, read_str
 from scanner.rules.sod.github import (
+    BRANCH_PROTECTIONS,
     RULESETS,
     BypassActor,
+    app_bypassers,
     bypass_actors,
+    pattern_attr,
+    protected_branches,
     pull_request_rule,
+    requires_reviews,
     ruleset_branches,
     ruleset_enforced,
     ruleset_label,
@@ -28,14 +34,20 @@ _MODES = {"always": "always", "exempt": "exempt, the rules never apply to it"}
 
 class RulesetBypass(Rule):
     """## What it does
-    Flags `bypass_actors` of an active GitHub branch ruleset (`github_repository_ruleset`,
-    `github_organization_ruleset`) with a `pull_request` rule, on a production branch, that let a
-    non-personal actor skip the rule at any time (`bypass_mode = "always"` or `"exempt"`):
+    Flags a bot or a whole role that may skip a production branch's review requirement.
+
+    In an active GitHub branch ruleset (`github_repository_ruleset`, `github_organization_ruleset`) with a
+    `pull_request` rule, the `bypass_actors` that skip the rule at any time (`bypass_mode = "always"` or
+    `"exempt"`) and are not a person:
 
     * `Integration`: a GitHub App, which is what a pipeline or a bot authenticates as;
     * `DeployKey`: any deploy key of the repository;
     * `RepositoryRole`: everyone with a base role (`actor_id` 2 maintain, 4 write, 5 admin);
     * `OrganizationAdmin` and `EnterpriseOwner` (medium severity).
+
+    In a branch protection that requires reviews, the GitHub Apps allowed to bypass them:
+    `pull_request_bypassers` entries that reference a `data "github_app"` (`github_branch_protection`), and
+    `bypass_pull_request_allowances.apps` (`github_branch_protection_v3`).
 
     Named `User` and `Team` actors are accountable break-glass paths and are not reported, nor is
     `bypass_mode = "pull_request"`, where the bypass happens on a visible pull request. Production
@@ -109,15 +121,18 @@ class RulesetBypass(Rule):
     id = "NHI_SOD_005"
     category = Category.APPROVAL
     severity = Severity.HIGH
-    title = "Ruleset lets an app, a deploy key or a role bypass review on a production branch"
+    title = "A bot, a deploy key or a whole role bypasses review on a production branch"
     fix = (
         "Remove the bypass actor, or limit it to a named team with `bypass_mode = \"pull_request\"`; "
         "let bots open pull requests that someone else approves."
     )
-    resource_types = RULESETS
-    cross_resource = True  # the repository's default branch comes from github_branch_default
+    resource_types = (*RULESETS, *BRANCH_PROTECTIONS)
+    cross_resource = True  # the default branch (github_branch_default) and data "github_app" sources
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        if res.type in BRANCH_PROTECTIONS:
+            yield from _branch_protection(res, ctx)
+            return
         if ruleset_enforced(res) is not True or not isinstance(pull_request_rule(res), Mapping):
             return
         risky = [a for a in bypass_actors(res.get("bypass_actors")) if a.actor_type in _ACTORS and a.mode in _MODES]
@@ -140,3 +155,18 @@ def _violation(res: Resource, actor: BypassActor, where: str) -> Violation:
         key=f"bypass:{actor.key}",
         severity=severity if not (actor.actor_type == "RepositoryRole" and actor.actor_id == 5) else Severity.MEDIUM,
     )
+
+
+def _branch_protection(res: Resource, ctx: Context) -> Iterable[Violation]:
+    apps = app_bypassers(res, ctx)
+    entries = protected_branches(res, ctx) if apps else None
+    if not entries or not requires_reviews(res):
+        return
+    where = pattern_label(read_str(res.get(pattern_attr(res))) or "", entries)
+    for label, path in apps:
+        yield Violation(
+            f"{res.address} lets {label} bypass the required reviews on {where}: the bot merges its own "
+            "pull requests with no approval",
+            path=path,
+            key=f"bypass-app:{label}",
+        )
