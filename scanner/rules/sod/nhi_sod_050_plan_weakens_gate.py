@@ -73,6 +73,8 @@ class PlanWeakensApprovalGate(Rule):
     title = "Plan weakens an approval gate"
     fix = "Revert the weakening, or get this change approved by someone outside the gate it weakens."
     resource_types = tuple(GATES)
+    needs_plan = True
+    compares_before_after = True
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         found = weakenings(res, ctx.config.approval_gates.min_approvals)
