@@ -263,6 +263,22 @@ def same_target(a: Resource, a_attr: str, b: Resource, b_attr: str, ctx: Context
     return bool(ta[0] & tb[0]) or bool(ta[1] & tb[1])
 
 
+def references_at(res: Resource, path: str) -> list[str]:
+    """What the attribute at ``path`` references, whether or not the keys carry block indexes.
+
+    The loaders key a nested attribute as ``block.0.attr``; Checkov's graph edges name it ``block.attr``.
+    """
+    def bare(key: str) -> str:
+        return ".".join(p for p in key.split(".") if not p.isdigit())
+
+    want = bare(path)
+    found: list[str] = []
+    for key, targets in res.refs.items():
+        if bare(key) == want or bare(key).startswith(want + "."):
+            found.extend(t for t in targets if t not in found)
+    return found
+
+
 def known_name(res: Resource, attr: str, ctx: Context | None = None) -> str | None:
     """The name ``res.<attr>`` gives, written or read from the resource it references."""
     value = res.get(attr)

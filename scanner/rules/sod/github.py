@@ -34,6 +34,7 @@ from scanner.rules.sod.gates import (
     read_bool,
     read_int,
     read_str,
+    references_at,
     same_target,
     scope_label,
     strings,
@@ -114,7 +115,7 @@ def app_bypassers(res: Resource, ctx: Context) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if res.type == "github_branch_protection":
         path = "required_pull_request_reviews.0.pull_request_bypassers"
-        for addr in res.references(path):
+        for addr in references_at(res, path):
             for target in ctx.model.by_address(res, addr):
                 if target.mode == "data" and target.type == "github_app":
                     slug = read_str(target.get("slug"))
