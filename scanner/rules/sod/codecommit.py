@@ -79,9 +79,9 @@ def statements(doc: Mapping[str, Any]) -> list[Statement] | None:
     return out
 
 
-def automation_roles(res: Resource, ctx: Context) -> dict[str, str]:
-    """Role name -> why it is a pipeline's role, for the roles of ``res``'s module with a known name."""
-    roles: dict[str, str] = {}
+def automation_roles(res: Resource, ctx: Context) -> dict[str, tuple[Resource, str]]:
+    """Role name -> (role, why it is a pipeline's), for the roles of ``res``'s module with a known name."""
+    roles: dict[str, tuple[Resource, str]] = {}
     for role in in_scope(res, ctx, "aws_iam_role"):
         name = role.get("name")
         if not isinstance(name, str):
@@ -90,15 +90,15 @@ def automation_roles(res: Resource, ctx: Context) -> dict[str, str]:
             services = [s for s in stmt.principal_ids("Service") if s in _AUTOMATION_SERVICES]
             federated = [f for f in stmt.principal_ids("Federated") if isinstance(f, str) and "oidc-provider" in f]
             if stmt.is_allow and services:
-                roles.setdefault(name, f"{role.address}, assumed by {services[0]}")
+                roles.setdefault(name, (role, f"assumed by {services[0]}"))
             elif stmt.is_allow and federated:
-                roles.setdefault(name, f"{role.address}, assumed by CI through OIDC")
+                roles.setdefault(name, (role, "assumed by CI through OIDC"))
     for rtype, attr in _RUNS_AS.items():
         for runner in in_scope(res, ctx, rtype):
             for role in ctx.model.referenced(runner, attr, "aws_iam_role"):
                 name = role.get("name")
                 if isinstance(name, str):
-                    roles.setdefault(name, f"{role.address}, the role {runner.address} runs as")
+                    roles.setdefault(name, (role, f"the role {runner.address} runs as"))
     return roles
 
 

@@ -105,14 +105,14 @@ def repository_name(res: Resource, ctx: Context) -> str | None:
     return known_name(res, repo_attr(res), ctx)
 
 
-def app_bypassers(res: Resource, ctx: Context) -> list[tuple[str, str]]:
-    """(GitHub App, attribute path) that a branch protection lets bypass its required reviews.
+def app_bypassers(res: Resource, ctx: Context) -> list[tuple[str, str, Resource | None]]:
+    """(GitHub App, attribute path, its data source) that a branch protection lets bypass its reviews.
 
     ``github_branch_protection.pull_request_bypassers`` holds node IDs, so an app shows only as a
     reference to ``data "github_app"``; ``github_branch_protection_v3`` lists app slugs in
     ``bypass_pull_request_allowances.apps``.
     """
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, Resource | None]] = []
     if res.type == "github_branch_protection":
         path = "required_pull_request_reviews.0.pull_request_bypassers"
         for addr in references_at(res, path):
@@ -120,11 +120,11 @@ def app_bypassers(res: Resource, ctx: Context) -> list[tuple[str, str]]:
                 if target.mode == "data" and target.type == "github_app":
                     slug = read_str(target.get("slug"))
                     label = f"GitHub App `{slug}` ({target.address})" if slug else target.address
-                    if (label, path) not in out:
-                        out.append((label, path))
+                    if all(label != seen for seen, _, _ in out):
+                        out.append((label, path, target))
     else:
         path = "required_pull_request_reviews.0.bypass_pull_request_allowances.0.apps"
-        out += [(f"GitHub App `{slug}`", path) for slug in strings(res.get(path)) or []]
+        out += [(f"GitHub App `{slug}`", path, None) for slug in strings(res.get(path)) or []]
     return out
 
 
@@ -228,8 +228,8 @@ def bypass_actors(value: Any) -> Iterator[BypassActor]:
 # --- automations that push --------------------------------------------------------------------
 
 
-def automations_that_push(res: Resource, ctx: Context) -> list[str]:
-    """What in the scan can push commits to ``res``'s repository without a person, described for messages.
+def automations_that_push(res: Resource, ctx: Context) -> list[tuple[Resource, str]]:
+    """What in the scan can push commits to ``res``'s repository without a person, with why.
 
     * a deploy key with write access (``github_repository_deploy_key``, ``read_only = false``);
     * workflows whose ``GITHUB_TOKEN`` writes by default (``default_workflow_permissions = "write"``)
@@ -237,21 +237,21 @@ def automations_that_push(res: Resource, ctx: Context) -> list[str]:
       setting is ``read``.
     """
     attr = repo_attr(res)
-    found: list[str] = []
-    repo_level: dict[str, str] = {}
+    found: list[tuple[Resource, str]] = []
+    repo_level: list[str] = []
     for key in in_scope(res, ctx, "github_repository_deploy_key"):
         if read_bool(key.get("read_only"), True) is False and same_target(res, attr, key, "repository", ctx):
-            found.append(f"{key.address} (read_only = false)")
+            found.append((key, "read_only = false"))
     for perms in in_scope(res, ctx, "github_workflow_repository_permissions"):
         setting = read_str(perms.get("default_workflow_permissions"))
         if setting and same_target(res, attr, perms, "repository", ctx):
-            repo_level[perms.address] = setting
+            repo_level.append(setting)
             if setting == "write":
-                found.append(f"{perms.address} (default_workflow_permissions = \"write\")")
-    if "read" not in repo_level.values():
+                found.append((perms, 'default_workflow_permissions = "write"'))
+    if "read" not in repo_level:
         for perms in in_scope(res, ctx, *WORKFLOW_PERMISSIONS[1:]):
             if read_str(perms.get("default_workflow_permissions")) == "write":
-                found.append(f"{perms.address} (default_workflow_permissions = \"write\")")
+                found.append((perms, 'default_workflow_permissions = "write"'))
     return found
 
 

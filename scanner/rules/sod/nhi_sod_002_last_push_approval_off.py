@@ -112,8 +112,10 @@ class LastPushApprovalOff(Rule):
         )
         yield Violation(
             f"{res.address} does not require last-push approval on {where} ({setting(res, path, False)}), and "
-            f"{', '.join(pushers)} can push to {repo}: a commit pushed after the review, by a person or by "
-            "that automation, merges without an approval from someone other than its pusher",
+            f"{', '.join(f'{r.address} ({why})' for r, why in pushers)} can push to {repo}: a commit pushed "
+            "after the review, by a person or by that automation, merges without an approval from someone "
+            "other than its pusher",
             path=path,  # the setting's line, or the reviews block's when it is not written
             key="last-push",
+            related=[(r, f"an automation that can push ({why})") for r, why in pushers],
         )

@@ -163,10 +163,11 @@ def _branch_protection(res: Resource, ctx: Context) -> Iterable[Violation]:
     if not entries or not requires_reviews(res):
         return
     where = pattern_label(read_str(res.get(pattern_attr(res))) or "", entries)
-    for label, path in apps:
+    for label, path, source in apps:
         yield Violation(
             f"{res.address} lets {label} bypass the required reviews on {where}: the bot merges its own "
             "pull requests with no approval",
             path=path,
             key=f"bypass-app:{label}",
+            related=[(source, "the GitHub App")] if source is not None else [],
         )

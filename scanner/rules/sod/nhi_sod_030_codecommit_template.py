@@ -114,7 +114,9 @@ class CodeCommitTemplateSelfApproval(Rule):
             admitted_roles.extend(h for h in hits if h not in admitted_roles)
         yield Violation(
             f"{res.address} (template `{name}`) on {where} admits the pipeline's own role to its approval pool "
-            f"({'; '.join(roles[r] for r in admitted_roles)}): the automation that merges a change approves it",
+            f"({'; '.join(f'{roles[r][0].address}, {roles[r][1]}' for r in admitted_roles)}): the automation "
+            "that merges a change approves it",
             path="content",
             key="pipeline-approves",
+            related=[(roles[r][0], f"a pipeline role the pool admits, {roles[r][1]}") for r in admitted_roles],
         )
