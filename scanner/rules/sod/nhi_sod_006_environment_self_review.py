@@ -10,7 +10,10 @@ from scanner.rules.sod.gates import production_environment, read_bool, read_str,
 
 
 def _reviewers(res: Resource) -> int | None:
-    """How many users and teams may approve; None when that is known only at apply."""
+    """How many users and teams may approve; None when that is known only at apply.
+
+    A reviewer whose ID is computed (``github_team.release.id``) still counts: the list is not empty.
+    """
     value = res.get("reviewers")
     if isinstance(value, Unknown):
         return None
@@ -21,8 +24,6 @@ def _reviewers(res: Resource) -> int | None:
             if isinstance(items, Unknown):
                 return None
             if isinstance(items, list):
-                if any(isinstance(i, Unknown) for i in items):
-                    return None
                 total += len(items)
     return total
 
@@ -36,7 +37,9 @@ class EnvironmentSelfReview(Rule):
 
     An environment is production-like when its name matches `approval_gates.production_environments`
     (by default a word `prod`, `production` or `live`: `prod`, `eu-production`, `Live`, but not
-    `non-prod` or `preprod`). Names known only at apply are not judged.
+    `non-prod` or `preprod`). Names known only at apply are not judged. Reviewers known only at apply
+    (a `dynamic` block, a variable) do not stop the second finding: without `prevent_self_review`, the
+    environment lets the requester approve, or nobody, whatever they turn out to be.
 
     ## Why is this bad?
     The environment is where a deployment waits for a person. Without reviewers nothing waits. With
@@ -88,8 +91,6 @@ class EnvironmentSelfReview(Rule):
         if name is None or not production_environment(name, ctx.config.approval_gates):
             return
         count = _reviewers(res)
-        if count is None:
-            return
         if count == 0:
             yield Violation(
                 f"{res.address} is production environment `{name}` with no required reviewers: every "
@@ -98,12 +99,15 @@ class EnvironmentSelfReview(Rule):
                 key="no-reviewers",
             )
             return
-        if read_bool(res.get("prevent_self_review"), False) is False:
-            yield Violation(
-                f"{res.address} lets the person who triggers a deployment to production environment "
-                f"`{name}` approve it ({setting(res, 'prevent_self_review', False)}): the requester is "
-                "also the approver",
-                path="reviewers" if is_missing(res.get("prevent_self_review")) else "prevent_self_review",
-                key="self-review",
-            )
-
+        if read_bool(res.get("prevent_self_review"), False) is not False:
+            return
+        # With self-review allowed the finding holds whatever the reviewers turn out to be: if there
+        # are none, nobody approves at all.
+        unknown = " (or, if the reviewers known only at apply are none, deploys with no approval)"
+        yield Violation(
+            f"{res.address} lets the person who triggers a deployment to production environment "
+            f"`{name}` approve it ({setting(res, 'prevent_self_review', False)}): the requester is "
+            "also the approver" + (unknown if count is None else ""),
+            path="reviewers" if is_missing(res.get("prevent_self_review")) else "prevent_self_review",
+            key="self-review",
+        )
