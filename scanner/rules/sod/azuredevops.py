@@ -11,7 +11,7 @@ from __future__ import annotations
 from scanner.model.resource import Resource
 from scanner.model.values import Unknown, iter_blocks
 from scanner.policy.context import Context
-from scanner.rules.sod.gates import DEFAULT_BRANCH, production_hits, read_bool, strip_ref
+from scanner.rules.sod.gates import DEFAULT_BRANCH, names_default_branch, production_hits, read_bool, strip_ref
 
 MIN_REVIEWERS = "azuredevops_branch_policy_min_reviewers"
 
@@ -22,13 +22,15 @@ def policy_branches(res: Resource) -> list[str] | None:
     if isinstance(scopes, Unknown) or isinstance(res.get("settings"), Unknown):
         return None
     out: list[str] = []
-    for scope in iter_blocks(scopes):
+    for i, scope in enumerate(iter_blocks(scopes)):
         kind = scope.get("match_type")
         ref = scope.get("repository_ref")
+        if isinstance(ref, Unknown) and names_default_branch(res, f"settings.0.scope.{i}.repository_ref"):
+            ref = DEFAULT_BRANCH  # azuredevops_git_repository.app.default_branch, computed at apply
         if isinstance(kind, Unknown) or isinstance(ref, Unknown):
             return None
         kind = kind if isinstance(kind, str) else "Exact"
-        if kind.lower() == "defaultbranch":
+        if kind.lower() == "defaultbranch" or ref == DEFAULT_BRANCH:
             out.append(DEFAULT_BRANCH)
         elif isinstance(ref, str) and kind.lower() == "prefix":
             out.append(strip_ref(ref) + "**")

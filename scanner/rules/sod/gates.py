@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from scanner.model.resource import Resource
-from scanner.model.values import Unknown, is_missing, is_unknown
+from scanner.model.values import Unknown, get_path, is_missing, is_unknown
 from scanner.policy.config import ApprovalGates
 from scanner.policy.context import Context
 
@@ -190,6 +190,8 @@ def scope_label(patterns: Iterable[str], entries: list[str]) -> str:
 
 def pattern_label(pattern: str, entries: list[str]) -> str:
     """```production branch `main` (the default branch)`` or ```trunk`` (production: the default branch)`."""
+    if pattern == DEFAULT_BRANCH:
+        return "the default branch"
     named = [e for e in entries if e != DEFAULT_BRANCH]
     if named == [pattern]:
         return f"production branch `{pattern}`" + (" (the default branch)" if DEFAULT_BRANCH in entries else "")
@@ -277,6 +279,36 @@ def references_at(res: Resource, path: str) -> list[str]:
         if bare(key) == want or bare(key).startswith(want + "."):
             found.extend(t for t in targets if t not in found)
     return found
+
+
+#: attributes whose value is, by construction, a repository's default branch
+_DEFAULT_BRANCH_ATTRS = {
+    "azuredevops_git_repository": "default_branch",
+    "github_repository": "default_branch",
+    "gitlab_project": "default_branch",
+    "github_branch_default": "branch",
+}
+
+
+_REFERENCE = re.compile(r"^\$?\{?([a-z0-9_]+)\.[\w-]+(?:\[[^\]]*\])?\.([a-z_]+)\}?$")
+
+
+def names_default_branch(res: Resource, path: str) -> bool:
+    """``path`` is a reference to a repository's default branch (``azuredevops_git_repository.app.default_branch``).
+
+    The value is often known only at apply (the repository is created by the same change), but the
+    reference says which branch it is. Read from the recorded references (HCL, plan ``configuration``)
+    or from the unknown value's own expression text (Checkov names only the referenced resource).
+    """
+    candidates = list(references_at(res, path))
+    value = get_path(res.attrs, path)
+    if isinstance(value, Unknown) and value.source:
+        candidates.append(value.source.strip())
+    for ref in candidates:
+        m = _REFERENCE.match(ref)
+        if m and _DEFAULT_BRANCH_ATTRS.get(m.group(1)) == m.group(2):
+            return True
+    return False
 
 
 def known_name(res: Resource, attr: str, ctx: Context | None = None) -> str | None:

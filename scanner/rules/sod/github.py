@@ -23,11 +23,13 @@ from scanner.model.values import Unknown, is_missing, iter_blocks
 from scanner.policy.context import Context
 from scanner.rules.sod.gates import (
     ALL_BRANCHES,
+    DEFAULT_BRANCH,
     branch_label,
     covers_production,
     covers_whole,
     in_scope,
     known_name,
+    names_default_branch,
     production_hits,
     quoted,
     reaches,
@@ -83,9 +85,18 @@ def default_branches(res: Resource, attr: str, ctx: Context) -> set[str]:
     return found
 
 
+def protection_pattern(res: Resource) -> str | None:
+    """A branch protection's pattern; ``~DEFAULT_BRANCH`` for a reference to the default branch
+    (``github_branch_default.app.branch``) whose value is known only at apply; None when unknown."""
+    pattern = read_str(res.get(pattern_attr(res)))
+    if pattern is None and names_default_branch(res, pattern_attr(res)):
+        return DEFAULT_BRANCH
+    return pattern
+
+
 def protected_branches(res: Resource, ctx: Context) -> list[str] | None:
     """The production branch entries a branch protection covers; None when its pattern is unknown."""
-    pattern = read_str(res.get(pattern_attr(res)))
+    pattern = protection_pattern(res)
     if pattern is None:
         return None
     gates = ctx.config.approval_gates
@@ -282,7 +293,7 @@ def _applies_to_repository_of(gate: Resource, res: Resource, ctx: Context) -> bo
 def branch_patterns(gate: Resource) -> tuple[list[str], list[str]] | None:
     """(include, exclude) branch patterns of a branch protection or ruleset; None when unknown."""
     if gate.type in BRANCH_PROTECTIONS:
-        pattern = read_str(gate.get(pattern_attr(gate)))
+        pattern = protection_pattern(gate)
         return ([pattern], []) if pattern is not None else None
     include = strings(gate.get("conditions.ref_name.include"))
     exclude = strings(gate.get("conditions.ref_name.exclude"))

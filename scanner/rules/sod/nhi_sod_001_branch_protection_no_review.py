@@ -6,8 +6,14 @@ from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import pattern_label, read_bool, read_int, read_str
-from scanner.rules.sod.github import BRANCH_PROTECTIONS, pattern_attr, protected_branches, reviews_elsewhere
+from scanner.rules.sod.gates import pattern_label, read_bool, read_int
+from scanner.rules.sod.github import (
+    BRANCH_PROTECTIONS,
+    pattern_attr,
+    protected_branches,
+    protection_pattern,
+    reviews_elsewhere,
+)
 
 REVIEWS = "required_pull_request_reviews"
 
@@ -77,7 +83,7 @@ class BranchProtectionNoReview(Rule):
         entries = protected_branches(res, ctx)
         if not entries or read_bool(res.get("lock_branch"), False) is not False:
             return
-        pattern = read_str(res.get(pattern_attr(res)))
+        pattern = protection_pattern(res)
         where = pattern_label(pattern or "", entries)
         reviews = res.get(REVIEWS)
         wanted = ctx.config.approval_gates.min_approvals

@@ -5,13 +5,13 @@ from collections.abc import Iterable
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import pattern_label, read_bool, read_str, setting, target_label
+from scanner.rules.sod.gates import pattern_label, read_bool, setting, target_label
 from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
     RULESETS,
     automations_that_push,
-    pattern_attr,
     protected_branches,
+    protection_pattern,
     repo_attr,
     review_count,
     ruleset_branches,
@@ -103,7 +103,7 @@ class LastPushApprovalOff(Rule):
         where = (
             ruleset_label(res, entries)
             if ruleset
-            else pattern_label(read_str(res.get(pattern_attr(res))) or "", entries)
+            else pattern_label(protection_pattern(res) or "", entries)
         )
         repo = (
             "the organization's repositories"

@@ -5,8 +5,13 @@ from collections.abc import Iterable
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import pattern_label, read_bool, read_str, setting
-from scanner.rules.sod.github import BRANCH_PROTECTIONS, pattern_attr, protected_branches, requires_reviews
+from scanner.rules.sod.gates import pattern_label, read_bool, setting
+from scanner.rules.sod.github import (
+    BRANCH_PROTECTIONS,
+    protected_branches,
+    protection_pattern,
+    requires_reviews,
+)
 
 
 class AdminsBypassReview(Rule):
@@ -64,7 +69,7 @@ class AdminsBypassReview(Rule):
             return
         if read_bool(res.get("enforce_admins"), False) is not False:
             return
-        pattern = read_str(res.get(pattern_attr(res)))
+        pattern = protection_pattern(res)
         yield Violation(
             f"{res.address} does not enforce its review requirement for administrators on "
             f"{pattern_label(pattern or '', entries)} ({setting(res, 'enforce_admins', False)}): a repository "

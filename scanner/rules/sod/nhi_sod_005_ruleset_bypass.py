@@ -5,15 +5,15 @@ from collections.abc import Iterable, Mapping
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import pattern_label, read_str
+from scanner.rules.sod.gates import pattern_label
 from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
     RULESETS,
     BypassActor,
     app_bypassers,
     bypass_actors,
-    pattern_attr,
     protected_branches,
+    protection_pattern,
     pull_request_rule,
     requires_reviews,
     ruleset_branches,
@@ -162,7 +162,7 @@ def _branch_protection(res: Resource, ctx: Context) -> Iterable[Violation]:
     entries = protected_branches(res, ctx) if apps else None
     if not entries or not requires_reviews(res):
         return
-    where = pattern_label(read_str(res.get(pattern_attr(res))) or "", entries)
+    where = pattern_label(protection_pattern(res) or "", entries)
     for label, path, source in apps:
         yield Violation(
             f"{res.address} lets {label} bypass the required reviews on {where}: the bot merges its own "
