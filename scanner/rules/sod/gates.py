@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from scanner.model.resource import Resource
+from scanner.model.resource import Model, Resource
 from scanner.model.values import Unknown, get_path, is_missing, is_unknown
 from scanner.policy.config import ApprovalGates
 from scanner.policy.context import Context
@@ -166,15 +167,23 @@ def production_hits(
     ``defaults`` are the repository's default branch names when the scan knows them: a pattern
     ``main`` then reaches the ``~DEFAULT_BRANCH`` entry of a repository whose default is ``main``.
     """
-    include, exclude = list(include), list(exclude)
+    return list(
+        _production_hits(tuple(include), tuple(exclude), tuple(gates.production_branches), frozenset(defaults))
+    )
+
+
+@lru_cache(maxsize=4096)  # thousands of protections share a handful of patterns
+def _production_hits(
+    include: tuple[str, ...], exclude: tuple[str, ...], entries: tuple[str, ...], defaults: frozenset[str]
+) -> tuple[str, ...]:
     hits = []
-    for entry in gates.production_branches:
+    for entry in entries:
         candidate = entry if entry == DEFAULT_BRANCH else strip_ref(entry)
-        if any(reaches(p, candidate, defaults) for p in include) and not any(
-            covers_whole(p, candidate, defaults) for p in exclude
+        if any(reaches(p, candidate, set(defaults)) for p in include) and not any(
+            covers_whole(p, candidate, set(defaults)) for p in exclude
         ):
             hits.append(entry)
-    return hits
+    return tuple(hits)
 
 
 def branch_label(entries: list[str]) -> str:
@@ -257,12 +266,49 @@ def in_scope(res: Resource, ctx: Context, *types: str) -> Iterator[Resource]:
     return (other for other in ctx.model.of_type(*types) if ctx.model.scope(other) == scope)
 
 
-def same_target(a: Resource, a_attr: str, b: Resource, b_attr: str, ctx: Context) -> bool:
-    """Both resources name one repository (project, group): by reference or by literal name."""
-    ta, tb = target_of(a, a_attr, ctx), target_of(b, b_attr, ctx)
-    if ta is None or tb is None:
-        return False
-    return bool(ta[0] & tb[0]) or bool(ta[1] & tb[1])
+#: per model: (types, attribute) -> (scope, "a:<address>" or "n:<name>") -> [(position, resource)]
+_INDEXES: WeakKeyDictionary[Model, dict[tuple[tuple[str, ...], str], dict[tuple[str, str], list[tuple[int, Resource]]]]]
+_INDEXES = WeakKeyDictionary()
+
+
+def targeting(
+    res: Resource, attr: str, ctx: Context, types: tuple[str, ...], their_attr: str | Callable[[Resource], str]
+) -> list[Resource]:
+    """Resources of ``types`` in ``res``'s module naming the target ``res.<attr>`` names: the same reference,
+    or the same literal name.
+
+    Indexed once per model: asking every branch protection of a large organisation for its deploy keys
+    one pair at a time was quadratic (2,000 repositories took minutes).
+    """
+    mine = target_of(res, attr, ctx)
+    if mine is None:
+        return []
+    index = _index(ctx, types, their_attr)
+    scope = ctx.model.scope(res)
+    found: dict[int, tuple[int, Resource]] = {}
+    for key in [f"a:{a}" for a in mine[0]] + [f"n:{n}" for n in mine[1]]:
+        for pos, other in index.get((scope, key), ()):
+            found.setdefault(id(other), (pos, other))
+    return [other for _, other in sorted(found.values(), key=lambda hit: hit[0])]
+
+
+def _index(
+    ctx: Context, types: tuple[str, ...], their_attr: str | Callable[[Resource], str]
+) -> dict[tuple[str, str], list[tuple[int, Resource]]]:
+    per_model = _INDEXES.setdefault(ctx.model, {})
+    name = their_attr if isinstance(their_attr, str) else their_attr.__qualname__
+    index = per_model.get((types, name))
+    if index is None:
+        index = {}
+        for pos, other in enumerate(ctx.model.of_type(*types)):
+            target = target_of(other, their_attr if isinstance(their_attr, str) else their_attr(other), ctx)
+            if target is None:
+                continue
+            scope = ctx.model.scope(other)
+            for key in [f"a:{a}" for a in target[0]] + [f"n:{n}" for n in target[1]]:
+                index.setdefault((scope, key), []).append((pos, other))
+        per_model[(types, name)] = index
+    return index
 
 
 def references_at(res: Resource, path: str) -> list[str]:

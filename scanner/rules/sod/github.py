@@ -37,10 +37,10 @@ from scanner.rules.sod.gates import (
     read_int,
     read_str,
     references_at,
-    same_target,
     scope_label,
     strings,
     strip_ref,
+    targeting,
 )
 
 BRANCH_PROTECTIONS = ("github_branch_protection", "github_branch_protection_v3")
@@ -74,9 +74,9 @@ def default_branches(res: Resource, attr: str, ctx: Context) -> set[str]:
     From ``github_branch_default.branch`` and the deprecated ``github_repository.default_branch``.
     """
     found: set[str] = set()
-    for other in in_scope(res, ctx, "github_branch_default"):
+    for other in targeting(res, attr, ctx, ("github_branch_default",), "repository"):
         branch = other.get("branch")
-        if isinstance(branch, str) and same_target(res, attr, other, "repository", ctx):
+        if isinstance(branch, str):
             found.add(branch)
     for repo in ctx.model.referenced(res, attr, "github_repository"):
         branch = repo.get("default_branch")
@@ -250,12 +250,12 @@ def automations_that_push(res: Resource, ctx: Context) -> list[tuple[Resource, s
     attr = repo_attr(res)
     found: list[tuple[Resource, str]] = []
     repo_level: list[str] = []
-    for key in in_scope(res, ctx, "github_repository_deploy_key"):
-        if read_bool(key.get("read_only"), True) is False and same_target(res, attr, key, "repository", ctx):
+    for key in targeting(res, attr, ctx, ("github_repository_deploy_key",), "repository"):
+        if read_bool(key.get("read_only"), True) is False:
             found.append((key, "read_only = false"))
-    for perms in in_scope(res, ctx, "github_workflow_repository_permissions"):
+    for perms in targeting(res, attr, ctx, ("github_workflow_repository_permissions",), "repository"):
         setting = read_str(perms.get("default_workflow_permissions"))
-        if setting and same_target(res, attr, perms, "repository", ctx):
+        if setting:
             repo_level.append(setting)
             if setting == "write":
                 found.append((perms, 'default_workflow_permissions = "write"'))
@@ -282,12 +282,17 @@ def review_count(gate: Resource) -> int | None:
     return read_int(gate.get("required_pull_request_reviews.0.required_approving_review_count"), 1)
 
 
-def _applies_to_repository_of(gate: Resource, res: Resource, ctx: Context) -> bool:
-    if gate.type == "github_organization_ruleset":
-        return res.type == "github_organization_ruleset" or org_ruleset_covers(gate, repository_name(res, ctx))
+def _gates_of_repository(res: Resource, ctx: Context) -> list[Resource]:
+    """The other branch protections and rulesets that apply to ``res``'s repository (or organization)."""
+    orgs = [g for g in in_scope(res, ctx, "github_organization_ruleset") if g is not res]
     if res.type == "github_organization_ruleset":
-        return False  # one repository's gate does not cover an organization's
-    return same_target(res, repo_attr(res), gate, repo_attr(gate), ctx)
+        return orgs  # one repository's gate does not cover an organization's
+    name = repository_name(res, ctx)
+    own = RULESETS[:1] if res.type in BRANCH_PROTECTIONS else (RULESETS[0], *BRANCH_PROTECTIONS)
+    return [
+        *(g for g in targeting(res, repo_attr(res), ctx, own, repo_attr) if g is not res),
+        *(g for g in orgs if org_ruleset_covers(g, name)),
+    ]
 
 
 def branch_patterns(gate: Resource) -> tuple[list[str], list[str]] | None:
@@ -315,12 +320,9 @@ def reviews_elsewhere(res: Resource, wanted: int, ctx: Context) -> bool:
     gates = ctx.config.approval_gates
     defaults = default_branches(res, repo_attr(res), ctx) if res.type != "github_organization_ruleset" else set()
     todo = [p for p in mine[0] if covers_production([p], gates, defaults)]
-    others = RULESETS if res.type in BRANCH_PROTECTIONS else (*RULESETS, *BRANCH_PROTECTIONS)
-    for gate in in_scope(res, ctx, *others):
+    for gate in _gates_of_repository(res, ctx):
         if not todo:
             break
-        if gate is res or not _applies_to_repository_of(gate, res, ctx):
-            continue
         count, theirs = review_count(gate), branch_patterns(gate)
         if count is None or count < wanted or theirs is None:
             continue

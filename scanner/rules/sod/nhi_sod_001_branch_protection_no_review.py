@@ -80,15 +80,17 @@ class BranchProtectionNoReview(Rule):
     cross_resource = True  # the repository's default branch comes from github_branch_default
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        entries = protected_branches(res, ctx)
-        if not entries or read_bool(res.get("lock_branch"), False) is not False:
-            return
-        pattern = protection_pattern(res)
-        where = pattern_label(pattern or "", entries)
         reviews = res.get(REVIEWS)
         wanted = ctx.config.approval_gates.min_approvals
-        if isinstance(reviews, Unknown) or reviews_elsewhere(res, wanted, ctx):
+        if isinstance(reviews, Unknown) or read_bool(res.get("lock_branch"), False) is not False:
             return
+        count = read_int(res.get(f"{REVIEWS}.0.required_approving_review_count"), 1) if reviews else 0
+        if count is None or count >= wanted:
+            return
+        entries = protected_branches(res, ctx)
+        if not entries or reviews_elsewhere(res, wanted, ctx):
+            return
+        where = pattern_label(protection_pattern(res) or "", entries)
         if not reviews:
             yield Violation(
                 f"{res.address} protects {where} without `{REVIEWS}`: whoever can push to it, a bot or "
@@ -97,16 +99,14 @@ class BranchProtectionNoReview(Rule):
                 key="no-reviews",
             )
             return
-        count = read_int(res.get(f"{REVIEWS}.required_approving_review_count"), 1)
-        if count is not None and count < wanted:
-            yield Violation(
-                f"{res.address} requires {count} approving review(s) on {where} "
-                f"(required_approving_review_count = {count})"
-                + (
-                    ": the author merges their own pull request with no one else's approval"
-                    if count == 0
-                    else f"; the policy asks for {wanted} (approval_gates.min_approvals)"
-                ),
-                path=f"{REVIEWS}.0.required_approving_review_count",
-                key="review-count",
-            )
+        yield Violation(
+            f"{res.address} requires {count} approving review(s) on {where} "
+            f"(required_approving_review_count = {count})"
+            + (
+                ": the author merges their own pull request with no one else's approval"
+                if count == 0
+                else f"; the policy asks for {wanted} (approval_gates.min_approvals)"
+            ),
+            path=f"{REVIEWS}.0.required_approving_review_count",
+            key="review-count",
+        )

@@ -8,14 +8,13 @@ from scanner.model.values import Unknown, as_list
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.sod.gates import (
     ALL_BRANCHES,
-    in_scope,
     production_hits,
     read_bool,
     read_int,
     read_str,
-    same_target,
     scope_label,
     target_label,
+    targeting,
 )
 
 RULE = "gitlab_project_approval_rule"
@@ -127,8 +126,8 @@ class GitLabRuleNoApproval(Rule):
 
 
 def _covered_elsewhere(res: Resource, entries: list[str], wanted: int, ctx: Context) -> bool:
-    for other in in_scope(res, ctx, RULE):
-        if other is res or not same_target(res, "project", other, "project", ctx):
+    for other in targeting(res, "project", ctx, (RULE,), "project"):
+        if other is res:
             continue
         count = _counted(other)
         reach = _production(other, ctx)
