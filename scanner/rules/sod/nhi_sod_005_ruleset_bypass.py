@@ -42,7 +42,8 @@ class RulesetBypass(Rule):
 
     * `Integration`: a GitHub App, which is what a pipeline or a bot authenticates as;
     * `DeployKey`: any deploy key of the repository;
-    * `RepositoryRole`: everyone with a base role (`actor_id` 2 maintain, 4 write, 5 admin);
+    * `RepositoryRole`: everyone with a base role (`actor_id` 2 maintain, 4 write; 5 admin at medium
+      severity);
     * `OrganizationAdmin` and `EnterpriseOwner` (medium severity).
 
     In a branch protection that requires reviews, the GitHub Apps allowed to bypass them:
