@@ -338,3 +338,20 @@ def checkov_dir() -> None:
     if spec is None or not spec.submodule_search_locations:
         raise click.ClickException("the Checkov pack is not installed with this copy of nhi-guard")
     click.echo(next(iter(spec.submodule_search_locations)))
+
+
+@main.group()
+def hook() -> None:
+    """Hooks for coding agents: scan a change before the agent writes it."""
+
+
+@hook.command("claude-code")
+def hook_claude_code() -> None:
+    """Claude Code PreToolUse hook for Write|Edit|MultiEdit: deny a Terraform change that adds findings.
+
+    Reads the hook event on stdin; prints a deny decision for findings at or above fail_on that the
+    change adds; exits 0 otherwise (1 only for an event that is not JSON).
+    """
+    from scanner.integrations.claude_code import run
+
+    sys.exit(run())
