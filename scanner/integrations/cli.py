@@ -94,6 +94,11 @@ def main() -> None:
 @click.option(
     "--allow-empty", is_flag=True, help="a directory or tree without Terraform files is not an error (monorepo jobs)"
 )
+@click.option(
+    "--module-dirs",
+    is_flag=True,
+    help="a .tf or .tf.json file given stands for its whole directory, scanned as one module (pre-commit)",
+)
 @click.option("--include-unchanged", is_flag=True, help="plan JSON: also scan no-op resources")
 @click.option("--debug", is_flag=True, help="show tracebacks for internal errors")
 @click.option(
@@ -134,6 +139,7 @@ def scan(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     allow_empty: bool,
+    module_dirs: bool,
     include_unchanged: bool,
     debug: bool,
     use_cache: bool,
@@ -152,6 +158,8 @@ def scan(
 
     ctx.find_root().meta[_DEBUG_KEY] = debug
     output, extra = _outputs(outputs)
+    if module_dirs:
+        paths = _module_dirs(paths)
     if use_cache and not cache_dir:
         from scanner.loaders.module_cache import default_dir
 
@@ -190,6 +198,17 @@ def scan(
         for chunk in _pieces(render(report, color)):
             click.echo(chunk, nl=False, color=color)
     sys.exit(result.exit_code)
+
+
+def _module_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """Each Terraform file's directory instead of the file (once, in order); other paths as given.
+
+    pre-commit passes the changed files; a module is every file of its directory, and a finding
+    can depend on a file that did not change (the user an access key belongs to)."""
+    out: dict[str, None] = {}
+    for p in paths:
+        out[(os.path.dirname(p) or ".") if p.lower().endswith((".tf", ".tf.json")) else p] = None
+    return tuple(out)
 
 
 def _outputs(values: tuple[str, ...]) -> tuple[str | None, list[tuple[str, str]]]:
@@ -291,23 +310,9 @@ def rules(fmt: str) -> None:
     """List the rule catalogue."""
     catalogue = _catalogue()
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "id": r.id,
-                        "category": str(r.category),
-                        "severity": str(r.severity),
-                        "title": r.title,
-                        "remediation": r.fix,
-                        "resource_types": list(r.resource_types),
-                        "help_uri": r.help_uri(),
-                    }
-                    for r in catalogue
-                ],
-                indent=2,
-            )
-        )
+        from scanner.rules.catalogue_docs import rule_summary
+
+        click.echo(json.dumps([rule_summary(r) for r in catalogue], indent=2))
         return
     click.echo(f"{'ID':12} {'CATEGORY':16} {'SEVERITY':9} TITLE")
     for r in catalogue:
@@ -338,6 +343,19 @@ def checkov_dir() -> None:
     if spec is None or not spec.submodule_search_locations:
         raise click.ClickException("the Checkov pack is not installed with this copy of nhi-guard")
     click.echo(next(iter(spec.submodule_search_locations)))
+
+
+@main.command()
+def mcp() -> None:
+    """Run the MCP server over stdio (tools: scan, explain_rule, list_rules); needs nhi-guard[mcp]."""
+    try:
+        from scanner.integrations.mcp_server import run
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != "mcp":
+            raise
+        # not installed, or the 1.x SDK (no mcp.server.mcpserver)
+        _fail("nhi-guard mcp needs the MCP Python SDK 2.x: pip install 'nhi-guard[mcp]'")
+    run()
 
 
 @main.group()
