@@ -45,7 +45,7 @@ def _issue(f: Finding, fingerprint: str) -> dict[str, Any]:
     return {
         "type": "issue",
         "check_name": f.rule_id,
-        "description": inert(f"{f.rule_id} {f.resource}: {message}{sep}Fix: {f.remediation}"),
+        "description": inert(f"{f.rule_id}: {message}{sep}Fix: {f.remediation}"),
         "categories": ["Security"],
         "severity": SEVERITY[str(f.severity)],
         "fingerprint": fingerprint,

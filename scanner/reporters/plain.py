@@ -15,7 +15,7 @@ import re
 from scanner.reporters.control import visible
 
 _SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.-]*):(?=//)")
-_WWW = re.compile(r"(?i)\b(www)\.")
+_WWW = re.compile(r"(?i)(www)\.")
 _MENTION = re.compile(r"@(?=[\w-])")
 
 
