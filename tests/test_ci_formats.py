@@ -313,7 +313,8 @@ def test_allow_empty(tmp_path: Path) -> None:
 
 def test_module_dirs_scans_each_file_with_its_module(tmp_path: Path) -> None:
     (tmp_path / "users.tf").write_text('resource "aws_iam_user" "ci" {\n  name = "ci"\n}\n', encoding="utf-8")
-    (tmp_path / "keys.tf").write_text('resource "aws_iam_access_key" "ci" {\n  user = aws_iam_user.ci.name\n}\n', "utf-8")
+    key = 'resource "aws_iam_access_key" "ci" {\n  user = aws_iam_user.ci.name\n}\n'
+    (tmp_path / "keys.tf").write_text(key, encoding="utf-8")
     alone = json.loads(cli("scan", str(tmp_path / "keys.tf"), "--format", "json").stdout)
     module = json.loads(cli("scan", "--module-dirs", str(tmp_path / "keys.tf"), "--format", "json").stdout)
     assert alone["summary"]["files_scanned"] == 1 and module["summary"]["files_scanned"] == 2
