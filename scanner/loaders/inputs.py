@@ -214,10 +214,15 @@ def load_inputs(
     for name, text in texts or []:
         loaded.files += 1
         kind = _kind_of(name, text)
+        first = len(loaded.documents)
         if kind == "tf.json":
             _guarded(name, loaded, functools.partial(_load_tf_json, name, text, loaded))
         else:
             _load_text(name, text, kind, loaded, include_unchanged)
+        if name.lower().endswith(_TF_SUFFIXES):
+            # a module file: its scope is its directory, as on disk, so fingerprints match a scan of the file
+            scope = str(Path(name).parent)
+            loaded.documents[first:] = [(scope, doc) for _, doc in loaded.documents[first:]]
     seen: set[str] = set()
     tf_dirs: dict[str, list[str]] = defaultdict(list)
     for raw in paths:
