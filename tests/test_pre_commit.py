@@ -24,7 +24,8 @@ PLAN = ROOT / "fixtures" / "plan" / "aws_iam_count.json"
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "init.defaultBranch=main", *args], cwd=repo, check=True, capture_output=True, timeout=60)
+    cmd = ["git", "-c", "init.defaultBranch=main", *args]
+    subprocess.run(cmd, cwd=repo, check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
