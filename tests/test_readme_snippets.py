@@ -52,11 +52,11 @@ def test_mcp_registrations() -> None:
     assert server == {"type": "stdio", "command": "nhi-guard", "args": ["mcp"]}
 
 
-@pytest.mark.parametrize("needle", ["- id: nhi-guard", "templates/gitlab/nhi-guard.gitlab-ci.yml"])
+@pytest.mark.parametrize("needle", ["rev: v1.2.3\n    hooks:", "templates/gitlab/nhi-guard.gitlab-ci.yml"])
 def test_pre_commit_and_gitlab_snippets_parse(needle: str) -> None:
     (text,) = blocks("yaml", needle)
     doc: Any = YAML(typ="safe").load(text)
-    if needle.startswith("- id:"):
+    if needle.startswith("rev:"):
         hooks = {h["id"] for h in YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())}
         assert doc["repos"][0]["hooks"][0]["id"] in hooks
     else:
