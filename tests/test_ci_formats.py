@@ -1,7 +1,7 @@
 """CI habits (issue 16): GitLab Code Quality and JUnit reports, several reports in one run,
 --fail-on none, ruff-style --select/--ignore merged with the config, --allow-empty.
 
-Golden files (tests/data/golden/) hold the exact output; after an intended change, regenerate
+Golden files (tests/golden/ci/) hold the exact output; after an intended change, regenerate
 them with ``NHI_GUARD_UPDATE_GOLDEN=1 pytest tests/test_ci_formats.py`` and review the diff.
 """
 
@@ -26,7 +26,7 @@ from scanner.reporters import FORMATS, get_reporter
 from scanner.reporters.plain import inert
 
 DATA = ROOT / "tests" / "data"
-GOLDEN = DATA / "golden"
+GOLDEN = ROOT / "tests" / "golden" / "ci"
 ACCESS_KEY = "fixtures/hcl/aws_access_key"
 HOSTILE = "tests/data/ci_formats/hostile-plan.json"
 SECRET = "hunter2-correct-horse-battery"  # the literal secret in HOSTILE's plan
