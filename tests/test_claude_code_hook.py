@@ -192,6 +192,19 @@ def test_broken_config_lets_the_call_through_with_a_message(module: Path) -> Non
     assert err.startswith("nhi-guard hook claude-code: ") and ".nhi-guard.toml" in err
 
 
+def test_internal_error_never_blocks(module: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import scanner.api
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("hunter2 in the message")
+
+    monkeypatch.setattr(scanner.api, "scan", broken)
+    monkeypatch.delenv("NHI_GUARD_DEBUG", raising=False)
+    code, out, err = hook(event("Write", {"file_path": str(module / "key.tf"), "content": KEY}, module.parent))
+    assert (code, out) == (0, "")
+    assert err == "nhi-guard hook claude-code: internal error: RuntimeError; the call goes on\n"
+
+
 @pytest.mark.parametrize("payload", ["", "not json", "[1, 2]", '{"tool_name": "Write"'])
 def test_malformed_event_is_the_only_error(payload: str) -> None:
     code, out, err = hook(payload)

@@ -12,7 +12,9 @@ To deny, it prints ``{"hookSpecificOutput": {"hookEventName": "PreToolUse", "per
 "deny", "permissionDecisionReason": ...}}``, with rule ID, resource and fix per finding; Claude
 Code shows the reason to the model, which can then correct the code. It never prints ``allow``
 (that would skip the user's permission prompts): anything else exits 0 with no output. Only an
-event that is not valid JSON is an error (exit 1, a message on stderr, the call goes on).
+event that is not valid JSON is an error (exit 1, a message on stderr, the call goes on); a
+broken config or an internal error is one line on stderr and exit 0, never exit 2, which Claude
+Code treats as "block".
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ def main(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         decision = decide(event)
     except CannotScan as exc:  # a broken config: say so, never block on our own problem
         stderr.write(f"nhi-guard hook claude-code: {exc}\n")
+        return EXIT_OK
+    except Exception as exc:  # exit 2 would block every write in Claude Code
+        if os.environ.get("NHI_GUARD_DEBUG"):
+            raise
+        # the type only: an exception's text can quote the file, and the file can hold secrets
+        stderr.write(f"nhi-guard hook claude-code: internal error: {type(exc).__name__}; the call goes on\n")
         return EXIT_OK
     if decision is not None:
         stdout.write(json.dumps(decision) + "\n")
