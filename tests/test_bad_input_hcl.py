@@ -252,3 +252,41 @@ def test_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
         },
     )
     assert ("aws_iam_access_key.k", "NHI_AWS_001") in s.findings()
+
+
+# --------------------------------------------------------------------------- large heredocs
+
+def _policy_heredoc(statements: int, marker: str = "EOT", trim: bool = False) -> str:
+    body = ",\n".join(
+        f'    {{"Sid": "s{i}", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b-{i}/*"}}'
+        for i in range(statements)
+    )
+    indent = "    " if trim else ""
+    return (
+        f'resource "aws_iam_policy" "big" {{\n  name   = "big"\n  policy = <<{"-" if trim else ""}{marker}\n'
+        f'{indent}{{"Version": "2012-10-17", "Statement": [\n{body},\n'
+        f'    {{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}}]}}\n{indent}{marker}\n}}\n'
+    )
+
+
+@pytest.mark.parametrize("trim", [False, True])
+def test_a_large_heredoc_keeps_its_value_and_the_lines_after_it(tmp_path: Path, trim: bool) -> None:
+    """Bodies over 64 KB are cut out before Lark parses (its heredoc regex needs memory per
+    character: 1.5 GB for 7 MB) and put back after: the same value, the same lines."""
+    heredoc = _policy_heredoc(3000, trim=trim)
+    text = '# "<<EOT" in a comment is not a heredoc\n' + heredoc + "\n" + KEY.format(name="after")
+    d = _module(tmp_path, text)
+    s = scan(tmp_path, d, good=False)
+    assert_clean(s)
+    key_line = text.splitlines().index('resource "aws_iam_access_key" "after" {') + 1
+    assert ("aws_iam_access_key.after", "NHI_AWS_001", key_line + 1) in s.findings_at()
+    # the last statement of the body, 3,000 statements in: the value was read whole
+    assert ("aws_iam_policy.big", "NHI_AWS_011") in s.findings()
+
+
+def test_an_unclosed_large_heredoc_is_a_syntax_error_with_its_line(tmp_path: Path) -> None:
+    text = KEY.format(name="k") + _policy_heredoc(3000).replace("\nEOT\n", "\nNOT_THE_MARKER\n")
+    d = _module(tmp_path, text)
+    s = scan(tmp_path, d)
+    (error,) = s.errors
+    assert error["file"] == f"{d}/main.tf" and error["message"].startswith("HCL syntax error")

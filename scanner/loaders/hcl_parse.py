@@ -8,8 +8,11 @@ transform, which more than doubles parse time (measured in bench/).
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,8 +65,9 @@ def _parser() -> Any:  # built lazily: loading the Lark parser is the slow part 
     )
 
 
-def _set_lines(body: Tree) -> None:
-    """``meta.line`` of every attribute and block, ``meta.end_line`` of blocks, as Lark would set them."""
+def _set_lines(body: Tree, real: Callable[[int], int] = lambda line: line) -> None:
+    """``meta.line`` of every attribute and block, ``meta.end_line`` of blocks, as Lark would set them
+    (``real`` maps a line of the text Lark parsed to the file's: see :func:`_cut_heredocs`)."""
     for node in body.children:
         if not isinstance(node, Tree) or node.data not in ("attribute", "block"):
             continue
@@ -71,14 +75,14 @@ def _set_lines(body: Tree) -> None:
         while isinstance(first, Tree) and first.children:
             first = first.children[0]
         if isinstance(first, Token) and first.line is not None:
-            node.meta.line = first.line
+            node.meta.line = real(first.line)
         if node.data == "block":
             last = node.children[-1]
             if isinstance(last, Token) and last.end_line is not None:  # RBRACE
-                node.meta.end_line = last.end_line
+                node.meta.end_line = real(last.end_line)
             for child in node.children:
                 if isinstance(child, Tree) and child.data == "body":
-                    _set_lines(child)
+                    _set_lines(child, real)
 
 
 def _label(node: Tree | Token) -> str:
@@ -118,23 +122,95 @@ def parse_text(text: str, file: str, line_offset: int = 0) -> tuple[list[RawBloc
     return blocks, errors
 
 
+#: a heredoc body at least this large is taken out of the text before Lark parses it
+BIG_HEREDOC = 64 * 1024
+_HEREDOC_OPEN = re.compile(r"<<-?([a-zA-Z][a-zA-Z0-9._-]*)\r?\n")
+
+
+@dataclass
+class _Cut:
+    key: str  # what stands for the body in the text Lark parses
+    heredoc: str  # the heredoc as written: <<EOT ... EOT
+    line: int  # the placeholder's line in the parsed text
+    lines: int  # how many lines fewer the parsed text has from there on
+
+
+def _cut_heredocs(text: str) -> tuple[str, list[_Cut]]:
+    """``text`` with the body of each large heredoc replaced by one line.
+
+    python-hcl2's heredoc terminal is ``(?:.|\n)*?``: Python's regex engine keeps a backtracking
+    entry for every character it crosses, so a 7 MB heredoc took 1.5 GB to lex. Each large body is
+    found here in linear time (its opening ``<<EOT`` on a line with no quote or comment before it,
+    its closing line), replaced by a unique key for the parse, and put back in the tree after it.
+    A heredoc that cannot be read this way is left for Lark to parse, or to report.
+    """
+    if len(text) < BIG_HEREDOC:
+        return text, []
+    cuts: list[_Cut] = []
+    out: list[str] = []
+    pos = newlines = 0  # newlines: in out so far
+    for opening in _HEREDOC_OPEN.finditer(text):
+        if opening.start() < pos:
+            continue
+        before = text[text.rfind("\n", 0, opening.start()) + 1 : opening.start()]
+        if any(mark in before for mark in ('"', "#", "//", "/*")):
+            continue  # perhaps inside a string or a comment
+        closing = re.compile(rf"^[ \t]*{re.escape(opening.group(1))}\r?\n", re.M).search(text, opening.end())
+        if closing is None or closing.start() - opening.end() < BIG_HEREDOC:
+            continue
+        key = f"nhi_guard_heredoc_{len(cuts)}_{len(text)}"
+        out += [text[pos : opening.end()], key, "\n"]
+        line = newlines + text.count("\n", pos, opening.end()) + 1  # the key's line, counted from 1
+        newlines = line
+        cuts.append(_Cut(key, text[opening.start() : closing.end()], line,
+                         text.count("\n", opening.end(), closing.start()) - 1))  # fmt: skip
+        pos = closing.start()
+    if not cuts:
+        return text, []
+    out.append(text[pos:])
+    return "".join(out), cuts
+
+
+def _restore_heredocs(tree: Tree, cuts: list[_Cut]) -> None:
+    by_key = {c.key: c for c in cuts}
+    for node in tree.iter_subtrees():
+        if node.data in ("heredoc_template", "heredoc_template_trim"):
+            token = node.children[0]
+            key = next((k for k in by_key if isinstance(token, Token) and k in token), None)
+            if key is not None and isinstance(token, Token):
+                node.children[0] = Token.new_borrow_pos(token.type, by_key.pop(key).heredoc, token)
+
+
+def _line_map(cuts: list[_Cut]) -> Callable[[int], int]:
+    """Lines of the parsed text -> lines of the file, past each cut heredoc."""
+    if not cuts:
+        return lambda line: line
+    starts = [c.line for c in cuts]
+    shifts = list(itertools.accumulate(c.lines for c in cuts))
+    return lambda line: line + (shifts[i - 1] if (i := bisect.bisect_left(starts, line)) else 0)
+
+
 def _parse_whole(text: str, file: str, line_offset: int) -> tuple[list[RawBlock], list[LoadError]]:
     if not text.endswith("\n"):
         text += "\n"  # the grammar needs a trailing newline after the last attribute
+    text, cuts = _cut_heredocs(text)
+    real = _line_map(cuts)
     try:
         tree = _parser().parse(text)
-        _set_lines(tree.children[0])
+        _set_lines(tree.children[0], real)
+        if cuts:
+            _restore_heredocs(tree, cuts)
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
         if token is not None and getattr(token, "type", "") == "$END":
             opened = [m.start() for m in _TOP_LEVEL_RE.finditer(text)]
-            start = text.count("\n", 0, opened[-1]) + 1 + line_offset if opened else None
-            end = text.count("\n") + line_offset
+            start = real(text.count("\n", 0, opened[-1]) + 1) + line_offset if opened else None
+            end = real(text.count("\n")) + line_offset
             where = f"the block at line {start}" if start else "a block"
             return [], [LoadError(file, start or end, f"HCL syntax error: {where} is not closed "
                                                       f"(input ends at line {end})")]
         line = getattr(exc, "line", None)
-        line = line + line_offset if isinstance(line, int) and line > 0 else None
+        line = real(line) + line_offset if isinstance(line, int) and line > 0 else None
         return [], [LoadError(file, line, f"HCL syntax error: {_short(exc)}")]
     except (LarkError, RecursionError, ValueError) as exc:
         return [], [LoadError(file, line_offset + 1 if line_offset else None,
