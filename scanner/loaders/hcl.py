@@ -12,13 +12,14 @@ from scanner.loaders.derived import RENDERED as _RENDERED
 from scanner.loaders.derived import apply_provider_defaults as _apply_provider_defaults
 from scanner.loaders.derived import encode as _encode
 from scanner.loaders.hcl_eval import MAX_DEPTH, Evaluator, _children
-from scanner.loaders.hcl_parse import RawBlock, parse_text
+from scanner.loaders.hcl_parse import LazyBlock, RawBlock, parse_text
 from scanner.model.marks import collect as collect_marked
 from scanner.model.marks import mark
 from scanner.model.resource import Document, LoadError, Resource
 from scanner.model.values import Unknown
 from scanner.policy.redact import collect_strings, is_credential_attr
 from scanner.policy.waivers import marker_comments
+from scanner.util.gc_pace import fewer_collections
 
 _META_ARGS = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
 
@@ -358,9 +359,20 @@ def load_chunks(chunks: list[Chunk], sources: dict[str, list[str]]) -> Document:
     doc = Document()
     blocks: list[RawBlock] = []
     for chunk in chunks:
-        parsed, errors = parse_text(chunk.text, chunk.file, chunk.line_offset)
+        parsed, errors = parse_text(chunk.text, chunk.file, chunk.line_offset, lazy=True)
         blocks.extend(parsed)
         doc.errors.extend(errors)
+    try:
+        with fewer_collections():
+            _evaluate_module(doc, blocks, sources, chunks)
+    finally:
+        for block in blocks:
+            if isinstance(block, LazyBlock):
+                block.release()
+    return doc
+
+
+def _evaluate_module(doc: Document, blocks: list[RawBlock], sources: dict[str, list[str]], chunks: list[Chunk]) -> None:
     module = Module(blocks, sources)
     doc.errors.extend(module.errors)
     files = sorted({c.file for c in chunks})
@@ -394,7 +406,17 @@ def load_chunks(chunks: list[Chunk], sources: dict[str, list[str]]) -> Document:
                 "the evaluation budget; it and the rest of the module were evaluated as unknown",
             )
         )
-    return doc
+    # large files are parsed block by block as evaluation needs them (hcl_parse.LazyBlock): blocks
+    # nothing needed are parsed now, for their errors; a block that does not parse is not scanned
+    broken: set[tuple[str, int]] = set()
+    for block in blocks:
+        if isinstance(block, LazyBlock):
+            errors = block.parse_errors()
+            if errors:
+                doc.errors.extend(errors)
+                broken.add((block.file, block.line))
+    if broken:
+        doc.resources = [r for r in doc.resources if (r.file, r.line) not in broken]
 
 
 def _at(file: str, line: int | None) -> str:

@@ -16,6 +16,7 @@ from scanner.policy.selection import Selection
 from scanner.policy.waivers import WaiverEntry, inline_waivers
 from scanner.rules import Rule, all_rules
 from scanner.util import debug, progress
+from scanner.util.gc_pace import fewer_collections
 
 
 @dataclass
@@ -54,6 +55,11 @@ def _applies(rule: Rule, res: Resource) -> bool:
 
 
 def check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Checked:
+    with fewer_collections():  # findings and metadata pile up young objects over a large model
+        return _check(resources, total, contexts)
+
+
+def _check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Checked:
     out = Checked()
     inline_seen: set[tuple[str, str]] = set()
     # Rules that keep the base applies_to depend on mode and type only: decided once per pair.
