@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html
 import json
 import re
 import tempfile
@@ -40,10 +41,11 @@ from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown
 from scanner.policy.config import Config
 from scanner.policy.redact import rule_words
+from scanner.reporters import FORMATS as ALL_FORMATS
 from scanner.reporters import get_reporter
 from scanner.rules import Context, Rule, Violation
 
-FORMATS = ("text", "json", "sarif", "markdown")
+FORMATS = ALL_FORMATS  # every report format, new ones too
 PLACEHOLDER = "Zq9PLACEHOLDERx7Kw"
 
 #: printable: letters, digits, punctuation, symbols and spaces, never at either end
@@ -262,8 +264,10 @@ def _strings(value: Any) -> Iterator[str]:
 def _views(fmt: str, text: str) -> list[str]:
     """The output as written, plus the forms a value takes in it (JSON-decoded, Markdown-unescaped)."""
     views = [text]
-    if fmt in ("json", "sarif"):
+    if fmt in ("json", "sarif", "gitlab"):
         views.append("\n".join(_strings(json.loads(text))))
+    if fmt == "junit":
+        views.append(html.unescape(text))
     if fmt == "markdown":
         views.append(" ".join(_MD_ESCAPE.sub(r"\1", text).split()))
     return views

@@ -20,7 +20,7 @@ from scanner.api import ScanOptions, scan
 from scanner.integrations.action.commands import annotation_commands
 from scanner.integrations.action.summary import SummaryInput, comment_body, job_summary
 from scanner.model.report import Report
-from scanner.reporters import get_reporter
+from scanner.reporters import FORMATS, get_reporter
 
 SECRET = "Hunter2-Sens-pw"
 _VARIABLE = f"""
@@ -34,7 +34,7 @@ variable "pw" {{
 
 def outputs(report: Report, workspace: Path) -> dict[str, str]:
     """Every text nhi-guard writes for a report."""
-    out = {fmt: get_reporter(fmt)(report, False) for fmt in ("text", "json", "sarif", "markdown")}
+    out = {fmt: get_reporter(fmt)(report, False) for fmt in FORMATS}  # every format, new ones too
     out["annotations"] = "\n".join(annotation_commands(report.findings, str(workspace))[0])
     summary = SummaryInput(report=report, fail_on=None, pr_author="someone")
     out["job summary"] = job_summary(summary)
