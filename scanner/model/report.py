@@ -57,6 +57,17 @@ class InventoryItem(_Model):
     #: a hash of the resource's configuration with secret values masked: tells an NHI changed in
     #: place (a policy widened) from an unchanged one when two reports are compared
     digest: str | None = None
+    grants: list[str] | None = Field(
+        None,
+        description="what the identity can do, one grant per line, sorted (docs/approval.md); null for a type "
+        "that has no grants of its own (a credential acts as its identity, a secret grants nothing)",
+    )
+    grants_digest: str | None = Field(
+        None,
+        description="sha256 of the grants' canonical form: the same however the Terraform is written, "
+        "different whenever what is granted changes",
+    )
+    grants_unknown: int = Field(0, description="grants that hold a value known only at apply (shown as ${...} or (unknown...))")
 
 
 class AppliedWaiver(_Model):

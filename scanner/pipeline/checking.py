@@ -30,8 +30,16 @@ class Checked:
 class Contexts:
     """One rule context, and one set of enabled rules, per config in use."""
 
-    def __init__(self, model: Model, configs: Configs, today: date, requester: str | None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        configs: Configs,
+        today: date,
+        requester: str | None,
+        secrets: frozenset[str] = frozenset(),
+    ) -> None:
         self.model, self.configs, self.today, self.requester = model, configs, today, requester
+        self.secrets = secrets
         self._made: dict[int, tuple[ConfigFile, Context, list[Rule]]] = {}
 
     def of(self, path: str) -> tuple[ConfigFile, Context, list[Rule]]:
@@ -39,7 +47,14 @@ class Contexts:
         made = self._made.get(id(cf))
         if made is None:
             config = cf.config
-            ctx = Context(self.model, config, MetadataResolver(self.model, config), self.today, self.requester)
+            ctx = Context(
+                self.model,
+                config,
+                MetadataResolver(self.model, config),
+                self.today,
+                self.requester,
+                secrets=self.secrets,
+            )
             disabled = {d.upper() for d in config.disable}
             made = self._made[id(cf)] = (cf, ctx, [r for r in all_rules() if r.id not in disabled])
         return made

@@ -56,7 +56,7 @@ def evaluate(
     for res in resources:
         secrets |= secret_values(res)
     model = Model(resources, scopes)
-    contexts = Contexts(model, settings.configs, settings.today, settings.requester)
+    contexts = Contexts(model, settings.configs, settings.today, settings.requester, frozenset(secrets))
     checked = check(resources, len(resources), contexts)
     errors.extend(checked.errors)
 

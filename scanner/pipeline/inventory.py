@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from scanner.entitlements import entitlements_of
 from scanner.model.nhi_types import nhi_type
 from scanner.model.report import UNKNOWN_VALUE, InventoryItem
 from scanner.model.resource import Resource
@@ -30,7 +31,9 @@ def inventory(
         spec = nhi_type(res.type)
         if spec is None or res.mode != "managed" or res.context_only:
             continue
-        meta = context_of(res).meta(res) if spec.governed else None
+        ctx = context_of(res)
+        meta = ctx.meta(res) if spec.governed else None
+        granted = entitlements_of(res, ctx)
         values = {name: _field(meta.get(name)) if meta else None for name in FIELDS}
         if spec.expiry and values["expires"] in (None, UNKNOWN_VALUE):
             # a known native end date beats an unknown `expires` tag (`tags = var.tags`)
@@ -47,6 +50,9 @@ def inventory(
                 line=res.line,
                 action=res.action,
                 digest=config_digest(res.attrs, secrets, res.sensitive_paths),
+                grants=list(granted.grants) if granted is not None else None,
+                grants_digest=granted.digest if granted is not None else None,
+                grants_unknown=granted.unknown if granted is not None else 0,
                 **values,
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scanner.model.resource import Model, Resource
@@ -22,6 +22,11 @@ class Context:
     today: date = field(default_factory=date.today)
     #: who asks for the change being scanned (a pull request's author), when known
     requester: str | None = None
+    #: literal secret values of the scan: what is derived from the configuration (grant summaries)
+    #: masks them before anything is hashed or shown
+    secrets: frozenset[str] = frozenset()
+    #: results the layers above compute once per scan (an identity's entitlements), by key
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def meta(self, res: Resource) -> Metadata:
         return self.metadata.resolve(res)
