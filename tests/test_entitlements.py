@@ -54,7 +54,8 @@ resource "aws_iam_role_policy" "read" {
   policy = <<EOF
 {"Version": "2012-10-17", "Statement": [
   {"Effect": "Allow", "Action": "S3:listbucket", "Resource": ["arn:aws:s3:::raw-bucket", "arn:aws:s3:::raw-bucket/*"]},
-  {"Effect": "Allow",   "Action": ["s3:getobject"], "Resource": ["arn:aws:s3:::raw-bucket/*", "arn:aws:s3:::raw-bucket"]}
+  {"Effect": "Allow",   "Action": ["s3:getobject"],
+   "Resource": ["arn:aws:s3:::raw-bucket/*", "arn:aws:s3:::raw-bucket"]}
 ]}
 EOF
 }
@@ -208,7 +209,8 @@ resource "aws_iam_role" "etl" {
     Action    = "sts:AssumeRoleWithWebIdentity"
     Condition = {
       StringEquals = { "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }
-      StringLike   = { "token.actions.githubusercontent.com:sub" = ["repo:acme/etl:ref:refs/heads/main", "repo:acme/etl:environment:prod"] }
+      StringLike   = { "token.actions.githubusercontent.com:sub" = [
+        "repo:acme/etl:ref:refs/heads/main", "repo:acme/etl:environment:prod"] }
     }
   }] })
 }

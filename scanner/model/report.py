@@ -67,7 +67,9 @@ class InventoryItem(_Model):
         description="sha256 of the grants' canonical form: the same however the Terraform is written, "
         "different whenever what is granted changes",
     )
-    grants_unknown: int = Field(0, description="grants that hold a value known only at apply (shown as ${...} or (unknown...))")
+    grants_unknown: int = Field(
+        0, description="grants that hold a value known only at apply (shown as ${...} or (unknown...))"
+    )
 
 
 class AppliedWaiver(_Model):

@@ -11,10 +11,25 @@ from scanner.model.resource import LoadError, Model, Resource
 from scanner.pipeline.findings import display_path, make_finding
 from scanner.policy.config import ConfigFile, Configs
 from scanner.policy.context import Context
+from scanner.policy.ledger import Ledgers
 from scanner.policy.metadata import MetadataResolver
+from scanner.policy.people import Teams
+from scanner.policy.reviews import Reviews
 from scanner.policy.waivers import WaiverEntry, inline_waivers
 from scanner.rules import Rule, all_rules
 from scanner.util import progress
+
+
+@dataclass
+class Approvals:
+    """What approvals are checked against, besides the scanned code."""
+
+    #: the approval ledger of each file (None: tags only)
+    ledgers: Ledgers | None = None
+    #: the pull request's reviews (None: approvers are not checked against reviews)
+    reviews: Reviews | None = None
+    #: members of the teams the config names
+    teams: Teams | None = None
 
 
 @dataclass
@@ -37,9 +52,11 @@ class Contexts:
         today: date,
         requester: str | None,
         secrets: frozenset[str] = frozenset(),
+        approvals: Approvals | None = None,
     ) -> None:
         self.model, self.configs, self.today, self.requester = model, configs, today, requester
         self.secrets = secrets
+        self.approvals = approvals or Approvals()
         self._made: dict[int, tuple[ConfigFile, Context, list[Rule]]] = {}
 
     def of(self, path: str) -> tuple[ConfigFile, Context, list[Rule]]:
@@ -54,6 +71,9 @@ class Contexts:
                 self.today,
                 self.requester,
                 secrets=self.secrets,
+                ledgers=self.approvals.ledgers,
+                reviews=self.approvals.reviews,
+                teams=self.approvals.teams,
             )
             disabled = {d.upper() for d in config.disable}
             made = self._made[id(cf)] = (cf, ctx, [r for r in all_rules() if r.id not in disabled])

@@ -14,7 +14,7 @@ from datetime import date
 from scanner.model.report import AppliedWaiver, ErrorEntry, Finding, Report, Summary
 from scanner.model.resource import Document, LoadError, Model, Resource
 from scanner.model.severity import Severity
-from scanner.pipeline.checking import Contexts, check
+from scanner.pipeline.checking import Approvals, Contexts, check
 from scanner.pipeline.findings import display_path, make_finding, scope_of, sort_findings
 from scanner.pipeline.inventory import inventory
 from scanner.policy.config import Configs
@@ -33,6 +33,8 @@ class Settings:
     today: date = field(default_factory=date.today)
     #: who asks for the change being scanned (a pull request's author): approving it oneself is NHI_APR_003
     requester: str | None = None
+    #: the approval ledgers, the pull request's reviews and team members the approval rules check
+    approvals: Approvals = field(default_factory=Approvals)
 
 
 def evaluate(
@@ -56,7 +58,9 @@ def evaluate(
     for res in resources:
         secrets |= secret_values(res)
     model = Model(resources, scopes)
-    contexts = Contexts(model, settings.configs, settings.today, settings.requester, frozenset(secrets))
+    contexts = Contexts(
+        model, settings.configs, settings.today, settings.requester, frozenset(secrets), settings.approvals
+    )
     checked = check(resources, len(resources), contexts)
     errors.extend(checked.errors)
 

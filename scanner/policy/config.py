@@ -45,6 +45,30 @@ class Waiver(_Strict):
     expires: date | None = None
 
 
+class ApprovalPolicy(_Strict):
+    """Who may approve an identity, and who must not (docs/approval.md)."""
+
+    approvers: list[str] = Field(
+        default_factory=list,
+        description="logins (`bob`) or GitHub teams (`@acme/security`) whose approval counts; empty: anyone's",
+    )
+    codeowners: bool = Field(False, description="the approver must be a code owner of the identity's file")
+    provisioner: list[str] = Field(
+        default_factory=list,
+        description="who applies the change (the pipeline's role, user or app): never its approver or requester",
+    )
+
+    @field_validator("approvers", "provisioner")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.strip():
+                raise ValueError("an empty name matches nobody; remove it")
+            if item.strip().startswith("@") and item.count("/") > 1:
+                raise ValueError(f"'{item}' is not a login or an @org/team")
+        return value
+
+
 class Config(_Strict):
     max_credential_days: StrictInt = Field(90, ge=1, le=3650)  # `true` or "90" is a mistake, not 1 or 90
     fail_on: Severity = Severity.LOW
@@ -56,6 +80,7 @@ class Config(_Strict):
     disable: list[str] = Field(default_factory=list, description="rule IDs not to run")
     severity: dict[str, Severity] = Field(default_factory=dict, description="rule ID -> severity override")
     waivers: list[Waiver] = Field(default_factory=list)
+    approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
 
     @field_validator("ticket_pattern")
     @classmethod

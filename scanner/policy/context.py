@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from scanner.model.resource import Model, Resource
     from scanner.policy.config import Config
+    from scanner.policy.ledger import Ledgers
     from scanner.policy.metadata import Metadata, MetadataResolver
+    from scanner.policy.people import Teams
+    from scanner.policy.reviews import Reviews
 
 
 @dataclass
@@ -27,6 +30,12 @@ class Context:
     secrets: frozenset[str] = frozenset()
     #: results the layers above compute once per scan (an identity's entitlements), by key
     memo: dict[Any, Any] = field(default_factory=dict)
+    #: the approval ledger of each file (None: no ledger is used)
+    ledgers: Ledgers | None = None
+    #: the pull request's reviews, when given: named approvers are checked against them
+    reviews: Reviews | None = None
+    #: members of the GitHub teams the config names, as far as they are known
+    teams: Teams | None = None
 
     def meta(self, res: Resource) -> Metadata:
         return self.metadata.resolve(res)
