@@ -53,6 +53,7 @@ from scanner.policy.config import Config, ConfigError, ConfigFile, Configs
 from scanner.policy.ledger import Ledger, LedgerEntry, LedgerError, Ledgers
 from scanner.policy.people import Teams, TeamsError, load_teams, teams_from
 from scanner.policy.reviews import Reviews, ReviewsError, load_reviews, parse_reviews
+from scanner.util.paths import display_path
 
 __all__ = [
     "EXIT_ERROR",
@@ -209,7 +210,8 @@ def _verify_ledger(ledger: Ledger) -> None:
     for i, entry in enumerate(ledger.entries.values()):
         if entry.digest is not None and digest_of(entry.grants) != entry.digest:
             raise LedgerError(
-                f"{ledger.path}:{entry.line}: approval[{i}] ({entry.address}): key 'digest': does not match the "
+                f"{display_path(str(ledger.path))}:{entry.line}: approval[{i}] ({entry.address}): key 'digest': "
+                "does not match the "
                 f"grants listed in the entry; it was edited by hand: run `nhi-guard approve` again"
             )
 

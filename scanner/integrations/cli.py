@@ -239,8 +239,9 @@ def approve(
         click.echo(f"approved {entry.address} in {entry.module}: {grants}; by {entry.approved_by}"
                    f" under {entry.ticket}{extra}")  # fmt: skip
     verb = "created" if result.created else "updated"
-    click.echo(f"nhi-guard: {verb} {display_path(str(result.ledger.path))} ({len(result.ledger.entries)} entries)",
-               err=True)  # fmt: skip
+    count = len(result.ledger.entries)
+    entries = f"{count} entr{'y' if count == 1 else 'ies'}"
+    click.echo(f"nhi-guard: {verb} {display_path(str(result.ledger.path))} ({entries})", err=True)
 
 
 def _write_whole(path: str, pieces: Iterable[str]) -> None:

@@ -8,7 +8,6 @@ The repository root is the nearest directory above the file that holds a ``.git`
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +43,6 @@ def find_codeowners(file: str | Path) -> CodeOwners | None:
     return None
 
 
-@functools.lru_cache(maxsize=16)
 def _load(root: Path) -> CodeOwners | None:
     for name in LOCATIONS:
         path = root / name

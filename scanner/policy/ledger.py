@@ -41,6 +41,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from scanner.util.paths import display_path
+
 LEDGER_NAME = "nhi-guard.approvals.toml"
 VERSION = 1
 _TF_SUFFIXES = (".tf", ".tf.json")
@@ -192,37 +194,38 @@ def load_ledger(path: str | Path) -> Ledger:
     path = Path(path)
     if not path.exists():
         return Ledger(path)
+    shown = display_path(str(path))
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
     except OSError as exc:
-        raise LedgerError(f"{path}: cannot read the approval ledger: {exc.strerror or exc}") from None
+        raise LedgerError(f"{shown}: cannot read the approval ledger: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise LedgerError(f"{path}: the approval ledger is not UTF-8 text") from None
+        raise LedgerError(f"{shown}: the approval ledger is not UTF-8 text") from None
     from scanner.policy.config import _toml
 
     tomllib = _toml()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise LedgerError(f"{path}: invalid TOML: {exc}") from None
+        raise LedgerError(f"{shown}: invalid TOML: {exc}") from None
     lines = [text.count("\n", 0, m.start()) + 1 for m in _HEADER_RE.finditer(text)]
     ledger = Ledger(path, raw=raw)
     for key in data:
         if key not in ("version", "approval"):
-            raise LedgerError(f"{path}: unknown key '{key}'; allowed keys: approval, version")
+            raise LedgerError(f"{shown}: unknown key '{key}'; allowed keys: approval, version")
     if data.get("version") != VERSION:
-        raise LedgerError(f"{path}: key 'version': must be {VERSION} (the version this nhi-guard writes and reads)")
+        raise LedgerError(f"{shown}: key 'version': must be {VERSION} (the version this nhi-guard writes and reads)")
     items = data.get("approval", [])
     if not isinstance(items, list):
-        raise LedgerError(f"{path}: key 'approval': must be [[approval]] tables")
+        raise LedgerError(f"{shown}: key 'approval': must be [[approval]] tables")
     for i, item in enumerate(items):
         line = lines[i] if i < len(lines) else 1
-        entry = _entry(item, f"{path}:{line}: approval[{i}]", line)
+        entry = _entry(item, f"{shown}:{line}: approval[{i}]", line)
         if entry.key in ledger.entries:
             first = ledger.entries[entry.key].line
             raise LedgerError(
-                f"{path}:{line}: approval[{i}]: {entry.address} in module '{entry.module}' is already approved at "
+                f"{shown}:{line}: approval[{i}]: {entry.address} in module '{entry.module}' is already approved at "
                 f"line {first}; keep one entry per identity"
             )
         ledger.entries[entry.key] = entry

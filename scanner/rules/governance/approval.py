@@ -10,13 +10,14 @@ the inventory and the evidence record all read approvals through here.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.entitlements import diff, entitlements_of
 from scanner.model.resource import Resource
 from scanner.model.values import MISSING, is_known
-from scanner.policy.codeowners import find_codeowners
+from scanner.policy.codeowners import CodeOwners, find_codeowners
 from scanner.policy.context import Context
 from scanner.policy.ledger import Ledger, LedgerEntry
 from scanner.policy.people import is_team, same_person
@@ -152,7 +153,7 @@ def authorisation_problem(name: str, res: Resource, ctx: Context) -> str | None:
                 return None
             return f"{name} is not one of the allowed approvers ({', '.join(policy.approvers)})"
     if policy.codeowners:
-        owners_file = find_codeowners(res.file) if res.file and not res.file.startswith("<") else None
+        owners_file = _codeowners(res.file, ctx)
         if owners_file is None:
             return f"no CODEOWNERS file covers {res.file}, so {name} cannot be shown to own it"
         found = owners_file.owners_of(res.file)
@@ -165,6 +166,17 @@ def authorisation_problem(name: str, res: Resource, ctx: Context) -> str | None:
             where = f"{owners_file.path.name}:{line}"
             return f"{name} is not a code owner of {res.file} (owners: {shown}, {where})"
     return None
+
+
+def _codeowners(file: str, ctx: Context) -> CodeOwners | None:
+    """The CODEOWNERS of a file's repository, read once per directory and scan."""
+    if not file or file.startswith("<"):
+        return None
+    key = ("codeowners", os.path.dirname(os.path.abspath(file)))
+    if key not in ctx.memo:
+        ctx.memo[key] = find_codeowners(file)
+    found: CodeOwners | None = ctx.memo[key]
+    return found
 
 
 def _among(name: str, entries: list[str], ctx: Context) -> tuple[bool, bool]:
