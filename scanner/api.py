@@ -48,6 +48,7 @@ from scanner.model.resource import Document, LoadError
 from scanner.model.severity import Severity
 from scanner.pipeline.checking import Approvals
 from scanner.pipeline.engine import Settings, evaluate
+from scanner.pipeline.provenance import InputRef, ProvenanceRequest
 from scanner.policy.baseline import Baseline, BaselineError, apply_baseline, load_baseline
 from scanner.policy.config import Config, ConfigError, ConfigFile, Configs
 from scanner.policy.ledger import Ledger, LedgerEntry, LedgerError, Ledgers
@@ -123,6 +124,9 @@ class ScanOptions:
     #: members of the GitHub teams the config names (``org/team`` -> logins): a JSON file, a
     #: mapping or Teams; None: team members are unknown (a team rules nobody out)
     teams: str | Path | Teams | Mapping[str, Sequence[str]] | None = None
+    #: record what was scanned, with sha256 digests, and what approvals were checked against, in
+    #: ``report.provenance``: the subjects and materials of the evidence record (``--format evidence``)
+    provenance: bool = False
 
 
 @dataclass
@@ -294,11 +298,30 @@ def scan_documents(
     baseline = _baseline(options.baseline)
     settings = _settings(options, configs)
     _prime(settings, documents)
+    record = ProvenanceRequest([InputRef(f, path=f) for f in files]) if options.provenance else None
     try:
-        report = evaluate(documents, settings, errors, len(files), secrets)
+        report = evaluate(documents, settings, errors, len(files), secrets, record)
     except ConfigError as exc:
         raise ScanError(str(exc)) from None
     return _result(report, fail_on, top, baseline)
+
+
+def _inputs(paths: list[str], texts: list[Source], stdin: str | None, options: ScanOptions) -> ProvenanceRequest:
+    """The files (and texts) a scan reads, in the order the loaders read them; with ``source_dir``
+    the plan's ``.tf`` sources too."""
+    from scanner.loaders.discover import walk_inputs
+    from scanner.pipeline.provenance import InputRef
+
+    refs = [InputRef(t.name, text=t.text) for t in texts]
+    for raw in [*paths, *([options.source_dir] if options.source_dir else [])]:
+        if raw == STDIN:
+            if stdin is not None:
+                refs.append(InputRef("<stdin>", text=stdin))
+        elif Path(raw).is_dir():
+            refs += [InputRef(f, path=f) for f in walk_inputs(Path(raw), [])]
+        elif Path(raw).is_file():
+            refs.append(InputRef(raw, path=raw))
+    return ProvenanceRequest(refs)
 
 
 def _result(report: Report, fail_on: Severity | None, top: ConfigFile, baseline: Baseline | None) -> ScanResult:
@@ -320,6 +343,7 @@ def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: S
     approvals = settings.approvals
     shape = repr((
         options.include_unchanged,
+        options.provenance,
         settings.today.isoformat(),
         settings.requester,
         approvals.reviews.sha256 if approvals.reviews is not None else None,
@@ -365,7 +389,8 @@ def _load_and_evaluate(
 
         attach_sources(loaded.documents, options.source_dir)
     _prime(settings, loaded.documents)
-    report = evaluate(loaded.documents, settings, loaded.errors, loaded.files)
+    record = _inputs(paths, texts, stdin_text, options) if options.provenance else None
+    report = evaluate(loaded.documents, settings, loaded.errors, loaded.files, record=record)
     if stdin_errors:
         report.errors = [ErrorEntry(file=e.file, line=e.line, message=e.message) for e in stdin_errors] + report.errors
         report.summary.incomplete = True

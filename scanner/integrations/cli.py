@@ -19,6 +19,7 @@ import click
 
 from scanner import __version__
 from scanner.model.severity import Severity
+from scanner.reporters import FORMATS
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -61,7 +62,7 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text", show_default=True
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="write the report to this file")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config file (else discovered)")
@@ -159,6 +160,7 @@ def scan(
         source_dir=source_dir,
         cache_dir=cache_dir,
         jobs=jobs,
+        provenance=fmt == "evidence",
         ledger=False if no_ledger else ledger_path,
         reviews=reviews_path,
         teams=teams_path,
