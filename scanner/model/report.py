@@ -154,6 +154,7 @@ class Provenance(_Model):
     requester: str | None = None
     reviews: InputDigest | None = Field(None, description="the pull request's reviews approvers were checked against")
     reviews_count: int = 0
+    reviews_unavailable: str | None = Field(None, description="why the reviews could not be read")
     ledgers: list[InputDigest] = Field(default_factory=list, description="the approval ledgers read")
     teams: dict[str, list[str]] = Field(default_factory=dict, description="team members used to check approvers")
     unresolved_teams: dict[str, str] = Field(default_factory=dict, description="teams whose members are not known")

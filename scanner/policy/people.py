@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,16 +77,28 @@ class TeamsError(Exception):
 
 @dataclass
 class Teams:
-    """Members of GitHub teams, ``org/team`` -> logins, as the Action resolved them (or a file)."""
+    """Members of GitHub teams, ``org/team`` -> logins: from a file, or looked up on first use
+    (the Action's ``resolver`` asks GitHub's API and raises :class:`TeamsError` saying why not)."""
 
     members: dict[str, list[str]] = field(default_factory=dict)
-    #: teams that could not be resolved, with why (shown in the evidence record)
+    #: teams that could not be looked up, with why (the approval rules and the evidence record say so)
     unresolved: dict[str, str] = field(default_factory=dict)
+    resolver: Callable[[str], list[str]] | None = field(default=None, repr=False, compare=False)
 
     def of(self, entry: str) -> list[str] | None:
         """The logins of a team, or None when its members are not known."""
-        found = self.members.get(team_key(entry))
+        key = team_key(entry)
+        found = self.members.get(key)
+        if found is None and self.resolver is not None and key not in self.unresolved:
+            try:
+                found = self.members[key] = [x.strip().removeprefix("@") for x in self.resolver(key)]
+            except TeamsError as exc:
+                self.unresolved[key] = str(exc)
         return None if found is None else list(found)
+
+    def why_unknown(self, entry: str) -> str | None:
+        """Why a team's members could not be looked up, when they were asked for and could not be."""
+        return self.unresolved.get(team_key(entry))
 
 
 def teams_from(data: Any, source: str) -> Teams:

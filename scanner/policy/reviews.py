@@ -44,6 +44,8 @@ class Reviews:
     source: str = ""
     #: sha256 of the JSON they were read from, for the evidence record
     sha256: str = ""
+    #: why they could not be read (the Action's API call failed): no approver can be verified
+    unavailable: str | None = None
 
     def decision(self, logins: Sequence[str]) -> Review | None:
         """The latest decision (not a comment) of any of ``logins`` (case-insensitive), or None."""

@@ -77,6 +77,8 @@ def _materials(report: Report) -> dict[str, Any]:
     reviews = None
     if prov.reviews is not None:
         reviews = {"source": prov.reviews.file, "sha256": prov.reviews.sha256, "reviews": prov.reviews_count}
+        if prov.reviews_unavailable:
+            reviews["unavailable"] = prov.reviews_unavailable
     return {
         "reviews": reviews,
         "ledgers": [{"file": ledger.file, "sha256": ledger.sha256} for ledger in prov.ledgers],

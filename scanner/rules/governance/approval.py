@@ -85,6 +85,8 @@ def grants_change(res: Resource, ctx: Context, entry: LedgerEntry) -> tuple[list
 APPROVED = "APPROVED"
 #: the approver has no review at all in the pull request
 NO_REVIEW = "no review"
+#: the reviews could not be read: nobody can be verified
+UNAVAILABLE = "reviews unavailable"
 
 
 @dataclass
@@ -102,8 +104,13 @@ class ApproverCheck:
     def verified(self) -> bool:
         return self.state == APPROVED
 
+    #: why the reviews could not be read, for :data:`UNAVAILABLE`
+    reason: str = ""
+
     def describe(self) -> str:
         """``their latest review (#8, 2026-10-30) requests changes`` and the like, for messages."""
+        if self.state == UNAVAILABLE:
+            return f"the pull request's reviews could not be read ({self.reason}), so the approval is not verified"
         if self.review is None:
             return "they have not reviewed the pull request"
         when = f"#{self.review.id}" + (f", {self.review.submitted_at}" if self.review.submitted_at else "")
@@ -124,6 +131,8 @@ def check_approver(name: str, ctx: Context, excluded: list[str]) -> ApproverChec
     """
     if ctx.reviews is None:
         return None
+    if ctx.reviews.unavailable is not None:
+        return ApproverCheck(name, UNAVAILABLE, reason=ctx.reviews.unavailable)
     aliases = ctx.config.aliases
     logins = [
         login
@@ -147,11 +156,11 @@ def authorisation_problem(name: str, res: Resource, ctx: Context) -> str | None:
     cannot tell: a team whose members are not known)."""
     policy = ctx.config.approval
     if policy.approvers:
-        allowed, unknown = _among(name, policy.approvers, ctx)
+        allowed, unknown, failed = _among(name, policy.approvers, ctx)
         if not allowed:
-            if unknown:
+            if unknown and not failed:
                 return None
-            return f"{name} is not one of the allowed approvers ({', '.join(policy.approvers)})"
+            return f"{name} is not one of the allowed approvers ({', '.join(policy.approvers)}){_failed(failed)}"
     if policy.codeowners:
         owners_file = _codeowners(res.file, ctx)
         if owners_file is None:
@@ -160,12 +169,16 @@ def authorisation_problem(name: str, res: Resource, ctx: Context) -> str | None:
         if found is None or not found[0]:
             return f"no CODEOWNERS rule names an owner of {res.file}"
         owners, line = found
-        allowed, unknown = _among(name, list(owners), ctx)
-        if not allowed and not unknown:
+        allowed, unknown, failed = _among(name, list(owners), ctx)
+        if not allowed and (failed or not unknown):
             shown = " ".join(owners)
             where = f"{owners_file.path.name}:{line}"
-            return f"{name} is not a code owner of {res.file} (owners: {shown}, {where})"
+            return f"{name} is not a code owner of {res.file} (owners: {shown}, {where}){_failed(failed)}"
     return None
+
+
+def _failed(failed: list[tuple[str, str]]) -> str:
+    return "".join(f"; the members of {team} could not be read: {why}" for team, why in failed)
 
 
 def _codeowners(file: str, ctx: Context) -> CodeOwners | None:
@@ -179,20 +192,25 @@ def _codeowners(file: str, ctx: Context) -> CodeOwners | None:
     return found
 
 
-def _among(name: str, entries: list[str], ctx: Context) -> tuple[bool, bool]:
-    """(``name`` is one of the logins, teams or emails in ``entries``; some team's members are unknown)."""
+def _among(name: str, entries: list[str], ctx: Context) -> tuple[bool, bool, list[tuple[str, str]]]:
+    """(``name`` is one of the logins, teams or emails in ``entries``; some team's members are not
+    known; the teams whose lookup failed, with why)."""
     aliases = ctx.config.aliases
     unknown = False
+    failed: list[tuple[str, str]] = []
     for entry in entries:
         if is_team(entry) and "@" not in entry.strip().removeprefix("@"):
             members = ctx.teams.of(entry) if ctx.teams is not None else None
             if members is None:
                 unknown = True
+                why = ctx.teams.why_unknown(entry) if ctx.teams is not None else None
+                if why:
+                    failed.append((entry, why))
             elif any(same_person(name, m, aliases) for m in members):
-                return True, False
+                return True, False, []
         elif same_person(name, entry, aliases):
-            return True, False
-    return False, unknown
+            return True, False, []
+    return False, unknown, failed
 
 
 def known_name(value: Any) -> str | None:
