@@ -303,7 +303,9 @@ def test_invalid_toml_names_the_line(repo: Path) -> None:
 
 
 def test_toml_strings_survive_any_text(tmp_path: Path) -> None:
-    import tomllib
+    from scanner.policy.config import toml_module
+
+    tomllib = toml_module()
 
     text = 'a "quoted" \\ back\tslash\nline \x1b[2J \x7f é \udcff'
     assert tomllib.loads(f"x = {toml_string(text)}")["x"] == text.replace("\udcff", "\ufffd")

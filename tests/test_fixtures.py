@@ -39,7 +39,9 @@ def _expectations(case: Path) -> tuple[Expectations, list[str]]:
 def _pull_request(case: Path) -> tuple[str | None, list[dict[str, object]] | None]:
     """The requester and reviews a case is scanned with: its directory's ``pull-request.toml``
     (``requester``, and ``[[reviews]]`` shaped as GitHub's reviews API returns them)."""
-    import tomllib
+    from scanner.policy.config import toml_module
+
+    tomllib = toml_module()
 
     sidecar = (case if case.is_dir() else case.parent) / "pull-request.toml"
     if not sidecar.is_file() or case.parent.name in ("plan", "markdown", "examples"):

@@ -152,6 +152,11 @@ def discover(start: Path) -> Path | None:
     return None
 
 
+def toml_module() -> Any:
+    """``tomllib``, or ``tomli`` before Python 3.11."""
+    return _toml()
+
+
 def _toml() -> Any:
     if sys.version_info >= (3, 11):
         import tomllib

@@ -202,9 +202,9 @@ def load_ledger(path: str | Path) -> Ledger:
         raise LedgerError(f"{shown}: cannot read the approval ledger: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise LedgerError(f"{shown}: the approval ledger is not UTF-8 text") from None
-    from scanner.policy.config import _toml
+    from scanner.policy.config import toml_module
 
-    tomllib = _toml()
+    tomllib = toml_module()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
