@@ -54,6 +54,7 @@ from scanner.policy.config import Config, ConfigError, ConfigFile, Configs
 from scanner.policy.ledger import Ledger, LedgerEntry, LedgerError, Ledgers
 from scanner.policy.people import Teams, TeamsError, load_teams, teams_from
 from scanner.policy.reviews import Reviews, ReviewsError, load_reviews, parse_reviews
+from scanner.policy.selection import Selection, normalise
 from scanner.util.paths import display_path
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "resolve_fail_on",
     "scan",
     "scan_documents",
+    "selection_of",
 ]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -115,6 +117,16 @@ class ScanOptions:
     jobs: int | None = 1
     #: the date the scan is "as of" (expiry checks); None: $NHI_GUARD_TODAY, else today
     today: date | None = None
+    #: rule IDs or prefixes to run, ruff-style (``["NHI_AWS", "NHI_SEC_001"]``); replaces the config's
+    #: ``select``. None: the config's (scanner/policy/selection.py)
+    select: Sequence[str] | None = None
+    #: rule IDs or prefixes not to run; added to the config's ``disable``
+    ignore: Sequence[str] = ()
+    #: path -> text read instead of that file, or as an extra file when it does not exist: a ``.tf``
+    #: overlay joins the module of its directory (a coding agent's proposed write, an unsaved buffer)
+    overlays: Mapping[str, str] = field(default_factory=dict)
+    #: a directory (or tree) holding no Terraform file is not an input error
+    allow_empty: bool = False
     #: the approval ledger: a file, a Ledger, None for the nearest ``nhi-guard.approvals.toml``
     #: above each input (as for config files), or False for none (tags only)
     ledger: str | Path | Ledger | Literal[False] | None = None
@@ -193,8 +205,11 @@ def _baseline(value: str | Path | Baseline | None) -> Baseline | None:
 
 def _settings(options: ScanOptions, configs: Configs) -> Settings:
     requester = options.requester.strip() if options.requester and options.requester.strip() else None
+    selection = selection_of(options)
     approvals = Approvals(_ledgers(options.ledger), _reviews(options.reviews), _teams(options.teams))
-    return Settings(configs=configs, today=options.today or _today(), requester=requester, approvals=approvals)
+    return Settings(
+        configs=configs, today=options.today or _today(), requester=requester, selection=selection, approvals=approvals
+    )
 
 
 def _ledgers(value: str | Path | Ledger | Literal[False] | None) -> Ledgers | None:
@@ -255,6 +270,25 @@ def _prime(settings: Settings, documents: list[tuple[str, Document]]) -> None:
         raise ScanError(str(exc)) from None
 
 
+def selection_of(options: ScanOptions) -> Selection:
+    """The options' ``select`` / ``ignore``; a selector that matches no rule is a :class:`ScanError`."""
+    selection = Selection(
+        select=normalise(options.select) if options.select is not None else None,
+        ignore=normalise(options.ignore),
+    )
+    if selection.select is None and not selection.ignore:
+        return selection
+    from scanner.rules import all_rules
+
+    unknown = selection.unknown(r.id for r in all_rules())
+    if unknown:
+        raise ScanError(
+            f"select/ignore: {', '.join(unknown)} matches no rule; run `nhi-guard rules` for the IDs "
+            "(a prefix such as NHI_AWS selects a family)"
+        )
+    return selection
+
+
 def _today() -> date:
     """``NHI_GUARD_TODAY`` (an ISO date) pins the date for reproducible runs; otherwise today."""
     pinned = os.environ.get("NHI_GUARD_TODAY", "").strip()
@@ -307,10 +341,17 @@ def scan_documents(
 
 
 def _inputs(paths: list[str], texts: list[Source], stdin: str | None, options: ScanOptions) -> ProvenanceRequest:
-    """The files (and texts) a scan reads, in the order the loaders read them; with ``source_dir``
-    the plan's ``.tf`` sources too."""
+    """The files (and texts) a scan reads, as the loaders read them (an overlay instead of its file);
+    with ``source_dir`` the plan's ``.tf`` sources too."""
     from scanner.loaders.discover import walk_inputs
+    from scanner.loaders.inputs import Overlay
     from scanner.pipeline.provenance import InputRef
+
+    overlay = Overlay(options.overlays)
+
+    def ref(path: str) -> InputRef:
+        text = overlay.text(path)
+        return InputRef(path, path=None if text is not None else path, text=text)
 
     refs = [InputRef(t.name, text=t.text) for t in texts]
     for raw in [*paths, *([options.source_dir] if options.source_dir else [])]:
@@ -318,9 +359,10 @@ def _inputs(paths: list[str], texts: list[Source], stdin: str | None, options: S
             if stdin is not None:
                 refs.append(InputRef("<stdin>", text=stdin))
         elif Path(raw).is_dir():
-            refs += [InputRef(f, path=f) for f in walk_inputs(Path(raw), [])]
-        elif Path(raw).is_file():
-            refs.append(InputRef(raw, path=raw))
+            found = walk_inputs(Path(raw), [])
+            refs += [ref(f) for f in [*found, *overlay.added(raw, found)]]
+        elif Path(raw).is_file() or overlay.text(raw) is not None:
+            refs.append(ref(raw))
     return ProvenanceRequest(refs)
 
 
@@ -334,25 +376,29 @@ def _result(report: Report, fail_on: Severity | None, top: ConfigFile, baseline:
 def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: Settings) -> Report:
     paths = [i for i in inputs if isinstance(i, str)]
     texts = [i for i in inputs if isinstance(i, Source)]
-    if not options.cache_dir or texts or options.source_dir:  # what the cache key cannot cover
+    if not options.cache_dir or texts or options.source_dir or options.overlays:  # what the cache key cannot cover
         return _load_and_evaluate(paths, texts, options, settings, None)
     from scanner.loaders.module_cache import ModuleCache
     from scanner.pipeline import report_cache
 
     cache = ModuleCache(options.cache_dir)
     approvals = settings.approvals
+    ledgers = approvals.ledgers
     shape = repr((
         options.include_unchanged,
-        options.provenance,
         settings.today.isoformat(),
         settings.requester,
+        settings.selection,
+        options.allow_empty,
+        options.provenance,
         approvals.reviews.sha256 if approvals.reviews is not None else None,
+        approvals.reviews.unavailable if approvals.reviews is not None else None,
         sorted(approvals.teams.members.items()) if approvals.teams is not None else None,
-        [str(ledger.path.resolve()) for ledger in approvals.ledgers.used()] if approvals.ledgers else "no ledger",
+        "no ledger" if ledgers is None else "ledgers",
     ))  # fmt: skip
-    ledgers = approvals.ledgers
 
     def ledger_of(file: str) -> str | None:
+        """The ledger that governs an input: its content is part of the key."""
         found = ledgers.for_file(file) if ledgers is not None else None
         return str(found.path) if found is not None and found.path.is_file() else None
 
@@ -364,7 +410,7 @@ def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: S
     if cached is not None:
         return cached
     report = _load_and_evaluate(paths, texts, options, settings, cache)
-    if key and report_cache.scan_key(paths, settings.configs, shape, cache) == key:  # no input changed meanwhile
+    if key and report_cache.scan_key(paths, settings.configs, shape, cache, ledger_of) == key:  # no input changed
         report_cache.put(cache, key, report)
     return report
 
@@ -383,6 +429,8 @@ def _load_and_evaluate(
         cache,  # type: ignore[arg-type]
         options.jobs,
         texts=[(t.name, t.text) for t in texts],
+        overlays=options.overlays,
+        allow_empty=options.allow_empty,
     )
     if options.source_dir:
         from scanner.loaders.source_map import attach_sources

@@ -15,9 +15,14 @@ from scanner.policy.ledger import Ledgers
 from scanner.policy.metadata import MetadataResolver
 from scanner.policy.people import Teams
 from scanner.policy.reviews import Reviews
+from scanner.policy.selection import Selection
 from scanner.policy.waivers import WaiverEntry, inline_waivers
 from scanner.rules import Rule, all_rules
 from scanner.util import progress
+
+
+#: ``ctx.memo`` key of the rule IDs that run under a context's config (the evidence says which did not)
+ENABLED_RULES = ("enabled rules",)
 
 
 @dataclass
@@ -51,10 +56,12 @@ class Contexts:
         configs: Configs,
         today: date,
         requester: str | None,
+        selection: Selection | None = None,
         secrets: frozenset[str] = frozenset(),
         approvals: Approvals | None = None,
     ) -> None:
         self.model, self.configs, self.today, self.requester = model, configs, today, requester
+        self.selection = selection or Selection()
         self.secrets = secrets
         self.approvals = approvals or Approvals()
         self._made: dict[int, tuple[ConfigFile, Context, list[Rule]]] = {}
@@ -75,8 +82,9 @@ class Contexts:
                 reviews=self.approvals.reviews,
                 teams=self.approvals.teams,
             )
-            disabled = {d.upper() for d in config.disable}
-            made = self._made[id(cf)] = (cf, ctx, [r for r in all_rules() if r.id not in disabled])
+            rules = [r for r in all_rules() if self.selection.enabled(r.id, config.select, config.disable)]
+            ctx.memo[ENABLED_RULES] = frozenset(r.id for r in rules)
+            made = self._made[id(cf)] = (cf, ctx, rules)
         return made
 
 

@@ -103,5 +103,16 @@ def _approval(res: Resource, ctx: Context) -> ApprovalRecord:
         grants_match=grants_change(res, ctx, entry) is None if entry is not None else None,
         expired=bool(entry is not None and entry.expires and entry.expires < ctx.today),
         provisioner=list(ctx.config.approval.provisioner),
-        rules_disabled=sorted(d.upper() for d in ctx.config.disable if d.upper().startswith("NHI_APR_")),
+        rules_disabled=_disabled_approval_rules(ctx),
     )
+
+
+def _disabled_approval_rules(ctx: Context) -> list[str]:
+    """The NHI_APR_* rules the config (and --select/--ignore) leave out for this identity."""
+    from scanner.pipeline.checking import ENABLED_RULES
+    from scanner.rules import all_rules
+
+    enabled = ctx.memo.get(ENABLED_RULES)
+    if enabled is None:
+        return []
+    return sorted(r.id for r in all_rules() if r.id.startswith("NHI_APR_") and r.id not in enabled)

@@ -46,7 +46,7 @@ def provenance(
     inputs: list[InputDigest] = []
     seen: set[str] = set()
     for ref in request.inputs:
-        name = display_path(ref.name) if ref.path is not None else ref.name
+        name = display_path(ref.name) if not ref.name.startswith("<") else ref.name
         if name in seen:
             continue
         seen.add(name)
