@@ -20,7 +20,6 @@ from scanner.policy.waivers import WaiverEntry, inline_waivers
 from scanner.rules import Rule, all_rules
 from scanner.util import progress
 
-
 #: ``ctx.memo`` key of the rule IDs that run under a context's config (the evidence says which did not)
 ENABLED_RULES = ("enabled rules",)
 
