@@ -366,8 +366,33 @@ resource "kubernetes_cluster_role_binding_v1" "view" {
     namespace = "other"
   }
 }
+resource "kubernetes_cluster_role_binding_v1" "as_user" {
+  metadata { name = "ci-as-user" }
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "ClusterRole"
+    name      = "edit"
+  }
+  subject {
+    kind = "User"
+    name = "system:serviceaccount:build:ci"
+  }
+}
+resource "kubernetes_cluster_role_binding_v1" "all_in_other" {
+  metadata { name = "other-all" }
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "ClusterRole"
+    name      = "admin"
+  }
+  subject {
+    kind = "Group"
+    name = "system:serviceaccounts:other"
+  }
+}
 """
     assert grants(text, "kubernetes_service_account_v1.ci") == [
+        "ClusterRole edit cluster-wide",  # as the user Kubernetes names it; not the other namespace's group
         "ClusterRole view cluster-wide",
         "Role deployer in namespace build",  # a literal attribute of a resource in the module is resolved
         "get apps/deployments in namespace build",

@@ -11,6 +11,7 @@ as it: ``trust roles/iam.workloadIdentityUser to principalSet://...``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scanner.entitlements.grants import value_text
@@ -26,42 +27,68 @@ _CUSTOM_ROLES = ("google_project_iam_custom_role", "google_organization_iam_cust
 
 
 def lines(account: Resource, ctx: Context) -> Iterator[str]:
-    email = email_of(account)
-    address = account.config_address
-    for grant in _grants(ctx):
-        if ctx.model.scope(grant) != ctx.model.scope(account):
+    index = _index(ctx)
+    scope = ctx.model.scope(account)
+    email = (email_of(account) or "").lower()
+    yield from index.by_address.get((scope, account.config_address), ())
+    if email:
+        yield from index.by_email.get((scope, email), ())
+        yield from index.trust_by_email.get((scope, email), ())
+    yield from index.trust_by_id.get(id(account), ())
+
+
+@dataclass
+class _Index:
+    """Every Google IAM grant of the scan, read once, by the service account it names or is on:
+    asking each account about every grant made large scans quadratic."""
+
+    by_address: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    by_email: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: grants *on* a service account (who may act as it), by the account resource or its email
+    trust_by_id: dict[int, list[str]] = field(default_factory=dict)
+    trust_by_email: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+
+def _index(ctx: Context) -> _Index:
+    key = ("entitlements.gcp.index",)
+    found: _Index | None = ctx.memo.get(key)
+    if found is not None:
+        return found
+    index = ctx.memo[key] = _Index()
+    for grant in ctx.model.resources:
+        if grant.mode != "managed" or not IAM_GRANT_RE.fullmatch(grant.type):
             continue
-        on_account = grant.type.startswith("google_service_account_iam_") and _targets(grant, account, ctx)
+        scope = ctx.model.scope(grant)
+        kind, value = target_of(grant)
+        where = f"{kind} {value_text(value)}" if value is not MISSING else "the provider's default project"
+        on_accounts = _accounts_of(grant, ctx) if grant.type.startswith("google_service_account_iam_") else None
         for binding in bindings(grant, ctx):
             role = _role_text(binding.role, grant, ctx)
             condition = _condition(binding)
-            if on_account:
-                for member in binding.members:
-                    yield f"trust {role} to {value_text(member)}{condition}"
+            if on_accounts is not None:
+                trust = [f"trust {role} to {value_text(member)}{condition}" for member in binding.members]
+                targets, target_email = on_accounts
+                for target in targets:
+                    index.trust_by_id.setdefault(id(target), []).extend(trust)
+                if not targets and target_email:
+                    index.trust_by_email.setdefault((scope, target_email), []).extend(trust)
             emails, addresses = named_accounts(binding, grant)
-            if (email and email.lower() in emails) or address in addresses:
-                kind, value = target_of(grant)
-                where = f"{kind} {value_text(value)}" if value is not MISSING else "the provider's default project"
-                yield f"{role} on {where}{condition}"
+            line = f"{role} on {where}{condition}"
+            for address in addresses:
+                index.by_address.setdefault((scope, address), []).append(line)
+            for email in emails:
+                index.by_email.setdefault((scope, email), []).append(line)
+    return index
 
 
-def _grants(ctx: Context) -> list[Resource]:
-    """Every Google IAM grant of the scan, found once per scan."""
-    key = ("entitlements.gcp.grants",)
-    found = ctx.memo.get(key)
-    if found is None:
-        found = ctx.memo[key] = [
-            r for r in ctx.model.resources if r.mode == "managed" and IAM_GRANT_RE.fullmatch(r.type)
-        ]
-    return list(found)
-
-
-def _targets(grant: Resource, account: Resource, ctx: Context) -> bool:
-    if ctx.model.referenced(grant, "service_account_id", "google_service_account") == [account]:
-        return True
+def _accounts_of(grant: Resource, ctx: Context) -> tuple[list[Resource], str | None]:
+    """The service account a ``google_service_account_iam_*`` grant is on: the resource, or the
+    email of a literal ``projects/p/serviceAccounts/<email>``."""
+    targets = ctx.model.referenced(grant, "service_account_id", "google_service_account")
     value = grant.get("service_account_id")
-    email = email_of(account)
-    return isinstance(value, str) and email is not None and value.lower().endswith(f"/serviceaccounts/{email.lower()}")
+    if isinstance(value, str) and "/serviceAccounts/" in value:
+        return targets, value.rsplit("/serviceAccounts/", 1)[-1].lower()
+    return targets, None
 
 
 def _condition(binding: Binding) -> str:

@@ -10,6 +10,7 @@ When the role is in the scan its rules follow, one line per verb and resource:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +31,7 @@ _CLUSTER_ROLES = ("kubernetes_cluster_role", "kubernetes_cluster_role_v1")
 def lines(account: Resource, ctx: Context) -> Iterator[str]:
     name = account.get("metadata.name")
     namespace = _namespace(account)
-    for binding in ctx.model.of_type(*_ROLE_BINDINGS, *_CLUSTER_BINDINGS):
-        if binding.mode != "managed" or ctx.model.scope(binding) != ctx.model.scope(account):
-            continue
+    for binding in _candidates(account, name, ctx):
         if not any(_names(s, account, name, namespace, binding) for s in iter_blocks(binding.get("subject"))):
             continue
         cluster_wide = binding.type in _CLUSTER_BINDINGS
@@ -49,6 +48,32 @@ def lines(account: Resource, ctx: Context) -> Iterator[str]:
             yield from _rule_lines(rule, where)
         if isinstance(role.get("rule"), Unknown):
             yield f"rules {value_text(role.get('rule'))} {where}"
+
+
+def _candidates(account: Resource, name: Any, ctx: Context) -> list[Resource]:
+    """Bindings that may name the account: those with a subject of its name (or the service-account
+    user and group names), and those whose subject names are computed. Indexed once per scan: asking
+    every binding about every account made large scans quadratic."""
+    key = ("entitlements.k8s.bindings",)
+    index: dict[tuple[str, str | None], list[Resource]] | None = ctx.memo.get(key)
+    if index is None:
+        index = ctx.memo[key] = {}
+        for binding in ctx.model.of_type(*_ROLE_BINDINGS, *_CLUSTER_BINDINGS):
+            if binding.mode != "managed":
+                continue
+            scope = ctx.model.scope(binding)
+            names = {s.get("name") for s in iter_blocks(binding.get("subject"))}
+            for subject in {n if isinstance(n, str) and not _GENERIC.match(n) else None for n in names}:
+                index.setdefault((scope, subject), []).append(binding)
+    scope = ctx.model.scope(account)
+    found = [*index.get((scope, None), ())]
+    if isinstance(name, str):
+        found += index.get((scope, name), ())
+    return list({id(b): b for b in found}.values())
+
+
+#: subject names that can name any service account: checked against every one
+_GENERIC = re.compile(r"^system:serviceaccounts?(:|$)")
 
 
 def _namespace(res: Resource) -> Any:

@@ -37,9 +37,10 @@ def inventory(
         spec = nhi_type(res.type)
         if spec is None or res.mode != "managed" or res.context_only:
             continue
-        ctx = context_of(res)
-        meta = ctx.meta(res) if spec.governed else None
-        granted = entitlements_of(res, ctx)
+        # a grant has no metadata, grants or approval of its own: no context needed for it
+        ctx = context_of(res) if spec.kind != "grant" else None
+        meta = ctx.meta(res) if ctx is not None and spec.governed else None
+        granted = entitlements_of(res, ctx) if ctx is not None else None
         values = {name: _field(meta.get(name)) if meta else None for name in FIELDS}
         if spec.expiry and values["expires"] in (None, UNKNOWN_VALUE):
             # a known native end date beats an unknown `expires` tag (`tags = var.tags`)
@@ -47,8 +48,8 @@ def inventory(
             known = next((v for v in natives if not is_unknown(v)), None)
             if known is not None or values["expires"] is None:
                 values["expires"] = _field(known if known is not None else next(iter(natives), None))
-        record = _approval(res, ctx) if spec.kind != "grant" else None
-        if record is not None and record.source == "ledger":  # the ledger entry is the approval
+        record = _approval(res, ctx) if ctx is not None else None
+        if ctx is not None and record is not None and record.source == "ledger":  # the ledger entry is the approval
             approval = approval_of(res, ctx)
             values["approved_by"], values["change_ticket"] = approval.approver, approval.ticket
             values["requested_by"] = _field(approval.requester)
