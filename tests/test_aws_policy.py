@@ -1,4 +1,4 @@
-"""scanner.iam.aws_policy: every policy shape parses to the same statements, unknowns stay conservative."""
+"""scanner.iam.policy_grammar: every policy shape parses to the same statements, unknowns stay conservative."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from scanner.iam.aws_policy import (
+from scanner.iam.policy_document import render
+from scanner.iam.policy_grammar import (
     ANYONE,
     Condition,
     glob_match,
@@ -15,7 +16,6 @@ from scanner.iam.aws_policy import (
     parse_policy,
     pins,
 )
-from scanner.iam.policy_document import render
 from scanner.model.values import MISSING, PartialJson, Unknown
 
 POLICY = {

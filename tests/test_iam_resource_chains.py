@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, TODAY
 
-from scanner.iam.aws_policy import is_specific_value
 from scanner.iam.evaluate import methods
 from scanner.iam.managed import ADMIN_CLASS, DATA_FILE, managed_policy, relevant_actions, source_version
+from scanner.iam.policy_grammar import is_specific_value
 from scanner.model.report import Report
 from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config

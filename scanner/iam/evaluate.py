@@ -26,7 +26,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from scanner import DATA_DIR
-from scanner.iam.aws_policy import (
+from scanner.iam.catalog import ActionInfo, catalog, globs_intersect
+from scanner.iam.policy_grammar import (
     FULL_ACCESS_ACTIONS,
     Condition,
     Statement,
@@ -35,7 +36,6 @@ from scanner.iam.aws_policy import (
     is_all_wildcard,
     pins,
 )
-from scanner.iam.catalog import ActionInfo, catalog, globs_intersect
 from scanner.iam.principals import PolicySource, Principal
 from scanner.model.values import Unknown
 

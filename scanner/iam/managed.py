@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from scanner import DATA_DIR
-from scanner.iam.aws_policy import Statement, parse_policy
+from scanner.iam.policy_grammar import Statement, parse_policy
 
 DATA_FILE = DATA_DIR / "aws_managed_policies.json.gz"
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import CALLER_KEYS, Statement, caller_constrained, statements_at, unchanged_in_update
 from scanner.iam.catalog import LIST, READ, catalog
+from scanner.iam.policy_grammar import CALLER_KEYS, Statement, caller_constrained
+from scanner.iam.policy_lookup import statements_at, unchanged_in_update
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown, is_missing

@@ -5,16 +5,10 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scanner.iam.aws_policy import (
-    ASSUME_ROLE_ACTIONS,
-    Statement,
-    caller_constrained,
-    pins,
-    referenced_behind,
-    trust_policy_of,
-)
 from scanner.iam.catalog import arns_intersect
 from scanner.iam.evaluate import Grant, Permissions, escalation_paths
+from scanner.iam.policy_grammar import ASSUME_ROLE_ACTIONS, Statement, caller_constrained, pins
+from scanner.iam.policy_lookup import referenced_behind, trust_policy_of
 from scanner.iam.principals import label_of, principal_of
 from scanner.model.resource import Model, Resource
 from scanner.model.severity import Category, Severity

@@ -25,6 +25,10 @@ IAM_GRANT_RE = re.compile(r"google_[a-z0-9_]+_iam_(member|binding|policy)")
 
 #: attribute naming what the grant is on, for the resource-manager levels
 SCOPE_ATTRS = {"project": "project", "folder": "folder", "organization": "org_id"}
+#: the resource-manager levels, whose grants reach every resource below them
+SCOPES = tuple(SCOPE_ATTRS)
+#: the grant resources of those levels: google_{project,folder,organization}_iam_{member,binding,policy}
+SCOPE_GRANT_TYPES = tuple(f"google_{level}_iam_{kind}" for level in SCOPES for kind in ("member", "binding", "policy"))
 
 #: attributes that name the target of resource-level IAM (bucket, topic, secret, ...), first found wins
 _TARGET_ATTRS = (
