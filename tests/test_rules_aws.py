@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from conftest import TODAY
 
+from scanner.iam.github_claims import EXACT, claim_value_pinned, owner_pinned
 from scanner.model.values import Unknown
 from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.rules.aws.nhi_aws_011_wildcard_action import wildcard_problem
 from scanner.rules.aws.nhi_aws_012_managed_admin_policy import admin_policy_name
 from scanner.rules.aws.nhi_aws_021_cross_account_root import root_account
-from scanner.rules.aws.nhi_aws_022_github_oidc_trust import _owner_pinned, claim_value_pinned
 
 
 @pytest.mark.parametrize(
@@ -95,6 +95,8 @@ def test_root_accounts(principal: object, account: str | None) -> None:
 )
 def test_github_claims(claim: str, value: object, pinned: bool) -> None:
     assert claim_value_pinned(claim, value) is pinned
+    # StringEquals: `*` and `?` are characters; no repository is called `*`
+    assert claim_value_pinned(claim, value, EXACT) is (value not in ("", None))
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,7 @@ def test_github_claims(claim: str, value: object, pinned: bool) -> None:
     ],
 )
 def test_github_unpinned_value_owner(claim: str, value: object, one_owner: bool) -> None:
-    assert _owner_pinned(claim, value) is one_owner
+    assert owner_pinned(claim, value) is one_owner
 
 
 def test_widening_through_managed_policy_arns_says_what_the_policy_allows(tmp_path: Path) -> None:

@@ -299,13 +299,36 @@ variable "principal" { type = string }
 @pytest.mark.parametrize(
     ("expression", "reported"),
     [
-        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/*'\"", True),
-        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:ref:refs/heads/*'\"", False),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/*'\"", "high"),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app*'\"", "high"),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:ref:refs/heads/*'\"", None),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:*'\"", "medium"),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:pull_*'\"", "medium"),
+        ("claims_matching_expression = \"claims['sub'] eq 'repo:acme/app:pull_request'\"", "medium"),
+        ("claims_matching_expression = \"claims['sub'] eq 'repo:acme/*'\"", None),
+        # ANDed: the narrowest clause decides each dimension
+        (
+            "claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:*' and "
+            "claims['sub'] matches 'repo:acme/app:environment:*'\"",
+            None,
+        ),
+        (
+            "claims_matching_expression = \"claims['sub'] matches 'repo:*' and "
+            "claims['job_workflow_ref'] matches 'acme/ci/.github/workflows/deploy.yml@*'\"",
+            "medium",
+        ),
+        (
+            "claims_matching_expression = \"claims['sub'] matches 'repo:*' and "
+            "claims['job_workflow_ref'] matches 'acme/*'\"",
+            "high",
+        ),
+        # not the documented language: nothing can be said
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:*' or true\"", None),
         # Graph's {value, languageVersion} shape, as a block
-        ("claims_matching_expression {\n    value = \"claims['sub'] matches 'repo:*'\"\n  }", True),
+        ("claims_matching_expression {\n    value = \"claims['sub'] matches 'repo:*'\"\n  }", "high"),
     ],
 )
-def test_az_012_flexible_credential_expression(tmp_path: Path, expression: str, reported: bool) -> None:
+def test_az_012_flexible_credential_expression(tmp_path: Path, expression: str, reported: str | None) -> None:
     got = findings(
         tmp_path,
         f"""
@@ -319,7 +342,35 @@ resource "azuread_application_flexible_federated_identity_credential" "f" {{
 """,
         "NHI_AZ_012",
     )
-    assert [s for _, s, _ in got] == (["high"] if reported else [])
+    assert [s for _, s, _ in got] == ([reported] if reported else [])
+
+
+@pytest.mark.parametrize(
+    ("subject", "reported"),
+    [
+        ("repo:acme/app:pull_request", "medium"),
+        ("repo:acme/app:environment:production", None),
+        # matched exactly: `*` is a character, and no token carries it
+        ("repo:acme/*", None),
+        ("repo:acme/app:*", None),
+        ("repo:*", None),
+    ],
+)
+def test_az_012_standard_subject_is_exact(tmp_path: Path, subject: str, reported: str | None) -> None:
+    got = findings(
+        tmp_path,
+        f"""
+resource "azurerm_federated_identity_credential" "f" {{
+  name      = "gh"
+  parent_id = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"
+  audience  = ["api://AzureADTokenExchange"]
+  issuer    = "https://token.actions.githubusercontent.com"
+  subject   = "{subject}"
+}}
+""",
+        "NHI_AZ_012",
+    )
+    assert [s for _, s, _ in got] == ([reported] if reported else [])
 
 
 def test_az_001_unknown_end_date_is_set(tmp_path: Path) -> None:
