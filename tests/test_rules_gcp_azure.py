@@ -558,3 +558,55 @@ def test_az_050_plan_scopes_and_unknowns(tmp_path: Path) -> None:
     got = [(f.resource, str(f.severity), f.message) for f in report.findings if f.rule_id == "NHI_AZ_050"]
     assert [(a, s) for a, s, _ in got] == [("azurerm_role_definition.wider_scope", "medium")]
     assert f"adds assignable scopes `{sub}`" in got[0][2]
+
+
+_MAPPING = {
+    "google.subject": "assertion.sub",
+    "attribute.repository": "assertion.repository",
+    "attribute.owner": "assertion.repository_owner",
+    "attribute.combined": "assertion.repository + '@' + assertion.ref",
+}
+
+
+@pytest.mark.parametrize(
+    ("condition", "scope"),
+    [
+        ("assertion.repository_owner_id == '1234567'", "pinned"),
+        ("assertion.repository_owner_id == 1234567", "pinned"),
+        ("assertion.repository_owner == 'acme' || true", "open"),
+        ("true", "open"),
+        ("false", "pinned"),  # admits nothing
+        ("assertion.aud == 'https://github.com/acme'", "open"),  # a workflow chooses its own audience
+        ("assertion.repository.startsWith('acme/')", "pinned"),
+        ("assertion.repository.startsWith('acme')", "open"),
+        ("assertion.repository_owner.startsWith('acme')", "open"),
+        ("assertion.repository.matches('acme/.*')", "open"),  # RE2 search: evilacme/x matches
+        ("assertion.repository.matches('^acme/.*')", "pinned"),
+        ("assertion.repository_owner.matches('^acme$')", "pinned"),
+        ("assertion.repository_owner.matches('^acme')", "open"),
+        ("assertion.repository.endsWith('/app')", "open"),
+        ("attribute.repository == 'acme/app'", "pinned"),
+        ("attribute.owner in ['acme', 'acme-labs']", "pinned"),
+        ("attribute.combined == 'acme/app@refs/heads/main'", "unknown"),  # mapped from an expression
+        ("attribute.unmapped == 'x'", "unknown"),
+        ("google.subject.startsWith('repo:acme/')", "pinned"),
+        ("google.subject.startsWith('repository_owner_id:42:')", "pinned"),
+        ("google.subject.startsWith('repo:acme')", "open"),
+        ("assertion.sub != ''", "open"),
+        ("!(assertion.repository_owner != 'acme')", "pinned"),
+        ("!(assertion.repository_owner == 'acme')", "open"),
+        ("!(assertion.repository_owner != 'a' || assertion.repository_owner != 'b')", "pinned"),
+        ("assertion.ref == 'refs/heads/main' && assertion.repository_owner == 'acme'", "pinned"),
+        ("(assertion.repository_owner == 'a' || assertion.repository_owner == 'b') && assertion.ref == 'x'", "pinned"),
+        ("assertion.repository_owner == 'acme' || assertion.event_name == 'push'", "open"),
+        ("has(assertion.repository) && assertion.repository_owner_id == '42'", "pinned"),
+        ("assertion['repository_owner'] == 'acme'", "pinned"),
+        ("size(assertion.repository) > 0", "unknown"),
+        ("assertion.repository_owner == 'acme' ? true : false", "unknown"),
+        ("assertion.repository_owner == 'acme", "unknown"),
+    ],
+)
+def test_gcp_attribute_condition_is_cel(condition: str, scope: str) -> None:
+    from scanner.rules.gcp.cel import owner_scope
+
+    assert owner_scope(condition, _MAPPING) == scope
