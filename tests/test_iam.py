@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.iam.catalog import DATA_FILE, arns_intersect, catalog, globs_intersect
 from scanner.iam.evaluate import ALL, PATTERN, SPECIFIC, Permissions, escalation_paths, methods, resource_breadth
 from scanner.iam.policy_grammar import parse_policy
@@ -19,7 +20,6 @@ from scanner.iam.principals import PolicySource, Principal
 from scanner.iam.widening import widening
 from scanner.model.report import Report
 from scanner.model.values import Unknown
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 
 # --- catalogue --------------------------------------------------------------------------
@@ -257,7 +257,7 @@ def test_each_method_is_detected_in_hcl_and_plan(method, tmp_path: Path) -> None
     )
     (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
     for target in (str(tmp_path), str(tmp_path / "plan.json")):
-        report = scan([target], Config(), ScanOptions(today=TODAY))
+        report = scan([target], ScanOptions(config=Config(), today=TODAY)).report
         messages = list(_escalation(report))
         assert len(messages) == 1, (target, [f.message for f in report.findings])
         assert f"[{method.id};" in messages[0] and "role aws_iam_role.target" in messages[0]

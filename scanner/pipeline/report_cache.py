@@ -32,11 +32,10 @@ from scanner import DATA_DIR
 from scanner.loaders.discover import STDIN, walk_inputs
 from scanner.model.report import Report
 from scanner.model.resource import LoadError
+from scanner.policy.config import ConfigError, ConfigFile, Configs
 
 if TYPE_CHECKING:
     from scanner.loaders.module_cache import ModuleCache
-    from scanner.pipeline.engine import ScanOptions
-    from scanner.policy.config import Config
 
 FORMAT = 1
 _CHUNK = 1 << 20
@@ -74,24 +73,19 @@ def _hash_file(digest: hashlib._Hash, path: str) -> bool:
     return True
 
 
-def scan_key(paths: list[str], config: Config, options: ScanOptions, cache: ModuleCache) -> str | None:
-    """The report's key, or None when this scan must not be cached."""
-    if options.source_dir or STDIN in paths:
+def scan_key(paths: list[str], configs: Configs, options: str, cache: ModuleCache) -> str | None:
+    """The report's key, or None when this scan must not be cached.
+
+    ``options`` is everything else that shapes the report, as text (the entry point's options).
+    Every config that governs an input is part of the key: its settings, its file's name and
+    content (waivers in it are reported by file and line).
+    """
+    if STDIN in paths:
         return None
     digest = hashlib.sha256()
-    for part in (
-        f"scan-cache={FORMAT}",
-        cache.salt,
-        _data_fingerprint(),
-        os.getcwd(),
-        repr((options.include_unchanged, options.today.isoformat(), options.requester)),
-        config.model_dump_json(),
-        # config waivers are reported with the config file's name and lines
-        repr(options.config_file),
-    ):
+    for part in (f"scan-cache={FORMAT}", cache.salt, _data_fingerprint(), os.getcwd(), options):
         _update(digest, part)
-    if options.config_file and not _hash_file(digest, options.config_file):
-        return None
+    governing: dict[str, ConfigFile] = {}
     for raw in paths:
         _update(digest, raw)
         path = Path(raw)
@@ -107,6 +101,16 @@ def scan_key(paths: list[str], config: Config, options: ScanOptions, cache: Modu
         for f in files:
             if not _hash_file(digest, f):
                 return None
+            try:
+                cf = configs.for_input(f)
+            except ConfigError:
+                return None
+            governing[cf.path or ""] = cf
+    for name in sorted(governing):
+        _update(digest, name)
+        _update(digest, governing[name].config.model_dump_json())
+        if name and not _hash_file(digest, name):
+            return None
     return digest.hexdigest()
 
 

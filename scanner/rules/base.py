@@ -52,6 +52,15 @@ class Rule:
     modes: ClassVar[tuple[str, ...]] = ("managed",)
     #: the rule reads other resources through ``ctx.model`` (a Checkov graph check)
     cross_resource: ClassVar[bool] = False
+    #: the rule runs as a check of the Checkov policy pack; when False, ``checkov_note`` says why
+    #: (docs/checkov.md is generated from it)
+    in_checkov: ClassVar[bool] = True
+    checkov_note: ClassVar[str] = ""
+    #: what the rule judges exists only in plan JSON (an in-place update): HCL and chat answers
+    #: can hold only its negatives
+    needs_plan: ClassVar[bool] = False
+    #: the rule compares a plan object's ``before`` with its ``after`` (a widening, a weakened gate)
+    compares_before_after: ClassVar[bool] = False
 
     def applies_to(self, res: Resource) -> bool:
         if res.mode not in self.modes:
