@@ -17,12 +17,11 @@ may grant more, never less.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from scanner.iam.managed import ADMIN_CLASS, managed_policy
+from scanner.iam.managed import ADMIN_CLASS, aws_managed_name, aws_managed_path, managed_policy
 from scanner.iam.policy_grammar import Statement
 from scanner.iam.policy_lookup import ATTACHMENTS, INLINE_POLICY_OWNERS, statements_at
 from scanner.iam.policy_wording import names_of
@@ -33,21 +32,6 @@ if TYPE_CHECKING:
     from scanner.policy.context import Context
 
 IDENTITY_TYPES = {"aws_iam_role": "role", "aws_iam_user": "user", "aws_iam_group": "group"}
-
-_MANAGED_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::aws:policy(/(?:[\w+=,.@-]+/)*)([\w+=,.@-]+)$")
-
-
-def aws_managed_name(arn: object) -> str | None:
-    """``ReadOnlyAccess`` for ``arn:aws:iam::aws:policy/ReadOnlyAccess`` (any partition, any path)."""
-    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
-    return m.group(2) if m else None
-
-
-def aws_managed_path(arn: object) -> str | None:
-    """``/service-role/`` for ``arn:aws:iam::aws:policy/service-role/AWSLambdaRole``, ``/`` without a path."""
-    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
-    return m.group(1) if m else None
-
 
 @dataclass
 class PolicySource:
