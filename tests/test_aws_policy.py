@@ -130,6 +130,9 @@ def test_unknown_condition_blocks_are_flagged() -> None:
         ("aws:PrincipalOrgPaths", "o-a1b2c3/r-ab12/ou-ab12-11111111/*", True),
         ("aws:PrincipalOrgPaths", "*/r-ab12/*", False),
         ("sts:ExternalId", "", False),
+        ("aws:SourceIp", "203.0.113.0/24", True),
+        ("aws:SourceIp", "0.0.0.0/0", False),
+        ("aws:SourceIp", "::/0", False),
     ],
 )
 def test_specific_values(key: str, value: object, specific: bool) -> None:

@@ -349,6 +349,8 @@ def is_specific_value(key: str, value: Any) -> bool:
     if low in _ORG_PATH_KEYS:
         org = value.split("/", 1)[0]
         return bool(org) and not has_wildcard(org)
+    if low == "aws:sourceip":
+        return not value.strip().endswith("/0")  # 0.0.0.0/0, ::/0: every address
     return not has_wildcard(value)
 
 
