@@ -4,8 +4,8 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown
 from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.gcp.iam import service_account_label
 
 
 class HmacKeyNeverExpires(Rule):
@@ -46,16 +46,7 @@ class HmacKeyNeverExpires(Rule):
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         if res.get("state") == "INACTIVE":
             return
-        accounts = ctx.model.referenced(res, "service_account_email", "google_service_account")
-        email = res.get("service_account_email")
-        if accounts:
-            owner = f"service account {accounts[0].address}"
-        elif isinstance(email, str):
-            owner = f"service account `{email}`"
-        elif isinstance(email, Unknown) and email.source:
-            owner = f"the service account in `{email.source}`"
-        else:
-            owner = "its service account"
+        owner = service_account_label(res, "service_account_email", ctx)
         yield Violation(
             f"{res.address} creates an HMAC key for {owner} that never expires (valid until it is deleted)",
             "service_account_email",
