@@ -610,3 +610,35 @@ def test_gcp_attribute_condition_is_cel(condition: str, scope: str) -> None:
     from scanner.rules.gcp.cel import owner_scope
 
     assert owner_scope(condition, _MAPPING) == scope
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "reported"),
+    [
+        ('"3f2504e0-4f89-11d3-9a0c-0305e82c3301"', "app-id", False),  # a GUID
+        ('"sql-app.database.windows.net"', "sql", False),  # an FQDN
+        ('"https://kv-app.vault.azure.net/"', "vault", False),  # an endpoint
+        ('"https://app.example.com/hook?sig=Zm9vYmFy"', "callback", True),  # a query may hold a token
+        ('"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleOnlyKey deploy@acme"', "deploy-key", False),
+        ('"Sup3r-S3cret!"', "sql-host", True),  # the value decides, not the name
+        ("azurerm_user_assigned_identity.app.principal_id", "x", False),
+        ("azurerm_mssql_server.db.fully_qualified_domain_name", "x", False),
+        ("azurerm_storage_account.sa.primary_access_key", "sa-id", True),
+        ("var.value", "app-client-id", False),  # known only at apply: the name says what it is
+        ("var.value", "app-client-secret", True),
+    ],
+)
+def test_az_002_identifiers_need_no_expiry(tmp_path: Path, value: str, name: str, reported: bool) -> None:
+    got = findings(
+        tmp_path,
+        f"""
+variable "value" {{ type = string }}
+resource "azurerm_key_vault_secret" "s" {{
+  name         = "{name}"
+  value        = {value}
+  key_vault_id = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+}}
+""",
+        "NHI_AZ_002",
+    )
+    assert bool(got) is reported

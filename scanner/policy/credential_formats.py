@@ -138,3 +138,29 @@ def base64_text(value: str) -> str | None:
         return base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+
+
+# --- values that are identifiers, not secrets ----------------------------------------------------------
+
+_GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+#: lower case: a host name as written in configuration (a JWT or a token has upper case letters)
+_FQDN_RE = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\.?$")
+#: an http(s) URL of a host, at most two short path segments, no user info or query: an endpoint (SAS
+#: tokens, passwords and webhook secrets are in the query, the user info or a long path segment)
+_ENDPOINT_RE = re.compile(r"^https?://[a-z0-9.-]+(?::\d+)?(?:/[a-z0-9._~-]{1,32}){0,2}/?$", re.I)
+_SSH_PUBLIC_RE = re.compile(
+    r"^(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
+    r" AAAA[\w+/=]+(?: \S.*)?$"
+)
+_PUBLIC_PEM_RE = re.compile(
+    r"^-----BEGIN (?:PUBLIC KEY|RSA PUBLIC KEY|CERTIFICATE)-----[\w+/=\s]+-----END [A-Z ]+-----\s*$"
+)
+
+
+def is_identifier(value: str) -> bool:
+    """A value that is plainly not secret: a GUID (a client, tenant or subscription id), an FQDN,
+    an endpoint URL without user info or query, an SSH public key, a PEM public key or certificate."""
+    text = value.strip()
+    if single_credentials(text) or "hook" in text.lower():
+        return False
+    return any(r.match(text) for r in (_GUID_RE, _FQDN_RE, _ENDPOINT_RE, _SSH_PUBLIC_RE, _PUBLIC_PEM_RE))

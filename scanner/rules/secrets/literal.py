@@ -18,7 +18,7 @@ from typing import Any
 
 from scanner.model.resource import Resource
 from scanner.model.values import PartialJson, Unknown
-from scanner.policy.credential_formats import base64_text
+from scanner.policy.credential_formats import base64_text, is_identifier
 from scanner.policy.redact import NOT_SECRET_KEY
 
 
@@ -65,8 +65,8 @@ def literal_string(res: Resource, path: str) -> str | None:
     if not res.has_config or has_refs(res, path):
         return None
     value = res.get(path)
-    if not isinstance(value, str) or isinstance(value, Unknown) or not meaningful(value):
-        return None
+    if not isinstance(value, str) or isinstance(value, Unknown) or not meaningful(value) or is_identifier(value):
+        return None  # an FQDN, a client id or a public key in a secret store is configuration, not a secret
     stripped = value.strip()
     if stripped[:1] in "{[":  # a JSON document (jsonencode of a literal map): needs a real value inside
         try:
@@ -87,7 +87,11 @@ def literal_map_keys(res: Resource, path: str) -> list[str]:
     value = res.get(path)
     if not isinstance(value, Mapping):
         return []
-    return sorted(str(k) for k, v in value.items() if not NOT_SECRET_KEY.match(str(k)) and has_content(v))
+    return sorted(
+        str(k)
+        for k, v in value.items()
+        if not NOT_SECRET_KEY.match(str(k)) and has_content(v) and not (isinstance(v, str) and is_identifier(v))
+    )
 
 
 @dataclass(frozen=True)
