@@ -88,7 +88,8 @@ def _report(tmp_path: Path, text: str) -> list[tuple[str, str, str]]:
 
 def test_found_whatever_the_attribute_is_called(tmp_path: Path) -> None:
     token = TOKENS["a GitHub token"]
-    user_data = base64.b64encode(f"#!/bin/sh\nAWS_ACCESS_KEY_ID={AWS_ID}\nAWS_SECRET_ACCESS_KEY={AWS_SECRET}\n".encode())
+    script = f"#!/bin/sh\nAWS_ACCESS_KEY_ID={AWS_ID}\nAWS_SECRET_ACCESS_KEY={AWS_SECRET}\n"
+    user_data = base64.b64encode(script.encode())
     found = _report(
         tmp_path,
         f"""
@@ -110,8 +111,8 @@ resource "aws_ecs_task_definition" "e" {{
         ("NHI_SEC_001", "aws_launch_template.t",
          "aws_launch_template.t writes an AWS access key pair literally in `user_data (base64-decoded)`"),
         ("NHI_SEC_001", "null_resource.n", "null_resource.n writes a GitHub token literally in `triggers.note`"),
-        ("NHI_SEC_001", "aws_ecs_task_definition.e",
-         "aws_ecs_task_definition.e writes a Google API key literally in `container_definitions[0].environment[0].value`"),
+        ("NHI_SEC_001", "aws_ecs_task_definition.e", "aws_ecs_task_definition.e writes a Google API key literally "
+         "in `container_definitions[0].environment[0].value`"),
     ]
 
 
