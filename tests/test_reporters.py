@@ -63,7 +63,7 @@ def test_json_top_level_and_finding_keys() -> None:
     assert data["tool"]["version"] == __version__
     required = {
         "rule_id", "category", "severity", "title", "message", "remediation", "resource",
-        "resource_type", "file", "line", "fingerprint", "help_uri",
+        "resource_type", "file", "line", "fingerprint", "help_uri", "related",
     }  # fmt: skip
     assert data["findings"]
     for f in data["findings"]:

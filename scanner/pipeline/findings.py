@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from scanner.model.report import Finding
+from scanner.model.report import Finding, RelatedLocation
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
 from scanner.policy.config import Config
@@ -59,6 +59,11 @@ def make_finding(rule: Rule, v: Violation, res: Resource, scope: str, config: Co
         line=res.line_of(v.path),
         fingerprint=fingerprint(rule.id, scope, res.address, v.key or v.path or ""),
         help_uri=rule.help_uri(),
+        related=[
+            RelatedLocation(file=display_path(other.file), line=other.line, resource=other.address, message=note)
+            for other, note in v.related
+            if other is not res and other.file
+        ],
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from scanner.model.severity import Category, Severity
@@ -36,6 +36,9 @@ class Violation:
     path: str | None = None
     key: str = ""
     severity: Severity | None = None
+    #: other resources the problem involves, each with what it is to the finding ("the role this
+    #: policy is attached to"); reports show them as related locations
+    related: list[tuple[Resource, str]] = field(default_factory=list)
 
 
 class Rule:

@@ -6,6 +6,7 @@ from scanner.iam.evaluate import cancelled_for_all_holders
 from scanner.iam.policy_grammar import FULL_ACCESS_ACTIONS, grants_full_admin
 from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
 from scanner.iam.policy_wording import describe_policy
+from scanner.iam.principals import holders_of
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
@@ -75,6 +76,8 @@ class AdminPolicy(Rule):
     cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        found, _ = holders_of(res, ctx)
+        holders = [(h, f"the {h.type.removeprefix('aws_iam_')} that holds this policy") for h in found]
         for path, statements in policies_of(res, ctx):
             for stmt in statements:
                 if grants_full_admin(stmt) and not cancelled_for_all_holders(res, stmt, "*", ctx):
@@ -85,4 +88,5 @@ class AdminPolicy(Rule):
                         f'{stmt.label} allows Action "{action}" on {target}',
                         path=path,
                         key=f"{path}:{stmt.key}",
+                        related=holders,
                     )
