@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -71,6 +72,7 @@ class _Graph:
         self._power: dict[int, Power | None] = {}
         self._perms: dict[int, Permissions] = {}
         self._trust: dict[int, list[Statement]] = {}
+        self._named: dict[tuple[str, str, str], list[Resource]] | None = None
 
     @property
     def ctx(self) -> Context:
@@ -104,7 +106,10 @@ class _Graph:
         grants = self.perms(caller).grants(ASSUME_ROLE)
         out: list[Hop] = []
         scope = self.model.scope(caller)
-        for role in self.model.of_type("aws_iam_role"):
+        # Without a grant of its own only a trust policy that names the caller lets it in: ask the
+        # index of named principals rather than every role (a scan of thousands of roles).
+        roles = self.model.of_type("aws_iam_role") if grants else self._naming(caller)
+        for role in roles:
             if role is caller or role.mode != "managed" or self.model.scope(role) != scope:
                 continue
             admission = _trust_admits(role, caller, self.ctx, self.trust(role))
@@ -116,6 +121,23 @@ class _Graph:
             limited = bool(grant and grant.constraint) or admission.limited
             out.append(Hop(role, grant, admission.stmt, admission.why, limited))
         return out
+
+    def _naming(self, caller: Resource) -> list[Resource]:
+        """Roles whose trust policy names ``caller``: by the name in an ARN, or by reference."""
+        if self._named is None:
+            self._named = defaultdict(list)
+            for role in self.model.of_type("aws_iam_role"):
+                for stmt in self.trust(role):
+                    for ident in stmt.principal_ids("AWS"):
+                        key = _principal_key(ident)
+                        if key is not None and role not in self._named[key]:
+                            self._named[key].append(role)
+        noun = "role" if caller.type == "aws_iam_role" else "user"
+        found = list(self._named.get(("ref", caller.type, caller.name), []))
+        name = caller.get("name")
+        if isinstance(name, str):
+            found += [r for r in self._named.get(("arn", noun, name), []) if r not in found]
+        return found
 
     def _trust_alone(self, caller: Resource, role: Resource) -> bool:
         """A trust policy that names ``caller`` lets it assume ``role`` with no grant of its own.
@@ -247,6 +269,23 @@ def _trust_admits(role: Resource, caller: Resource, ctx: Context, trust: list[St
 _TEMPLATED_ARN_RE = re.compile(
     r"^arn:(?:aws[\w-]*|\$\{[^}]*\}):iam::(?:\d{12}|\$\{[^}]*\}):((?:role|user)/[^${}*?]+)$"
 )
+
+
+def _principal_key(ident: object) -> tuple[str, str, str] | None:
+    """Index key of a trust policy's AWS principal: ("arn", "role", NAME) or ("ref", TYPE, LABEL)."""
+    if isinstance(ident, Unknown):
+        m = _OWN_ARN_RE.match(ident.source)
+        if m is not None:
+            rtype, _, label = m.group("address").partition(".")
+            return ("ref", rtype, label)
+        pattern = _templated_arn(ident)
+    else:
+        pattern = ident if isinstance(ident, str) else None
+    if pattern is None or not pattern.startswith("arn:"):
+        return None
+    resource = pattern.split(":", 5)[-1]
+    noun, _, rest = resource.partition("/")
+    return ("arn", noun, rest.rsplit("/", 1)[-1]) if noun in ("role", "user") and rest else None
 
 
 def _templated_arn(value: Unknown) -> str | None:
