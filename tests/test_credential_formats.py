@@ -173,3 +173,18 @@ def test_the_digest_does_not_depend_on_a_credential_inside_a_text() -> None:
 
     other = _rand(17) + "/" + _rand(21) + "1"
     assert digest(AWS_SECRET) == digest(other)
+
+
+def test_json_text_nested_in_json_text_never_exceeds_the_recursion_limit() -> None:
+    from scanner.model.resource import Resource
+    from scanner.rules.secrets.nhi_sec_001_literal_secret import _credential_formats
+
+    inner = "[" * 900 + '"' + TOKENS["a GitHub token"] + '"' + "]" * 900
+    value: object = inner
+    for _ in range(900):
+        value = [value]
+    res = Resource(address="null_resource.n", mode="managed", type="null_resource", name="n",
+                   attrs={"triggers": {"deep": value, "shallow": [inner[880:-880]]}}, file="plan.json", line=1)
+    assert [v.message for v in _credential_formats(res)] == [
+        "null_resource.n writes a GitHub token literally in `triggers.shallow[0]" + "[0]" * 20 + "`"
+    ]

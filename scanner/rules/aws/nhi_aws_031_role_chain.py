@@ -252,13 +252,15 @@ def _trust_admits(role: Resource, caller: Resource, ctx: Context, trust: list[St
         ids = stmt.principal_ids("AWS")
         names = f"names {label_of(caller)}"
         for ident in ids:
+            if isinstance(ident, Unknown) and _names_reference(ident, caller):
+                return Admission(stmt, names, limited, named=True)
             pattern = ident if isinstance(ident, str) else _templated_arn(ident)
             if pattern and arn is not None and pattern.startswith("arn:") and arns_intersect(arn, pattern):
                 return Admission(stmt, names, limited, named=True)
-        unknown = [i for i in ids if isinstance(i, Unknown)]
-        if by_reference and unknown:
-            named = any(_names_reference(i, caller) for i in unknown)
-            return Admission(stmt, names, limited, named=named)
+        if by_reference and any(isinstance(i, Unknown) for i in ids):
+            # the trust references the caller, through something this cannot tell apart (a local, a
+            # list): it admits the caller, but only to what the caller's own policies allow
+            return Admission(stmt, names, limited, named=False)
         if any(isinstance(i, str) and _ROOT_RE.match(i) for i in ids):
             return Admission(stmt, "admits the account root (any principal whose policies allow it)", limited, False)
     return None

@@ -137,22 +137,30 @@ def literal_leaves(res: Resource, skip: tuple[str, ...] = ()) -> Iterator[Leaf]:
         yield from _walk(res, value, name, name, partial=False)
 
 
-def _walk(res: Resource, value: Any, path: str, shown: str, partial: bool) -> Iterator[Leaf]:
+#: how deep a structure is followed: JSON text inside JSON text inside a plan could otherwise go deeper than
+#: Python's recursion limit; Terraform configurations nest a few levels
+_MAX_DEPTH = 64
+
+
+def _walk(res: Resource, value: Any, path: str, shown: str, partial: bool, depth: int = 0) -> Iterator[Leaf]:
+    if depth > _MAX_DEPTH:
+        return
+    depth += 1
     if isinstance(value, PartialJson):
-        yield from _walk(res, value.value, path, shown, partial=True)
+        yield from _walk(res, value.value, path, shown, partial=True, depth=depth)
     elif isinstance(value, Unknown):
         return
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _walk(res, item, f"{path}.{key}", f"{shown}.{key}", partial)
+            yield from _walk(res, item, f"{path}.{key}", f"{shown}.{key}", partial, depth)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             inner = isinstance(item, Mapping) and not partial and "[" not in shown
-            yield from _walk(res, item, f"{path}.{i}", shown if inner else f"{shown}[{i}]", partial)
+            yield from _walk(res, item, f"{path}.{i}", shown if inner else f"{shown}[{i}]", partial, depth)
     elif isinstance(value, str) and value and (partial or _in_code(res, path)):
         decoded = _json(value)
         if decoded is not None:  # a `jsonencode` Terraform already rendered: its strings, one by one
-            yield from _walk(res, decoded, path, shown, partial=True)
+            yield from _walk(res, decoded, path, shown, partial=True, depth=depth)
             return
         yield Leaf(path, shown, value)
         name = path.rsplit(".", 1)[-1]
