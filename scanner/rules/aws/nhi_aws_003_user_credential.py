@@ -64,13 +64,18 @@ class UserCredentialNeverExpires(Rule):
     title = "IAM user console password, service-specific credential or signing certificate never expires"
     fix = "Delete the credential and let the workload assume a role; give a Bedrock API key credential_age_days."
     resource_types = tuple(CREDENTIALS)
+    cross_resource = True  # names the user through the model
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         if res.get("status") == "Inactive":
             return
         user_attr, what = CREDENTIALS[res.type]
+        users = ctx.model.referenced(res, user_attr, "aws_iam_user")
         user = res.get(user_attr)
-        whose = f"IAM user '{user}'" if isinstance(user, str) else "its IAM user"
+        if users:
+            whose = f"IAM user {users[0].address}"
+        else:
+            whose = f"IAM user '{user}'" if isinstance(user, str) else "its IAM user"
         if res.type == "aws_iam_service_specific_credential":
             if not is_missing(res.get("credential_age_days")):
                 return  # expires (or expires at a time known at apply): NHI_EXP_002's
