@@ -22,9 +22,10 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from scanner.entitlements.grants import value_text, values_text
-from scanner.iam.aws_policy import Condition, Statement, policy_document, statements_at, trust_policy_of
 from scanner.iam.catalog import catalog
 from scanner.iam.policy_document import render
+from scanner.iam.policy_grammar import Condition, Statement, policy_document
+from scanner.iam.policy_lookup import statements_at, trust_policy_of
 from scanner.iam.principals import OpaquePolicy, PolicySource, principal_of
 from scanner.model.values import PartialJson, Unknown, as_list, is_missing
 

@@ -7,6 +7,8 @@ from scanner.iam.gcp import (
     IAM_GRANT_RE,
     MACHINE_PREFIXES,
     SCOPE_ATTRS,
+    SCOPE_GRANT_TYPES,
+    SCOPES,
     Binding,
     Member,
     bindings,
@@ -16,12 +18,15 @@ from scanner.iam.gcp import (
     grant_kind,
     most_specific,
     resolve_members,
+    service_account_label,
 )
 
 __all__ = [
     "IAM_GRANT_RE",
     "MACHINE_PREFIXES",
+    "SCOPES",
     "SCOPE_ATTRS",
+    "SCOPE_GRANT_TYPES",
     "Binding",
     "Member",
     "bindings",
@@ -31,4 +36,5 @@ __all__ = [
     "grant_kind",
     "most_specific",
     "resolve_members",
+    "service_account_label",
 ]
