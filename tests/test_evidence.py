@@ -175,6 +175,12 @@ def test_written_to_a_file_and_through_the_api(repo: Path) -> None:
     result = CliRunner().invoke(main, ["scan", "infra", "--format", "evidence", "-o", "evidence.json"])
     assert result.exit_code == 0
     assert json.loads((repo / "evidence.json").read_text(encoding="utf-8"))["_type"] == STATEMENT_TYPE
+    # one more report of the same scan (-o FORMAT=FILE) records the inputs too
+    result = CliRunner().invoke(main, ["scan", "infra", "--format", "json", "-o", "evidence=more.json"])
+    assert result.exit_code == 0
+    assert [s["name"] for s in json.loads((repo / "more.json").read_text(encoding="utf-8"))["subject"]] == [
+        "infra/main.tf"
+    ]
     report = scan(["infra"], ScanOptions(provenance=True)).report
     assert report.provenance is not None and [i.file for i in report.provenance.inputs] == ["infra/main.tf"]
     assert scan(["infra"]).report.provenance is None  # recorded only when asked for
