@@ -17,13 +17,14 @@ may grant more, never less.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from scanner.iam.aws_policy import ATTACHMENTS, Statement, statements_at
-from scanner.iam.managed import ADMIN_CLASS, managed_policy
+from scanner.iam.managed import ADMIN_CLASS, aws_managed_name, aws_managed_path, managed_policy
+from scanner.iam.policy_grammar import Statement
+from scanner.iam.policy_lookup import ATTACHMENTS, INLINE_POLICY_OWNERS, statements_at
+from scanner.iam.policy_wording import names_of
 from scanner.model.values import Unknown, as_list, is_missing
 
 if TYPE_CHECKING:
@@ -31,27 +32,6 @@ if TYPE_CHECKING:
     from scanner.policy.context import Context
 
 IDENTITY_TYPES = {"aws_iam_role": "role", "aws_iam_user": "user", "aws_iam_group": "group"}
-#: inline policy resource type -> (attribute naming the identity, identity type)
-INLINE_TYPES = {
-    "aws_iam_role_policy": ("role", "aws_iam_role"),
-    "aws_iam_user_policy": ("user", "aws_iam_user"),
-    "aws_iam_group_policy": ("group", "aws_iam_group"),
-}
-
-_MANAGED_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::aws:policy(/(?:[\w+=,.@-]+/)*)([\w+=,.@-]+)$")
-
-
-def aws_managed_name(arn: object) -> str | None:
-    """``ReadOnlyAccess`` for ``arn:aws:iam::aws:policy/ReadOnlyAccess`` (any partition, any path)."""
-    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
-    return m.group(2) if m else None
-
-
-def aws_managed_path(arn: object) -> str | None:
-    """``/service-role/`` for ``arn:aws:iam::aws:policy/service-role/AWSLambdaRole``, ``/`` without a path."""
-    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
-    return m.group(1) if m else None
-
 
 @dataclass
 class PolicySource:
@@ -69,9 +49,27 @@ class PolicySource:
     aws_managed: bool = False
     #: one of the AWS managed policies NHI_AWS_012 reports on the attachment (:data:`ADMIN_CLASS`)
     admin_class: bool = False
+    #: an AWS managed policy's ARN (``arn:aws:iam::aws:policy/ReadOnlyAccess``): how grant summaries name it
+    arn: str | None = None
 
     def describe(self) -> str:
         return f"{self.label} {self.via}".strip()
+
+
+@dataclass(frozen=True)
+class OpaquePolicy:
+    """A policy that applies but whose document nhi-guard cannot read.
+
+    ``name`` is what identifies it: its ARN (an AWS managed policy that is not vendored, a
+    customer managed policy outside the scan), the name a ``data "aws_iam_policy"`` looks up,
+    or an :class:`Unknown` when it is known only at apply.
+    """
+
+    label: str
+    name: str | Unknown
+
+    def __str__(self) -> str:
+        return self.label
 
 
 @dataclass
@@ -83,10 +81,12 @@ class Principal:
     resource: Resource | None
     policies: list[PolicySource] = field(default_factory=list)
     #: policies that apply but whose documents cannot be read (unknown ARN, AWS managed policy not vendored)
-    opaque: list[str] = field(default_factory=list)
+    opaque: list[OpaquePolicy] = field(default_factory=list)
     #: None: no boundary; a list: the boundary's statements; Unknown: a boundary that cannot be read
     boundary: list[Statement] | Unknown | None = None
     boundary_label: str = ""
+    #: the policy (or policies: several are an error AWS rejects) the boundary names
+    boundary_sources: list[PolicySource | OpaquePolicy] = field(default_factory=list)
     #: the groups a user belongs to, for not reporting twice what a group already has
     groups: list[Resource] = field(default_factory=list)
 
@@ -128,7 +128,7 @@ def _collect(res: Resource, ctx: Context, principal: Principal, via: str) -> Non
             path = f"inline_policy.{i}.policy"
             shown = f"'{name}'" if isinstance(name, str) and name else f"#{i + 1}"
             principal.add(PolicySource(res, path, statements_at(res, path, ctx), f"inline policy {shown}", via))
-    for rtype, (attr, itype) in INLINE_TYPES.items():
+    for rtype, (attr, itype, _noun) in INLINE_POLICY_OWNERS.items():
         if itype != res.type:
             continue
         for pol in ctx.model.referrers(res, attr, rtype):
@@ -145,8 +145,8 @@ def _collect(res: Resource, ctx: Context, principal: Principal, via: str) -> Non
             _add_resolved(principal, source, via)
 
 
-def _add_resolved(principal: Principal, source: PolicySource | str, via: str) -> None:
-    if isinstance(source, str):
+def _add_resolved(principal: Principal, source: PolicySource | OpaquePolicy, via: str) -> None:
+    if isinstance(source, OpaquePolicy):
         if source not in principal.opaque:
             principal.opaque.append(source)
         return
@@ -154,9 +154,9 @@ def _add_resolved(principal: Principal, source: PolicySource | str, via: str) ->
     principal.add(source)
 
 
-def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySource | str]:
-    """The policies the ARN(s) at ``res.<path>`` name: documents when readable, else a label."""
-    out: list[PolicySource | str] = []
+def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySource | OpaquePolicy]:
+    """The policies the ARN(s) at ``res.<path>`` name: documents when readable, else what names them."""
+    out: list[PolicySource | OpaquePolicy] = []
     value = res.get(path)
     in_scan = [p for p in ctx.model.referenced(res, path, "aws_iam_policy")]
     for pol in in_scan:
@@ -165,29 +165,34 @@ def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySourc
         elif pol.mode == "data":
             arn = pol.get("arn")
             if aws_managed_name(arn):
-                out.append(_managed(str(aws_managed_name(arn)), aws_managed_path(arn)))
+                out.append(_managed(str(aws_managed_name(arn)), aws_managed_path(arn), str(arn)))
             elif isinstance(pol.get("name"), str) and pol.get("name"):
                 out.append(_managed(str(pol.get("name"))))
             else:
-                out.append(f"policy {pol.address}")
+                out.append(OpaquePolicy(f"policy {pol.address}", arn if isinstance(arn, str) else Unknown(pol.address)))
     if in_scan:
         return out
     for arn in as_list(value):
         name = aws_managed_name(arn)
         if name:
-            out.append(_managed(name, aws_managed_path(arn)))
+            out.append(_managed(name, aws_managed_path(arn), str(arn)))
         elif isinstance(arn, str):
-            out.append(f"policy '{arn}'")
+            out.append(OpaquePolicy(f"policy '{arn}'", arn))
         elif isinstance(arn, Unknown):
-            out.append(f"a policy known only at apply ({arn.source})" if arn.source else "a policy known only at apply")
+            label = f"a policy known only at apply ({arn.source})" if arn.source else "a policy known only at apply"
+            out.append(OpaquePolicy(label, arn))
     return out
 
 
-def _managed(name: str, path: str | None = None) -> PolicySource | str:
-    """An AWS managed policy by name (and ARN path): its vendored document, else a label (unreadable)."""
+def _managed(name: str, path: str | None = None, arn: str | None = None) -> PolicySource | OpaquePolicy:
+    """An AWS managed policy by name (and ARN path): its vendored document, else what names it (unreadable).
+
+    A name looked up by ``data "aws_iam_policy"`` (no ARN) is named by the ARN of the vendored policy
+    of that name, or by the name itself: it may also be a customer managed policy of that name.
+    """
     policy = managed_policy(name, path)
     if policy is None:
-        return f"AWS managed policy {name}"
+        return OpaquePolicy(f"AWS managed policy {name}", arn or name)
     return PolicySource(
         None,
         policy.name,
@@ -195,6 +200,7 @@ def _managed(name: str, path: str | None = None) -> PolicySource | str:
         f"AWS managed policy {policy.name}",
         aws_managed=True,
         admin_class=policy.name in ADMIN_CLASS,
+        arn=arn or f"arn:aws:iam::aws:policy{policy.path}{policy.name}",
     )
 
 
@@ -203,13 +209,14 @@ def _boundary(res: Resource, ctx: Context, principal: Principal) -> None:
     if is_missing(value) or value == "":
         return
     sources = resolve_policies(res, "permissions_boundary", ctx)
+    principal.boundary_sources = sources
     readable = [s for s in sources if isinstance(s, PolicySource)]
     if len(sources) == 1 and readable:
         principal.boundary = readable[0].statements
         principal.boundary_label = readable[0].label
     else:
         principal.boundary = Unknown("permissions_boundary")
-        principal.boundary_label = str(sources[0]) if sources else "a permissions boundary"
+        principal.boundary_label = sources[0].label if sources else "a permissions boundary"
 
 
 def groups_of(user: Resource, ctx: Context) -> list[Resource]:
@@ -230,11 +237,11 @@ def holders_of(policy: Resource, ctx: Context) -> tuple[list[Resource], list[str
     """
     found: list[Resource] = []
     others: list[str] = []
-    if policy.type in INLINE_TYPES:
-        attr, itype = INLINE_TYPES[policy.type]
+    if policy.type in INLINE_POLICY_OWNERS:
+        attr, itype, _noun = INLINE_POLICY_OWNERS[policy.type]
         found = ctx.model.referenced(policy, attr, itype)
         if not found:
-            others = _names(policy.get(attr), IDENTITY_TYPES[itype])
+            others = names_of(policy.get(attr), IDENTITY_TYPES[itype])
         return found, others
     if policy.type != "aws_iam_policy":
         return [], []
@@ -244,19 +251,9 @@ def holders_of(policy: Resource, ctx: Context) -> tuple[list[Resource], list[str
                 targets = ctx.model.referenced(att, attr, itype)
                 found.extend(targets)
                 if not targets:
-                    others.extend(_names(att.get(attr), noun))
+                    others.extend(names_of(att.get(attr), noun))
     found.extend(ctx.model.referrers(policy, "managed_policy_arns", "aws_iam_role"))
     return list({id(r): r for r in found}.values()), list(dict.fromkeys(others))
-
-
-def _names(value: Any, noun: str) -> list[str]:
-    out = []
-    for item in as_list(value):
-        if isinstance(item, str) and item:
-            out.append(f"{noun} '{item}'")
-        elif isinstance(item, Unknown):
-            out.append(f"a {noun} known only at apply")
-    return out
 
 
 def policy_principal(policy: Resource, ctx: Context, others: Iterable[str] = ()) -> Principal:

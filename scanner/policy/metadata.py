@@ -44,24 +44,6 @@ def parse_pairs(text: str) -> dict[str, str]:
     return {m.group(1): m.group(2).strip("\"'") for m in _PAIR_RE.finditer(text)}
 
 
-def same_person(a: str, b: str, aliases: dict[str, list[str]]) -> bool:
-    """``a`` and ``b`` name one person: equal ignoring case, or names of one person in ``aliases``.
-
-    Shared by the self-approval rule and the Action's inventory (the pull request author column).
-    """
-
-    def names(x: str) -> set[str]:
-        x = x.strip().lower()
-        out = {x}
-        for person, others in aliases.items():
-            group = {person.lower(), *(o.lower() for o in others)}
-            if x in group:
-                out |= group
-        return out
-
-    return bool(names(a) & names(b))
-
-
 def parse_date(value: Any) -> date | None:
     """An ISO 8601 date or timestamp, or None when it is not one."""
     if not isinstance(value, str):

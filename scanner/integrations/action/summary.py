@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from scanner.model.report import UNKNOWN_VALUE, Finding, InventoryItem, Report
 from scanner.model.severity import Severity
-from scanner.policy.metadata import same_person
+from scanner.policy.people import same_person
 from scanner.reporters import markdown_tables as md
 
 MARKER = "<!-- nhi-guard -->"

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.iam.aws_policy import glob_match, trust_policy_of
+from scanner.iam.policy_grammar import glob_match
+from scanner.iam.policy_lookup import trust_policy_of
 from scanner.model.resource import Resource
 from scanner.model.values import PartialJson, Unknown, as_list, contains_unknown
 from scanner.policy.context import Context
