@@ -57,8 +57,23 @@ CASES: dict[str, tuple[dict[str, str | None], Config, list[str]]] = {
     "NHI_EXP_001": ({"expires": "2026-01-31"}, Config(), ["aws_iam_user.ci", "google_service_account.etl"]),
     # a lifetime is judged on credentials only: an identity's far expiry is reported on its key, once
     "NHI_EXP_002": ({"expires": "2031-01-31"}, Config(), ["aws_iam_access_key.ci", "google_service_account_key.etl"]),
+    "NHI_APR_007": ({}, Config(), ["aws_iam_user.ci", "google_service_account.etl"]),  # bob has not approved
+    "NHI_APR_008": ({"approved_by": "TBD"}, Config(), ["aws_iam_user.ci", "google_service_account.etl"]),
+    "NHI_APR_009": (
+        {},
+        Config.model_validate({"approval": {"approvers": ["carol"]}}),
+        ["aws_iam_user.ci", "google_service_account.etl"],
+    ),
+    "NHI_APR_010": (
+        {},
+        Config.model_validate({"approval": {"provisioner": ["bob"]}}),
+        ["aws_iam_user.ci", "google_service_account.etl"],
+    ),
     # not about a resource's metadata: it reports broken waivers (tests/test_fixtures.py, governance_waivers)
     "NHI_APR_004": ({}, Config(), []),
+    # ledger entries name one address each, never inherited: test_ledger_findings_stay_on_the_identity
+    "NHI_APR_005": ({}, Config(), []),
+    "NHI_APR_006": ({}, Config(), []),
 }
 
 
@@ -75,7 +90,9 @@ def test_a_governance_finding_is_reported_once_on_the_identity(tmp_path: Path, c
     overrides, config, expected = CASES[case]
     _write(tmp_path, overrides)
     requester = "carol" if case.endswith("requester") else None
-    report = scan([str(tmp_path)], ScanOptions(config=config, today=TODAY, requester=requester)).report
+    reviews = [] if rule_id == "NHI_APR_007" else None  # the pull request's reviews: nobody approved
+    options = ScanOptions(config=config, today=TODAY, requester=requester, reviews=reviews, ledger=False)
+    report = scan([str(tmp_path)], options).report
     assert report.errors == []
     assert sorted(f.resource for f in report.findings if f.rule_id == rule_id) == expected
 
@@ -90,3 +107,26 @@ def test_the_complete_metadata_raises_no_governance_finding(tmp_path: Path) -> N
 def test_every_governance_rule_has_a_case() -> None:
     governance = {r.id for r in all_rules() if type(r).__module__.startswith("scanner.rules.governance.")}
     assert governance == {case.split()[0] for case in CASES}
+
+
+def test_ledger_findings_stay_on_the_identity(tmp_path: Path) -> None:
+    """An approval ledger entry names one address: its findings (grants changed, approval expired)
+    are the identity's, never its credential's."""
+    from click.testing import CliRunner
+
+    from scanner.integrations.cli import main
+
+    _write(tmp_path, {})
+    approve = CliRunner().invoke(
+        main,
+        ["approve", str(tmp_path), "aws_iam_user.ci", "--by", "bob", "--ticket", "CHG-1", "--expires", "2026-02-01"],
+        env={"NHI_GUARD_TODAY": "2026-01-01"},
+    )
+    assert approve.exit_code == 0, approve.output
+    with (tmp_path / "main.tf").open("a", encoding="utf-8") as fh:  # a grant added after the approval
+        statement = '{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }'
+        fh.write(f'resource "aws_iam_user_policy" "p" {{\n  user   = aws_iam_user.ci.name\n'
+                 f"  policy = jsonencode({{ Statement = [{statement}] }})\n}}\n")  # fmt: skip
+    report = scan([str(tmp_path)], ScanOptions(config=Config(), today=TODAY)).report
+    found = sorted((f.rule_id, f.resource) for f in report.findings if f.rule_id in ("NHI_APR_005", "NHI_APR_006"))
+    assert found == [("NHI_APR_005", "aws_iam_user.ci"), ("NHI_APR_006", "aws_iam_user.ci")]
