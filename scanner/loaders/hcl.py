@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,12 +11,15 @@ from lark import Token, Tree
 from scanner.loaders.derived import RENDERED as _RENDERED
 from scanner.loaders.derived import apply_provider_defaults as _apply_provider_defaults
 from scanner.loaders.derived import encode as _encode
-from scanner.loaders.hcl_eval import MAX_DEPTH, OVER_BUDGET, Evaluator, _children
-from scanner.loaders.hcl_parse import RawBlock, parse_text
+from scanner.loaders.hcl_eval import MAX_DEPTH, Evaluator, _children
+from scanner.loaders.hcl_parse import LazyBlock, RawBlock, parse_text
+from scanner.model.marks import collect as collect_marked
+from scanner.model.marks import mark
 from scanner.model.resource import Document, LoadError, Resource
 from scanner.model.values import Unknown
-from scanner.policy.redact import collect_strings
+from scanner.policy.redact import collect_strings, is_credential_attr
 from scanner.policy.waivers import marker_comments
+from scanner.util.gc_pace import fewer_collections
 
 _META_ARGS = {"count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"}
 
@@ -45,6 +49,7 @@ class Module:
         self.errors: list[LoadError] = []
         self.variables: dict[str, RawBlock] = {}
         self.locals: dict[str, tuple[Tree, RawBlock]] = {}
+        self._local_lines: dict[str, int] = {}
         self.blocks: dict[tuple[str, str, str], RawBlock] = {}
         self.providers: list[RawBlock] = []
         self.outputs: list[RawBlock] = []
@@ -55,6 +60,7 @@ class Module:
                 for attr in _children(b.body):
                     if attr.data == "attribute":
                         self.locals[_attr_name(attr)] = (_children(attr)[-1], b)
+                        self._local_lines[_attr_name(attr)] = attr.meta.line + b.line_offset
             elif b.kind in ("resource", "data") and len(b.labels) >= 2:
                 key = (b.kind, b.labels[0], b.labels[1])
                 if key in self.blocks:
@@ -107,7 +113,7 @@ class Module:
             entry = self.locals.get(str(path[1]))
             if entry is None:
                 return Unknown(source)
-            value = self._memo(("local", path[1]), lambda: self.evaluator.eval(entry[0]))
+            value = self._memo(("local", path[1]), lambda: self._local(str(path[1]), entry[0], entry[1]))
             return _descend(value, path[2:], source)
         if head == "data" and len(path) >= 3:
             key = ("data", str(path[1]), str(path[2]))
@@ -142,9 +148,15 @@ class Module:
                 attrs = self.evaluate(block).attrs
                 value = attrs.get(str(path[2]))
                 if value is not None and not isinstance(value, Unknown) and str(path[2]) != "id":
+                    if is_credential_attr(str(head), str(path[2])):  # what is computed from it is secret too
+                        value = mark(value)
                     return _descend(value, path[3:], source)
             return Unknown(source)
         return Unknown(source)
+
+    def _local(self, name: str, expr: Tree, block: RawBlock) -> Any:
+        with self.evaluator.at(block.file, self._local_lines.get(name)):
+            return self.evaluator.eval(expr)
 
     def _variable(self, name: str) -> Any:
         block = self.variables.get(name)
@@ -152,9 +164,19 @@ class Module:
             return Unknown(f"var.{name}")
         for attr in _children(block.body):
             if attr.data == "attribute" and _attr_name(attr) == "default":
-                value = self.evaluator.eval(_children(attr)[-1])
-                return Unknown(f"var.{name}") if value is None else value
+                with self.evaluator.at(block.file, attr.meta.line + block.line_offset):
+                    value = self.evaluator.eval(_children(attr)[-1])
+                if value is None:
+                    return Unknown(f"var.{name}")
+                return mark(value) if self._declared_sensitive(block) else value
         return Unknown(f"var.{name}")
+
+    def _declared_sensitive(self, block: RawBlock) -> bool:
+        """``sensitive = true``: its value, and whatever is computed from it, is secret."""
+        for attr in _children(block.body):
+            if attr.data == "attribute" and _attr_name(attr) == "sensitive":
+                return self.evaluator.eval(_children(attr)[-1]) is True
+        return False
 
     def sensitive_values(self) -> set[str]:
         """Defaults of ``sensitive = true`` variables: masked wherever they end up (tags too)."""
@@ -182,7 +204,7 @@ class Module:
         outer, self._collect = self._collect, []
         try:
             result = Evaluated({}, {}, {})
-            self._eval_body(block.body, "", result, block.line_offset)
+            self._eval_body(block.body, "", result, block.line_offset, file=block.file)
         finally:
             self._collect = outer
             self._busy.discard(key)
@@ -190,7 +212,7 @@ class Module:
         return result
 
     def _eval_body(
-        self, body: Tree, prefix: str, out: Evaluated, offset: int, target: dict[str, Any] | None = None
+        self, body: Tree, prefix: str, out: Evaluated, offset: int, target: dict[str, Any] | None = None, file: str = ""
     ) -> None:
         attrs = out.attrs if target is None else target
         for node in _children(body):
@@ -203,7 +225,8 @@ class Module:
                     continue
                 self._collect.append([])
                 try:
-                    attrs[name] = self.evaluator.eval(_children(node)[-1])
+                    with self.evaluator.at(file, out.lines[path]):
+                        attrs[name] = self.evaluator.eval(_children(node)[-1])
                 finally:
                     refs = self._collect.pop()
                 if refs:
@@ -227,7 +250,7 @@ class Module:
                 sub_prefix = f"{prefix}{kind}.{len(items)}."
                 out.lines[sub_prefix[:-1]] = node.meta.line + offset
                 out.lines.setdefault(prefix + kind, node.meta.line + offset)
-                self._eval_body(inner, sub_prefix, out, offset, sub)
+                self._eval_body(inner, sub_prefix, out, offset, sub, file)
                 items.append(sub)
 
     # --- producing resources ----------------------------------------------
@@ -336,32 +359,66 @@ def load_chunks(chunks: list[Chunk], sources: dict[str, list[str]]) -> Document:
     doc = Document()
     blocks: list[RawBlock] = []
     for chunk in chunks:
-        parsed, errors = parse_text(chunk.text, chunk.file, chunk.line_offset)
+        parsed, errors = parse_text(chunk.text, chunk.file, chunk.line_offset, lazy=True)
         blocks.extend(parsed)
         doc.errors.extend(errors)
+    try:
+        with fewer_collections():
+            _evaluate_module(doc, blocks, sources, chunks)
+    finally:
+        for block in blocks:
+            if isinstance(block, LazyBlock):
+                block.release()
+    return doc
+
+
+def _evaluate_module(doc: Document, blocks: list[RawBlock], sources: dict[str, list[str]], chunks: list[Chunk]) -> None:
     module = Module(blocks, sources)
     doc.errors.extend(module.errors)
     files = sorted({c.file for c in chunks})
     try:
         doc.resources = module.resources()
         doc.secrets |= module.sensitive_values()
+        for res in doc.resources:  # every value computed from a sensitive one (scanner/model/marks.py)
+            collect_marked(res.attrs, doc.secrets)
     except RecursionError:
-        doc.errors.append(LoadError(files[0] if files else "<hcl>", None, "expression nesting too deep to evaluate"))
-    if module.evaluator.too_deep:
+        file, line = module.evaluator.failed_at or (files[0] if files else "<hcl>", None)
+        doc.errors.append(LoadError(file, line, f"expression nested too deeply to evaluate at {_at(file, line)}; "
+                                                "the module's resources were not scanned"))
+    evaluator = module.evaluator
+    if evaluator.too_deep:
+        file, line = evaluator.too_deep_at or (files[0] if files else "<hcl>", None)
         doc.errors.append(
             LoadError(
-                files[0] if files else "<hcl>",
-                None,
-                f"an expression is nested too deeply (past {MAX_DEPTH // 2} levels); it was evaluated as unknown",
+                file,
+                line,
+                f"expression nested too deeply to evaluate at {_at(file, line)} (past {MAX_DEPTH // 2} levels of "
+                "brackets or calls); it was evaluated as unknown",
             )
         )
-    if module.evaluator.exhausted:
+    if evaluator.exhausted:
+        file, line = evaluator.exhausted_at or (files[0] if files else "<hcl>", None)
         doc.errors.append(
             LoadError(
-                files[0] if files else "<hcl>",
-                None,
-                f"{OVER_BUDGET}: values expand too much (references that multiply each other); "
-                "the rest of the module was evaluated as unknown",
+                file,
+                line,
+                f"expression too complex to evaluate at {_at(file, line)}: the values it references expand past "
+                "the evaluation budget; it and the rest of the module were evaluated as unknown",
             )
         )
-    return doc
+    # large files are parsed block by block as evaluation needs them (hcl_parse.LazyBlock): blocks
+    # nothing needed are parsed now, for their errors; a block that does not parse is not scanned
+    broken: set[tuple[str, int]] = set()
+    for block in blocks:
+        if isinstance(block, LazyBlock):
+            errors = block.parse_errors()
+            if errors:
+                doc.errors.extend(errors)
+                broken.add((block.file, block.line))
+    if broken:
+        doc.resources = [r for r in doc.resources if (r.file, r.line) not in broken]
+
+
+def _at(file: str, line: int | None) -> str:
+    file = os.path.normpath(file) if not file.startswith("<") else file
+    return f"{file}:{line}" if line else file

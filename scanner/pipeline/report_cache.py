@@ -136,7 +136,7 @@ def get(cache: ModuleCache, key: str) -> Report | None:
         return None
     try:
         return Report.model_validate_json(text)
-    except ValueError:  # pydantic's ValidationError is a ValueError: a corrupt entry is a miss
+    except (ValueError, RecursionError):  # pydantic's ValidationError is a ValueError: a corrupt entry is a miss
         return None
 
 
