@@ -41,6 +41,16 @@ class Violation:
     related: list[tuple[Resource, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """What one part of a resource (a policy statement, an RBAC rule block) does wrong, as a family
+    base asks its rules about each part: the words that follow the part's name in the message, and a
+    severity when it is not the rule's own. The base makes the :class:`Violation`."""
+
+    text: str
+    severity: Severity | None = None
+
+
 class Rule:
     id: ClassVar[str]
     category: ClassVar[Category]

@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from scanner.iam.evaluate import cancelled_for_all_holders
-from scanner.iam.policy_grammar import FULL_ACCESS_ACTIONS, grants_full_admin
-from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
-from scanner.iam.policy_wording import describe_policy
+from scanner.iam.policy_grammar import FULL_ACCESS_ACTIONS, Statement, grants_full_admin
 from scanner.iam.principals import holders_of
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.statement_rule import StatementRule
+from scanner.rules.base import Context, Problem
 
 
-class AdminPolicy(Rule):
+class AdminPolicy(StatementRule):
     """## What it does
     Flags a policy statement that allows every action on every resource:
     `Effect = "Allow"`, `Action = "*"` (or `"*:*"`) and `Resource = "*"`. A statement
@@ -68,25 +65,17 @@ class AdminPolicy(Rule):
     """
 
     id = "NHI_AWS_010"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.CRITICAL
     title = "IAM policy grants full administrator access"
     fix = 'Replace Action "*" on Resource "*" with the specific actions and resource ARNs the identity needs.'
-    resource_types = POLICY_TYPES
-    cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def related(self, res: Resource, ctx: Context) -> list[tuple[Resource, str]]:
         found, _ = holders_of(res, ctx)
-        holders = [(h, f"the {h.type.removeprefix('aws_iam_')} that holds this policy") for h in found]
-        for path, statements in policies_of(res, ctx):
-            for stmt in statements:
-                if grants_full_admin(stmt) and not cancelled_for_all_holders(res, stmt, "*", ctx):
-                    target = "NotResource (everything but a few ARNs)" if not stmt.resources else 'Resource "*"'
-                    action = next(a for a in stmt.actions if a in FULL_ACCESS_ACTIONS)
-                    yield Violation(
-                        f"{describe_policy(res, path, ctx)} grants full administrator access: "
-                        f'{stmt.label} allows Action "{action}" on {target}',
-                        path=path,
-                        key=f"{path}:{stmt.key}",
-                        related=holders,
-                    )
+        return [(h, f"the {h.type.removeprefix('aws_iam_')} that holds this policy") for h in found]
+
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        if not grants_full_admin(stmt) or cancelled_for_all_holders(res, stmt, "*", ctx):
+            return None
+        target = "NotResource (everything but a few ARNs)" if not stmt.resources else 'Resource "*"'
+        action = next(a for a in stmt.actions if a in FULL_ACCESS_ACTIONS)
+        return Problem(f'grants full administrator access: {stmt.label} allows Action "{action}" on {target}')

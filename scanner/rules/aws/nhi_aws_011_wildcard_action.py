@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from scanner.iam.catalog import catalog
 from scanner.iam.policy_grammar import FULL_ACCESS_ACTIONS, Statement, grants_full_admin, has_wildcard, split_action
-from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
-from scanner.iam.policy_wording import describe_policy
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.statement_rule import StatementRule
+from scanner.rules.base import Context, Problem
 
 #: Verbs whose actions only read. A wildcard after one of them (`ec2:Describe*`,
 #: `s3:Get*`, `iam:List*`) is read-only shorthand.
@@ -46,7 +43,7 @@ def wildcard_problem(action: object, all_resources: bool) -> bool:
     return verb in ("get", "batchget") and service.lower() in SENSITIVE_GET_SERVICES
 
 
-class WildcardAction(Rule):
+class WildcardAction(StatementRule):
     """## What it does
     Flags an `Allow` statement whose actions use a wildcard that grants more than a
     workload needs (full administrator access, `"*"` on `"*"`, is NHI_AWS_010):
@@ -103,34 +100,19 @@ class WildcardAction(Rule):
     """
 
     id = "NHI_AWS_011"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "IAM policy allows wildcard actions"
     fix = "List the individual actions the identity needs instead of a service or verb wildcard."
-    resource_types = POLICY_TYPES
-    cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        for path, statements in policies_of(res, ctx):
-            for stmt in statements:
-                problem = _problem(stmt)
-                if problem:
-                    yield Violation(
-                        f"{describe_policy(res, path, ctx)} {problem} ({stmt.label})",
-                        path=path,
-                        key=f"{path}:{stmt.key}",
-                    )
-
-
-def _problem(stmt: Statement) -> str | None:
-    if not stmt.is_allow or grants_full_admin(stmt):
-        return None
-    if not stmt.actions and stmt.not_actions:
-        excluded = ", ".join(f"'{a}'" for a in stmt.not_actions if isinstance(a, str)) or "unknown actions"
-        return f"allows every action except {excluded} (Allow with NotAction)"
-    # A wildcard that matches no AWS action grants nothing; NHI_AWS_040 reports it.
-    bad = [a for a in stmt.known_actions() if wildcard_problem(a, stmt.on_all_resources) and catalog().expand(a)]
-    if not bad:
-        return None
-    shown = ", ".join(f"'{a}'" for a in dict.fromkeys(bad))
-    return f"allows wildcard action{'s' if len(bad) > 1 else ''} {shown}"
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        if not stmt.is_allow or grants_full_admin(stmt):
+            return None
+        if not stmt.actions and stmt.not_actions:
+            excluded = ", ".join(f"'{a}'" for a in stmt.not_actions if isinstance(a, str)) or "unknown actions"
+            return Problem(f"allows every action except {excluded} (Allow with NotAction) ({stmt.label})")
+        # A wildcard that matches no AWS action grants nothing; NHI_AWS_040 reports it.
+        bad = [a for a in stmt.known_actions() if wildcard_problem(a, stmt.on_all_resources) and catalog().expand(a)]
+        if not bad:
+            return None
+        shown = ", ".join(f"'{a}'" for a in dict.fromkeys(bad))
+        return Problem(f"allows wildcard action{'s' if len(bad) > 1 else ''} {shown} ({stmt.label})")

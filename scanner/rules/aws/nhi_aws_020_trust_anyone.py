@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from scanner.iam.policy_grammar import ASSUME_ROLE_ACTIONS, caller_constrained
-from scanner.iam.policy_lookup import trust_policy_of
+from scanner.iam.policy_grammar import Statement, caller_constrained
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.statement_rule import TrustStatementRule
+from scanner.rules.base import Context, Problem
 
 
-class TrustAnyone(Rule):
+class TrustAnyone(TrustStatementRule):
     """## What it does
     Flags an `aws_iam_role` whose trust policy (`assume_role_policy`) lets any AWS
     principal assume it: an `Allow` of `sts:AssumeRole*` (or a wildcard covering it)
@@ -64,19 +62,14 @@ class TrustAnyone(Rule):
     """
 
     id = "NHI_AWS_020"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.CRITICAL
     title = "IAM role can be assumed by any AWS principal"
     fix = "Name the trusted principal in the trust policy, or add an aws:PrincipalOrgID / aws:PrincipalArn condition."
-    resource_types = ("aws_iam_role",)
-    cross_resource = True  # an unknown trust policy is read from the aws_iam_policy_document it references
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        for stmt in trust_policy_of(res, ctx):
-            if stmt.principal_is_anyone and stmt.allows(*ASSUME_ROLE_ACTIONS) and not caller_constrained(stmt):
-                yield Violation(
-                    f"role {res.address} can be assumed by any AWS principal in any account: {stmt.label} of its "
-                    'trust policy allows Principal "*" with no condition pinning the caller\'s org, account or ARN',
-                    path="assume_role_policy",
-                    key=stmt.key,
-                )
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        if not stmt.principal_is_anyone or caller_constrained(stmt):
+            return None
+        return Problem(
+            f"can be assumed by any AWS principal in any account: {stmt.label} of its trust policy allows "
+            'Principal "*" with no condition pinning the caller\'s org, account or ARN'
+        )

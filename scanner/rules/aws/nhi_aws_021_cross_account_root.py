@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
-from scanner.iam.policy_grammar import ASSUME_ROLE_ACTIONS, Statement, pins
-from scanner.iam.policy_lookup import trust_policy_of
+from scanner.iam.policy_grammar import Statement, pins
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.statement_rule import TrustStatementRule
+from scanner.rules.base import Context, Problem
 
 _ROOT_RE = re.compile(r"^(?:arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(\d{12}):root|(\d{12}))$")
 _ARN_ACCOUNT_RE = re.compile(r"^arn:[\w-]+:iam::(\d{12}):")
@@ -42,7 +41,7 @@ def _scoped(stmt: Statement) -> bool:
     )
 
 
-class CrossAccountRootTrust(Rule):
+class CrossAccountRootTrust(TrustStatementRule):
     """## What it does
     Flags an `aws_iam_role` whose trust policy lets a whole AWS account assume it
     (`Principal = {"AWS": "arn:aws:iam::123456789012:root"}` or a bare 12-digit
@@ -98,26 +97,20 @@ class CrossAccountRootTrust(Rule):
     """
 
     id = "NHI_AWS_021"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "IAM role trusts another account's root without an external ID"
     fix = "Add an sts:ExternalId (or aws:PrincipalArn / aws:PrincipalOrgID) condition, or trust a specific role ARN."
-    resource_types = ("aws_iam_role",)
-    cross_resource = True  # an unknown trust policy is read from the aws_iam_policy_document it references
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        if stmt.principal_is_anyone or _scoped(stmt):
+            return None
         own = _own_accounts(res)
-        for stmt in trust_policy_of(res, ctx):
-            if stmt.principal_is_anyone or not stmt.allows(*ASSUME_ROLE_ACTIONS) or _scoped(stmt):
-                continue
-            accounts = [a for a in (root_account(p) for p in stmt.principal_ids("AWS")) if a and a not in own]
-            if not accounts:
-                continue
-            shown = ", ".join(dict.fromkeys(accounts))
-            plural = "s" if len(set(accounts)) > 1 else ""
-            yield Violation(
-                f"role {res.address} trusts every principal of AWS account{plural} {shown} ({stmt.label} of its "
-                "trust policy names the account root) without a specific sts:ExternalId or aws:PrincipalArn condition",
-                path="assume_role_policy",
-                key=stmt.key,
-            )
+        accounts = [a for a in (root_account(p) for p in stmt.principal_ids("AWS")) if a and a not in own]
+        if not accounts:
+            return None
+        shown = ", ".join(dict.fromkeys(accounts))
+        plural = "s" if len(set(accounts)) > 1 else ""
+        return Problem(
+            f"trusts every principal of AWS account{plural} {shown} ({stmt.label} of its trust policy names the "
+            "account root) without a specific sts:ExternalId or aws:PrincipalArn condition"
+        )

@@ -1,23 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from scanner.iam.github_claims import EXACT, GITHUB_HOST, IAM_LIKE, claim_value_pinned, owner_pinned
+from scanner.iam.github_claims import GITHUB_HOST, claim_value_pinned, owner_pinned
 from scanner.iam.policy_grammar import Condition, Statement
-from scanner.iam.policy_lookup import referenced_behind, trust_policy_of
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.oidc import WebIdentityTrustRule, federated, lists_values, provider_names, wildcards
+from scanner.rules.base import Context, Problem
 
-WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 #: Claims that can tie a token to one repository (or one reusable workflow's repository).
 REPO_CLAIMS = ("sub", "repository", "repository_id", "job_workflow_ref")
-
-
-def _wildcards(cond: Condition) -> str:
-    """``StringLike`` matches ``*`` and ``?``; ``StringEquals`` compares them as characters."""
-    return IAM_LIKE if "like" in cond.base_operator.lower() else EXACT
 
 
 def _claim(cond: Condition) -> str:
@@ -26,33 +17,22 @@ def _claim(cond: Condition) -> str:
 
 def _unpinned(cond: Condition) -> list[object]:
     """The values of a repository condition that admit more than one repository."""
-    return [v for v in cond.values if not claim_value_pinned(_claim(cond), v, _wildcards(cond))]
+    return [v for v in cond.values if not claim_value_pinned(_claim(cond), v, wildcards(cond))]
 
 
 def _pins_repo(cond: Condition) -> bool:
-    # GitHub always sends these claims, so `IfExists` and `ForAllValues:` still require a match.
-    if cond.negated or cond.base_operator == "Null" or not cond.values:
-        return False
-    return not _unpinned(cond)
+    return lists_values(cond) and not _unpinned(cond)
 
 
 def _is_github(stmt: Statement, res: Resource, ctx: Context) -> bool:
-    federated = stmt.principal_ids("Federated")
-    if any(isinstance(p, str) and GITHUB_HOST in p.lower() for p in federated):
+    if any(GITHUB_HOST in p.lower() for p in federated(stmt)) or stmt.conditions_with_prefix(GITHUB_HOST + ":"):
         return True
-    if stmt.conditions_with_prefix(GITHUB_HOST + ":"):
-        return True
-    if not any(isinstance(p, Unknown) for p in federated):
-        return False
     # `identifiers = [aws_iam_openid_connect_provider.github.arn]`: ask the provider.
-    providers = referenced_behind(res, "assume_role_policy", ctx, "aws_iam_openid_connect_provider")
-    return bool(providers) and all(
-        any(isinstance(p.get(a), str) and GITHUB_HOST in str(p.get(a)).lower() for a in ("url", "arn"))
-        for p in providers
-    )
+    providers = provider_names(stmt, res, ctx)
+    return bool(providers) and all(any(GITHUB_HOST in name.lower() for name in names) for names in providers)
 
 
-class GithubOidcAnyRepo(Rule):
+class GithubOidcAnyRepo(WebIdentityTrustRule):
     """## What it does
     Flags an `aws_iam_role` that trusts GitHub Actions' OIDC provider
     (`token.actions.githubusercontent.com`, action `sts:AssumeRoleWithWebIdentity`)
@@ -132,30 +112,23 @@ class GithubOidcAnyRepo(Rule):
     """
 
     id = "NHI_AWS_022"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.CRITICAL
     title = "GitHub Actions OIDC role not limited to one repository"
     fix = "Add a token.actions.githubusercontent.com:sub condition pinned to one repository (repo:OWNER/NAME:...)."
-    resource_types = ("aws_iam_role",)
-    cross_resource = True  # the OIDC provider and the policy document are other resources
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        for stmt in trust_policy_of(res, ctx):
-            if not stmt.allows(WEB_IDENTITY) or stmt.conditions_unknown or not _is_github(stmt, res, ctx):
-                continue
-            github = stmt.conditions_with_prefix(GITHUB_HOST + ":")
-            repo_conds = [c for c in github if _claim(c) in REPO_CLAIMS]
-            if any(_pins_repo(c) for c in repo_conds):
-                continue
-            unpinned = [(c, v) for c in repo_conds for v in _unpinned(c)]
-            one_owner = all(owner_pinned(_claim(c), v, _wildcards(c)) for c, v in unpinned)
-            scope = "more than one" if unpinned and one_owner else "any"
-            yield Violation(
-                f"role {res.address} trusts {scope} GitHub repository {_why(repo_conds, github)} "
-                f"in {stmt.label} of its trust policy",
-                path="assume_role_policy",
-                key=stmt.key,
-            )
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        if stmt.conditions_unknown or not _is_github(stmt, res, ctx):
+            return None
+        github = stmt.conditions_with_prefix(GITHUB_HOST + ":")
+        repo_conds = [c for c in github if _claim(c) in REPO_CLAIMS]
+        if any(_pins_repo(c) for c in repo_conds):
+            return None
+        unpinned = [(c, v) for c in repo_conds for v in _unpinned(c)]
+        one_owner = all(owner_pinned(_claim(c), v, wildcards(c)) for c, v in unpinned)
+        scope = "more than one" if unpinned and one_owner else "any"
+        return Problem(
+            f"trusts {scope} GitHub repository {_why(repo_conds, github)} in {stmt.label} of its trust policy"
+        )
 
 
 def _why(repo_conds: list[Condition], github: list[Condition]) -> str:

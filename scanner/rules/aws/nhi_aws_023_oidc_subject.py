@@ -1,17 +1,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
+from scanner.iam.github_claims import EXACT
 from scanner.iam.policy_grammar import Condition, Statement, has_wildcard
-from scanner.iam.policy_lookup import referenced_behind, trust_policy_of
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown
-from scanner.rules.base import Context, Rule, Violation
-
-WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
+from scanner.model.severity import Severity
+from scanner.model.values import is_unknown
+from scanner.rules.aws.oidc import WebIdentityTrustRule, federated, lists_values, provider_names, wildcards
+from scanner.rules.base import Context, Problem
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ def subject_breadth(provider: Provider, value: object, like: bool = True) -> int
     """PINNED: one project/workspace/service account; NAMESPACE: any service account of one
     namespace (EKS only); BROAD: more. Unknown values count as pinned. With ``StringEquals``
     (``like=False``) ``*`` is a literal character, so nothing is a wildcard."""
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         return PINNED
     if not isinstance(value, str) or not value:
         return BROAD
@@ -79,11 +77,9 @@ def subject_breadth(provider: Provider, value: object, like: bool = True) -> int
 
 def _provider(stmt: Statement, res: Resource, ctx: Context) -> tuple[Provider, str] | None:
     """The OIDC provider a web-identity statement trusts, and its host (the condition key prefix)."""
-    texts = [p for p in stmt.principal_ids("Federated") if isinstance(p, str)]
-    texts += [c.key.rsplit(":", 1)[0] for c in stmt.conditions]
-    if any(isinstance(p, Unknown) for p in stmt.principal_ids("Federated")):
-        for oidc in referenced_behind(res, "assume_role_policy", ctx, "aws_iam_openid_connect_provider"):
-            texts += [str(oidc.get(a)) for a in ("url", "arn") if isinstance(oidc.get(a), str)]
+    texts = federated(stmt) + [c.key.rsplit(":", 1)[0] for c in stmt.conditions]
+    for names in provider_names(stmt, res, ctx):
+        texts += names
     for provider in PROVIDERS:
         for text in texts:
             if provider.host.search(text):
@@ -98,7 +94,7 @@ def _sub_conditions(stmt: Statement, host: str) -> list[Condition]:
     return exact or subs
 
 
-class OidcSubjectTooBroad(Rule):
+class OidcSubjectTooBroad(WebIdentityTrustRule):
     """## What it does
     Flags an `aws_iam_role` whose trust policy accepts `sts:AssumeRoleWithWebIdentity`
     tokens from GitLab CI, Terraform Cloud or an EKS cluster (IRSA) without a
@@ -174,51 +170,34 @@ class OidcSubjectTooBroad(Rule):
     """
 
     id = "NHI_AWS_023"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.CRITICAL
     title = "OIDC trust (GitLab, Terraform Cloud, EKS IRSA) not limited to one subject"
     fix = "Add a <issuer>:sub condition naming one project, workspace or service account (no wildcard)."
-    resource_types = ("aws_iam_role",)
-    cross_resource = True  # the OIDC provider and the policy document are other resources
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        for stmt in trust_policy_of(res, ctx):
-            if not stmt.allows(WEB_IDENTITY) or stmt.conditions_unknown:
-                continue
-            found = _provider(stmt, res, ctx)
-            if found is None:
-                continue
-            provider, host = found
-            subs = [c for c in _sub_conditions(stmt, host) if not c.negated and c.base_operator != "Null" and c.values]
-            if not subs:
-                yield Violation(
-                    f"role {res.address} trusts every {provider.unit} that can get a token from {provider.name} "
-                    f"({host}): {stmt.label} of its trust policy has no :sub condition; expected e.g. "
-                    f"'{provider.example}'",
-                    path="assume_role_policy",
-                    key=stmt.key,
-                    severity=Severity.HIGH if provider is EKS else Severity.CRITICAL,
-                )
-                continue
-            # Several sub conditions are ANDed: the narrowest one decides.
-            breadth = min(_condition_breadth(provider, c) for c in subs)
-            if breadth == PINNED:
-                continue
-            shown = ", ".join(f"'{v}'" for c in subs for v in c.values if isinstance(v, str))
-            scope = (
-                "every service account of one namespace"
-                if breadth == NAMESPACE
-                else f"more than one {provider.unit}"
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        found = _provider(stmt, res, ctx) if not stmt.conditions_unknown else None
+        if found is None:
+            return None
+        provider, host = found
+        subs = [c for c in _sub_conditions(stmt, host) if lists_values(c)]
+        if not subs:
+            return Problem(
+                f"trusts every {provider.unit} that can get a token from {provider.name} ({host}): {stmt.label} "
+                f"of its trust policy has no :sub condition; expected e.g. '{provider.example}'",
+                Severity.HIGH if provider is EKS else Severity.CRITICAL,
             )
-            yield Violation(
-                f"role {res.address} trusts {scope} of {provider.name} ({host}): {stmt.label} of its trust policy "
-                f"allows sub {shown}",
-                path="assume_role_policy",
-                key=stmt.key,
-                severity=Severity.MEDIUM if breadth == NAMESPACE else Severity.HIGH,
-            )
+        # Several sub conditions are ANDed: the narrowest one decides.
+        breadth = min(_condition_breadth(provider, c) for c in subs)
+        if breadth == PINNED:
+            return None
+        shown = ", ".join(f"'{v}'" for c in subs for v in c.values if isinstance(v, str))
+        scope = "every service account of one namespace" if breadth == NAMESPACE else f"more than one {provider.unit}"
+        return Problem(
+            f"trusts {scope} of {provider.name} ({host}): {stmt.label} of its trust policy allows sub {shown}",
+            Severity.MEDIUM if breadth == NAMESPACE else Severity.HIGH,
+        )
 
 
 def _condition_breadth(provider: Provider, cond: Condition) -> int:
-    like = "like" in cond.base_operator.lower()
+    like = wildcards(cond) != EXACT
     return max(subject_breadth(provider, v, like) for v in cond.values)

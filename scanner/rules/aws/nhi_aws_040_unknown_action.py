@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from scanner.iam.catalog import catalog
 from scanner.iam.policy_grammar import Statement, has_wildcard
-from scanner.iam.policy_lookup import POLICY_TYPES, policies_of, trust_policy_of
-from scanner.iam.policy_wording import describe_policy
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.statement_rule import StatementRule
+from scanner.rules.base import Context, Problem
 
 
 def action_problem(action: object) -> str | None:
@@ -28,7 +25,7 @@ def action_problem(action: object) -> str | None:
     return None if cat.action(action) else f"is not an action of {service}"
 
 
-class UnknownAction(Rule):
+class UnknownAction(StatementRule):
     """## What it does
     Flags an action in an IAM policy that does not exist in AWS: a misspelt or
     invented name (`s3:GetObjects`, `iam:PassRoles`, `s3:ReadObject`), an unknown
@@ -73,31 +70,19 @@ class UnknownAction(Rule):
     """
 
     id = "NHI_AWS_040"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "IAM policy names an action that does not exist"
     fix = "Correct the action name (see the AWS Service Authorization Reference); AWS ignores unknown actions."
-    resource_types = POLICY_TYPES
-    cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
+    judges_trust_policy = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        sources = list(policies_of(res, ctx))
-        if res.type == "aws_iam_role":
-            sources.append(("assume_role_policy", trust_policy_of(res, ctx)))
-        for path, statements in sources:
-            what = "trust policy of role " + res.address if path == "assume_role_policy" else None
-            for stmt in statements:
-                bad = [(a, p) for a in (*stmt.actions, *stmt.not_actions) if (p := action_problem(a))]
-                if not bad:
-                    continue
-                yield Violation(
-                    f"{what or describe_policy(res, path, ctx)} {stmt.label}: "
-                    + "; ".join(f"'{a}' {p}" for a, p in bad)
-                    + _consequence(stmt),
-                    path=path,
-                    key=f"{path}:{stmt.key}",
-                    severity=Severity.HIGH if _weakens_control(stmt) else Severity.MEDIUM,
-                )
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        bad = [(a, p) for a in (*stmt.actions, *stmt.not_actions) if (p := action_problem(a))]
+        if not bad:
+            return None
+        return Problem(
+            f"{stmt.label}: " + "; ".join(f"'{a}' {p}" for a, p in bad) + _consequence(stmt),
+            Severity.HIGH if _weakens_control(stmt) else Severity.MEDIUM,
+        )
 
 
 def _weakens_control(stmt: Statement) -> bool:

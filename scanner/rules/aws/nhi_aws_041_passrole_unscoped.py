@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from scanner.iam.evaluate import ALL, PATTERN, statement_grants
 from scanner.iam.policy_grammar import Statement, glob_match, pins
-from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
-from scanner.iam.policy_wording import describe_policy
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.statement_rule import StatementRule
+from scanner.rules.base import Context, Problem
 
 PASS_ROLE = "iam:PassRole"
 
@@ -25,7 +22,7 @@ def passed_to_service(stmt: Statement) -> bool:
     return any(pins(c) for c in stmt.conditions_on("iam:PassedToService"))
 
 
-class PassRoleUnscoped(Rule):
+class PassRoleUnscoped(StatementRule):
     """## What it does
     Flags an `Allow` of `iam:PassRole` (written out, or as `iam:Pass*`) that is
     not limited to named roles and services:
@@ -74,29 +71,22 @@ class PassRoleUnscoped(Rule):
     """
 
     id = "NHI_AWS_041"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "iam:PassRole not limited to named roles and services"
     fix = "Limit iam:PassRole to the ARNs of the roles to pass, and add an iam:PassedToService condition."
-    resource_types = POLICY_TYPES
-    cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        for path, statements in policies_of(res, ctx):
-            for stmt in statements:
-                if not names_pass_role(stmt):
-                    continue
-                breadth = statement_grants(stmt, PASS_ROLE)
-                if breadth is None or breadth < PATTERN:
-                    continue
-                service = passed_to_service(stmt)
-                if breadth == PATTERN and service:
-                    continue
-                where = "every role" if breadth == ALL else "roles matched by a wildcard"
-                cond = "only to the services iam:PassedToService names" if service else "to any service"
-                yield Violation(
-                    f"{describe_policy(res, path, ctx)} {stmt.label} allows iam:PassRole on {where}, {cond}",
-                    path=path,
-                    key=f"{path}:{stmt.key}",
-                    severity=Severity.HIGH if breadth == ALL and not service else Severity.MEDIUM,
-                )
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        if not names_pass_role(stmt):
+            return None
+        breadth = statement_grants(stmt, PASS_ROLE)
+        if breadth is None or breadth < PATTERN:
+            return None
+        service = passed_to_service(stmt)
+        if breadth == PATTERN and service:
+            return None
+        where = "every role" if breadth == ALL else "roles matched by a wildcard"
+        cond = "only to the services iam:PassedToService names" if service else "to any service"
+        return Problem(
+            f"{stmt.label} allows iam:PassRole on {where}, {cond}",
+            Severity.HIGH if breadth == ALL and not service else Severity.MEDIUM,
+        )

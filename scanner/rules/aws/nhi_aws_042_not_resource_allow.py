@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.iam.policy_grammar import grants_full_admin
-from scanner.iam.policy_lookup import POLICY_TYPES, policies_of, trust_policy_of
-from scanner.iam.policy_wording import describe_policy
+from scanner.iam.policy_grammar import Statement, grants_full_admin
+from scanner.iam.policy_lookup import trust_policy_of
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.statement_rule import TRUST_POLICY, StatementRule
+from scanner.rules.base import Context, Problem, Violation
 
 
-class NotResourceOrPrincipalAllow(Rule):
+class NotResourceOrPrincipalAllow(StatementRule):
     """## What it does
     Flags `Effect = "Allow"` combined with `NotResource` in a permission policy,
     or with `NotPrincipal` in a role's trust policy. (`Allow` with `NotAction` is
@@ -45,29 +45,23 @@ class NotResourceOrPrincipalAllow(Rule):
     """
 
     id = "NHI_AWS_042"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Allow statement with NotResource or NotPrincipal"
     fix = "Name the resources (or principals) to allow; keep NotResource and NotPrincipal for Deny statements."
-    resource_types = POLICY_TYPES
-    cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
+
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        if not stmt.is_allow or not stmt.not_resources or stmt.resources or grants_full_admin(stmt):
+            return None
+        excluded = ", ".join(f"'{r}'" for r in stmt.not_resources if isinstance(r, str)) or "unknown ARNs"
+        return Problem(f"{stmt.label} allows its actions on every resource except {excluded} (Allow with NotResource)")
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        for path, statements in policies_of(res, ctx):
-            for stmt in statements:
-                if stmt.is_allow and stmt.not_resources and not stmt.resources and not grants_full_admin(stmt):
-                    excluded = ", ".join(f"'{r}'" for r in stmt.not_resources if isinstance(r, str)) or "unknown ARNs"
-                    yield Violation(
-                        f"{describe_policy(res, path, ctx)} {stmt.label} allows its actions on every resource "
-                        f"except {excluded} (Allow with NotResource)",
-                        path=path,
-                        key=f"{path}:{stmt.key}",
-                    )
+        yield from super().check(res, ctx)
         for stmt in trust_policy_of(res, ctx):
             if stmt.is_allow and stmt.not_principal is not None:
                 yield Violation(
                     f"role {res.address} {stmt.label} of its trust policy allows every principal except the ones "
                     "NotPrincipal lists (Allow with NotPrincipal)",
-                    path="assume_role_policy",
-                    key=f"assume_role_policy:{stmt.key}",
+                    path=TRUST_POLICY,
+                    key=f"{TRUST_POLICY}:{stmt.key}",
                 )

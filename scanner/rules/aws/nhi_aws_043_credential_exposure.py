@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from functools import cache
 
 from scanner.iam.credential_actions import CREDENTIAL_ACTIONS
-from scanner.iam.evaluate import ALL, pinning_keys, single_action_methods, statement_grants
-from scanner.iam.policy_grammar import has_wildcard
-from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
-from scanner.iam.policy_wording import describe_policy
+from scanner.iam.evaluate import ALL, single_action_methods, statement_grants
+from scanner.iam.policy_grammar import Statement, has_wildcard
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.statement_rule import StatementRule, unconditional_allow
+from scanner.rules.base import Context, Problem
 
 
-class CredentialExposure(Rule):
+class CredentialExposure(StatementRule):
     """## What it does
     Flags an `Allow` of an action that returns credentials or secret values on
     every resource (`Resource = "*"`, an ARN whose name part is `*`, or a
@@ -59,26 +58,26 @@ class CredentialExposure(Rule):
     """
 
     id = "NHI_AWS_043"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Credential-returning action allowed on every resource"
     fix = "Limit the action to the ARNs of the secrets, parameters, roles or users the identity needs."
-    resource_types = POLICY_TYPES
-    cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        skip = single_action_methods()
-        wanted = {a.lower(): a for a in CREDENTIAL_ACTIONS if a.lower() not in skip}
-        for path, statements in policies_of(res, ctx):
-            for stmt in statements:
-                if not stmt.is_allow or not stmt.resources or pinning_keys(stmt):
-                    continue  # NotResource is NHI_AWS_042's
-                named = {a.lower() for a in stmt.known_actions() if not has_wildcard(a)}
-                found = [wanted[a] for a in named & set(wanted) if statement_grants(stmt, wanted[a]) == ALL]
-                if found:
-                    yield Violation(
-                        f"{describe_policy(res, path, ctx)} {stmt.label} allows {', '.join(sorted(found))} "
-                        "on every resource: credentials or secret values of every user, role, secret or parameter",
-                        path=path,
-                        key=f"{path}:{stmt.key}",
-                    )
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        if not unconditional_allow(stmt):
+            return None
+        wanted = _wanted()
+        named = {a.lower() for a in stmt.known_actions() if not has_wildcard(a)}
+        found = [wanted[a] for a in named & set(wanted) if statement_grants(stmt, wanted[a]) == ALL]
+        if not found:
+            return None
+        return Problem(
+            f"{stmt.label} allows {', '.join(sorted(found))} on every resource: credentials or secret values of "
+            "every user, role, secret or parameter"
+        )
+
+
+@cache
+def _wanted() -> dict[str, str]:
+    """The credential actions this rule reports, by lower-cased name (escalation methods are NHI_AWS_030's)."""
+    skip = single_action_methods()
+    return {a.lower(): a for a in CREDENTIAL_ACTIONS if a.lower() not in skip}

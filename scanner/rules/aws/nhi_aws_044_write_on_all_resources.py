@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from functools import cache
 
 from scanner.iam.catalog import PERMISSIONS, WRITE, catalog
 from scanner.iam.credential_actions import CREDENTIAL_ACTIONS
-from scanner.iam.evaluate import ALL, pinning_keys, single_action_methods, statement_grants
-from scanner.iam.policy_grammar import has_wildcard
-from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
-from scanner.iam.policy_wording import describe_policy
+from scanner.iam.evaluate import ALL, single_action_methods, statement_grants
+from scanner.iam.policy_grammar import Statement, has_wildcard
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.aws.statement_rule import StatementRule, unconditional_allow
+from scanner.rules.base import Context, Problem
 
 #: Writes that AWS's own execution-role policies (AWSLambdaBasicExecutionRole,
 #: AWSLambdaVPCAccessExecutionRole) grant on "*": telemetry and Lambda's VPC plumbing.
@@ -28,7 +27,7 @@ EXEMPT = frozenset(
 )
 
 
-class WriteOnAllResources(Rule):
+class WriteOnAllResources(StatementRule):
     """## What it does
     Flags an `Allow` statement that grants, on every resource (`Resource = "*"`,
     an ARN whose name part is `*`, or a `NotResource`) and with no condition
@@ -75,35 +74,34 @@ class WriteOnAllResources(Rule):
     """
 
     id = "NHI_AWS_044"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Write or permissions-management action on every resource"
     fix = "Replace Resource \"*\" with the ARNs the actions need; the catalogue shows they support resource scoping."
-    resource_types = POLICY_TYPES
-    cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        skip = single_action_methods() | {a.lower() for a in CREDENTIAL_ACTIONS} | EXEMPT | {"iam:passrole"}
-        cat = catalog()
-        for path, statements in policies_of(res, ctx):
-            for stmt in statements:
-                if not stmt.is_allow or not stmt.resources or pinning_keys(stmt):
-                    continue  # NotResource is NHI_AWS_042's
-                found: dict[str, str] = {}
-                for action in stmt.known_actions():
-                    info = cat.action(action) if not has_wildcard(action) else None
-                    if info is None or info.name.lower() in skip or info.level not in (WRITE, PERMISSIONS):
-                        continue
-                    if info.resource_scoped and statement_grants(stmt, info.name) == ALL:
-                        found[info.name] = info.level
-                if not found:
-                    continue
-                high = any(level == PERMISSIONS for level in found.values())
-                yield Violation(
-                    f"{describe_policy(res, path, ctx)} {stmt.label} allows "
-                    + ", ".join(f"{a} ({lvl.lower()})" for a, lvl in found.items())
-                    + " on every resource, though each can be limited to named ARNs",
-                    path=path,
-                    key=f"{path}:{stmt.key}",
-                    severity=Severity.HIGH if high else Severity.MEDIUM,
-                )
+    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+        if not unconditional_allow(stmt):
+            return None
+        skip, cat = _skipped(), catalog()
+        found: dict[str, str] = {}
+        for action in stmt.known_actions():
+            info = cat.action(action) if not has_wildcard(action) else None
+            if info is None or info.name.lower() in skip or info.level not in (WRITE, PERMISSIONS):
+                continue
+            if info.resource_scoped and statement_grants(stmt, info.name) == ALL:
+                found[info.name] = info.level
+        if not found:
+            return None
+        high = any(level == PERMISSIONS for level in found.values())
+        return Problem(
+            f"{stmt.label} allows "
+            + ", ".join(f"{a} ({lvl.lower()})" for a, lvl in found.items())
+            + " on every resource, though each can be limited to named ARNs",
+            Severity.HIGH if high else Severity.MEDIUM,
+        )
+
+
+@cache
+def _skipped() -> frozenset[str]:
+    """Lower-cased actions other rules report (escalation methods, credential reads, iam:PassRole) or
+    that AWS's own execution roles grant."""
+    return single_action_methods() | {a.lower() for a in CREDENTIAL_ACTIONS} | EXEMPT | {"iam:passrole"}
