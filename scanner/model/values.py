@@ -143,6 +143,17 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def known_strings(value: Any) -> list[str] | None:
+    """The strings of a list value (a scalar is a list of one, a missing value an empty list); None
+    when the value or one of its items is unknown. Items that are not strings are left out."""
+    if is_unknown(value):
+        return None
+    items = as_list(value)
+    if any(is_unknown(v) for v in items):
+        return None
+    return [v for v in items if isinstance(v, str)]
+
+
 def iter_blocks(value: Any) -> Iterator[Mapping[str, Any]]:
     """Iterate nested blocks, tolerating a single block given as a mapping."""
     for item in as_list(value):

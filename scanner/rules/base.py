@@ -49,6 +49,8 @@ class Problem:
 
     text: str
     severity: Severity | None = None
+    #: added to the part's own key in the finding's key, where one part can hold different problems
+    key: str = ""
 
 
 class Rule:

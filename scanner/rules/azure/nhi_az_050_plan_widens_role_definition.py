@@ -7,7 +7,7 @@ from typing import Any
 from scanner.iam.policy_grammar import glob_match
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown, as_list, iter_blocks
+from scanner.model.values import Unknown, iter_blocks, known_strings
 from scanner.rules.base import Context, Rule, Violation
 
 
@@ -20,12 +20,8 @@ class Block:
 
 
 def _strings(value: Any) -> list[str] | None:
-    if isinstance(value, Unknown):
-        return None
-    items = as_list(value)
-    if any(isinstance(v, Unknown) for v in items):
-        return None
-    return [v.strip() for v in items if isinstance(v, str) and v.strip()]
+    items = known_strings(value)
+    return None if items is None else [v.strip() for v in items if v.strip()]
 
 
 def _blocks(value: Any, allow_key: str, deny_key: str) -> list[Block] | None:

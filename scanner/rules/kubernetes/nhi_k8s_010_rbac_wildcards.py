@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.model.values import as_list, iter_blocks
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Problem
+from scanner.rules.kubernetes.rbac import RbacRule, RoleRuleRule
 
-ROLE_TYPES = ("kubernetes_role", "kubernetes_role_v1", "kubernetes_cluster_role", "kubernetes_cluster_role_v1")
 #: verbs that let the holder grant itself more, or act as someone else
 ESCALATING_VERBS = {
     "escalate": "create or update roles with permissions it does not have",
@@ -17,14 +14,8 @@ ESCALATING_VERBS = {
 READ_VERBS = {"get", "list", "watch", "*"}
 
 
-def _strings(value: object) -> list[str]:
-    return [v for v in as_list(value) if isinstance(v, str)]
-
-
-def rule_problems(rule: dict[str, object], cluster: bool) -> list[tuple[str, Severity]]:
-    verbs = {v.lower() for v in _strings(rule.get("verbs"))}
-    resources = {r.lower() for r in _strings(rule.get("resources"))}
-    names = _strings(rule.get("resource_names"))
+def rule_problems(rule: RbacRule, cluster: bool) -> list[tuple[str, Severity]]:
+    verbs, resources = rule.verbs, rule.resources
     out: list[tuple[str, Severity]] = []
     if "*" in verbs and "*" in resources:
         out.append(("every verb on every resource", Severity.CRITICAL))
@@ -35,13 +26,13 @@ def rule_problems(rule: dict[str, object], cluster: bool) -> list[tuple[str, Sev
     for verb, why in ESCALATING_VERBS.items():
         if verb in verbs:
             out.append((f"`{verb}` ({why})", Severity.HIGH))
-    if cluster and not names and verbs & READ_VERBS and resources & {"secrets", "*"} and "*" not in verbs:
+    if cluster and not rule.names and verbs & READ_VERBS and resources & {"secrets", "*"} and "*" not in verbs:
         read = ", ".join(sorted(verbs & READ_VERBS))
         out.append((f"{read} on secrets in every namespace", Severity.HIGH))
     return out
 
 
-class RbacWildcardOrEscalation(Rule):
+class RbacWildcardOrEscalation(RoleRuleRule):
     """## What it does
     Flags a Kubernetes `Role` or `ClusterRole` (`kubernetes_role[_v1]`,
     `kubernetes_cluster_role[_v1]`) with a rule that grants:
@@ -91,23 +82,13 @@ class RbacWildcardOrEscalation(Rule):
     """
 
     id = "NHI_K8S_010"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Kubernetes role with wildcards, escalate/bind/impersonate, or cluster-wide secret reads"
     fix = "List the API groups, resources and verbs the workload needs; drop escalate, bind and impersonate."
-    resource_types = ROLE_TYPES
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        cluster = "cluster_role" in res.type
-        kind = "ClusterRole" if cluster else "Role"
-        for i, rule in enumerate(iter_blocks(res.get("rule"))):
-            problems = rule_problems(dict(rule), cluster)
-            if not problems:
-                continue
-            severity = max((s for _, s in problems), key=lambda s: s.rank)
-            yield Violation(
-                f"{kind} {res.address} rule #{i + 1} grants " + "; ".join(p for p, _ in problems),
-                f"rule.{i}",
-                key=f"rule.{i}",
-                severity=severity,
-            )
+    def problem(self, rule: RbacRule, res: Resource, ctx: Context) -> Problem | None:
+        problems = rule_problems(rule, "cluster_role" in res.type)
+        if not problems:
+            return None
+        severity = max((s for _, s in problems), key=lambda s: s.rank)
+        return Problem("; ".join(p for p, _ in problems), severity)

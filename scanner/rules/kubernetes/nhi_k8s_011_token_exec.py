@@ -1,14 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
-
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown, as_list, iter_blocks
-from scanner.rules.base import Context, Rule, Violation
-
-CLUSTER_ROLE_TYPES = ("kubernetes_cluster_role", "kubernetes_cluster_role_v1")
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Problem
+from scanner.rules.kubernetes.rbac import CLUSTER_ROLE_TYPES, RbacRule, RoleRuleRule
 
 #: subresource -> (verbs that use it, what the holder can do with it cluster-wide)
 SUBRESOURCES: dict[str, tuple[frozenset[str], str]] = {
@@ -29,44 +24,30 @@ SUBRESOURCES: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-def _strings(value: Any) -> list[str] | None:
-    """The strings of a list attribute; None when any part is unknown (cannot tell)."""
-    if isinstance(value, Unknown):
-        return None
-    items = as_list(value)
-    if any(isinstance(v, Unknown) for v in items):
-        return None
-    return [v for v in items if isinstance(v, str)]
-
-
 def _why(written: str) -> str:
     suffix = written.split("/", 1)[1]
     return next(why for sub, (_, why) in SUBRESOURCES.items() if sub.endswith("/" + suffix))
 
 
-def token_or_exec(rule: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+def token_or_exec(rule: RbacRule) -> list[tuple[str, list[str]]]:
     """(subresource as written, verbs) this rule grants on every object of the core group, for SUBRESOURCES."""
-    groups, resources, verbs = (_strings(rule.get(k)) for k in ("api_groups", "resources", "verbs"))
-    names = _strings(rule.get("resource_names"))
-    if groups is None or resources is None or verbs is None or names is None or names:
-        return []
-    if not {"", "*"} & set(groups):
+    if rule.unknown - {"non_resource_urls"} or rule.names:
+        return []  # cannot tell, or limited to named objects
+    if not {"", "*"} & rule.groups:
         return []  # serviceaccounts and pods are in the core group
-    verbs_low = {v.lower() for v in verbs}
-    res_low = {r.lower() for r in resources}
-    if "*" in verbs_low or "*" in res_low:
+    if "*" in rule.verbs or "*" in rule.resources:
         return []  # every verb or every resource: NHI_K8S_010's finding
     found: list[tuple[str, list[str]]] = []
     for sub, (uses, _why) in SUBRESOURCES.items():
         wildcard = "*/" + sub.split("/", 1)[1]
-        if sub in res_low or wildcard in res_low:
-            granted = sorted(verbs_low & uses)
+        if sub in rule.resources or wildcard in rule.resources:
+            granted = sorted(rule.verbs & uses)
             if granted:
-                found.append((sub if sub in res_low else wildcard, granted))
+                found.append((sub if sub in rule.resources else wildcard, granted))
     return found
 
 
-class ClusterRoleTokenOrExec(Rule):
+class ClusterRoleTokenOrExec(RoleRuleRule):
     """## What it does
     Flags a `ClusterRole` (`kubernetes_cluster_role[_v1]`) with a rule that grants, on
     every object of the core API group (no `resource_names`):
@@ -128,20 +109,14 @@ class ClusterRoleTokenOrExec(Rule):
     """
 
     id = "NHI_K8S_011"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "ClusterRole can mint service account tokens or exec into any pod"
     fix = "Move exec/attach into a namespaced Role; limit serviceaccounts/token to named accounts (resource_names)."
     resource_types = CLUSTER_ROLE_TYPES
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        for i, rule in enumerate(iter_blocks(res.get("rule"))):
-            found = token_or_exec(rule)
-            if not found:
-                continue
-            shown = "; ".join(f"{', '.join(f'`{v}`' for v in verbs)} on `{sub}` ({_why(sub)})" for sub, verbs in found)
-            yield Violation(
-                f"ClusterRole {res.address} rule #{i + 1} grants {shown}",
-                f"rule.{i}",
-                key=f"rule.{i}:" + ",".join(sub for sub, _ in found),
-            )
+    def problem(self, rule: RbacRule, res: Resource, ctx: Context) -> Problem | None:
+        found = token_or_exec(rule)
+        if not found:
+            return None
+        shown = "; ".join(f"{', '.join(f'`{v}`' for v in verbs)} on `{sub}` ({_why(sub)})" for sub, verbs in found)
+        return Problem(shown, key=",".join(sub for sub, _ in found))

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown, as_list, contains_unknown, iter_blocks
 from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.kubernetes.rbac import ROLE_TYPES, RbacRule, read_rules, role_kind
 from scanner.rules.kubernetes.subjects import describe_subject
 
-ROLE_TYPES = ("kubernetes_role", "kubernetes_role_v1", "kubernetes_cluster_role", "kubernetes_cluster_role_v1")
 BINDING_TYPES = (
     "kubernetes_role_binding",
     "kubernetes_role_binding_v1",
@@ -20,53 +19,6 @@ BINDING_TYPES = (
 READ_VERBS = {"get", "list", "watch"}
 #: built-in user-facing ClusterRoles, each a superset of the one before it
 _BUILT_IN_RANK = {"view": 1, "edit": 2, "admin": 3, "cluster-admin": 4}
-
-
-@dataclass(frozen=True)
-class RbacRule:
-    """One ``rule`` block, lower-cased; None fields are not read (unknown)."""
-
-    groups: frozenset[str]
-    resources: frozenset[str]
-    verbs: frozenset[str]
-    names: frozenset[str]
-    urls: frozenset[str]
-
-
-def _strings(value: Any) -> list[str] | None:
-    if isinstance(value, Unknown):
-        return None
-    items = as_list(value)
-    if any(isinstance(v, Unknown) for v in items):
-        return None
-    return [v for v in items if isinstance(v, str)]
-
-
-def read_rules(value: Any) -> list[RbacRule] | None:
-    """The rule blocks of a role; None when the blocks themselves are unknown.
-
-    A block with an unknown field is left out: it is neither an addition nor a cover.
-    """
-    if isinstance(value, Unknown):
-        return None
-    out: list[RbacRule] = []
-    for block in iter_blocks(value):
-        fields = [
-            _strings(block.get(k)) for k in ("api_groups", "resources", "verbs", "resource_names", "non_resource_urls")
-        ]
-        if any(f is None for f in fields):
-            continue
-        groups, resources, verbs, names, urls = (f or [] for f in fields)
-        out.append(
-            RbacRule(
-                frozenset(groups),
-                frozenset(r.lower() for r in resources),
-                frozenset(v.lower() for v in verbs),
-                frozenset(names),
-                frozenset(urls),
-            )
-        )
-    return out
 
 
 def _resource_covers(old: str, new: str) -> bool:
@@ -244,7 +196,7 @@ class PlanWidensRbac(Rule):
 
     def _role(self, res: Resource) -> Iterable[Violation]:
         before = res.before or {}
-        kind = "ClusterRole" if "cluster_role" in res.type else "Role"
+        kind = role_kind(res)
         parts: list[str] = []
         sensitive = False
         old_rules, new_rules = read_rules(before.get("rule")), read_rules(res.get("rule"))

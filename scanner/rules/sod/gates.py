@@ -77,16 +77,6 @@ def read_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def strings(value: Any) -> list[str] | None:
-    """A list of known strings; None when the list or one of its items is unknown."""
-    if isinstance(value, Unknown):
-        return None
-    items = value if isinstance(value, list | tuple) else [] if is_missing(value) else [value]
-    if any(isinstance(v, Unknown) for v in items):
-        return None
-    return [v for v in items if isinstance(v, str)]
-
-
 # --- production branches ----------------------------------------------------------------
 
 

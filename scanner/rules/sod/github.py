@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.model.resource import Resource
-from scanner.model.values import Unknown, is_missing, iter_blocks
+from scanner.model.values import Unknown, is_missing, iter_blocks, known_strings
 from scanner.policy.context import Context
 from scanner.rules.sod.gates import (
     ALL_BRANCHES,
@@ -38,7 +38,6 @@ from scanner.rules.sod.gates import (
     read_str,
     references_at,
     scope_label,
-    strings,
     strip_ref,
     targeting,
 )
@@ -135,7 +134,7 @@ def app_bypassers(res: Resource, ctx: Context) -> list[tuple[str, str, Resource 
                         out.append((label, path, target))
     else:
         path = "required_pull_request_reviews.0.bypass_pull_request_allowances.0.apps"
-        out += [(f"GitHub App `{slug}`", path, None) for slug in strings(res.get(path)) or []]
+        out += [(f"GitHub App `{slug}`", path, None) for slug in known_strings(res.get(path)) or []]
     return out
 
 
@@ -150,21 +149,27 @@ def ruleset_enforced(res: Resource) -> bool | None:
     return enforcement == "active" and (target is None or target == "branch")
 
 
+def ruleset_patterns(res: Resource) -> tuple[list[str], list[str]] | None:
+    """(include, exclude) branch patterns of a ruleset's ``conditions.ref_name``; None when unknown."""
+    include = known_strings(res.get("conditions.ref_name.include"))
+    exclude = known_strings(res.get("conditions.ref_name.exclude"))
+    if include is None or exclude is None:
+        return None  # an unknown `conditions` or `ref_name` block makes both unknown
+    return include, exclude
+
+
 def ruleset_branches(res: Resource, ctx: Context) -> list[str] | None:
     """The production branch entries a branch ruleset reaches; None when its conditions are unknown."""
-    ref = res.get("conditions.ref_name")
-    if isinstance(ref, Unknown) or isinstance(res.get("conditions"), Unknown):
-        return None
-    include, exclude = strings(res.get("conditions.ref_name.include")), strings(res.get("conditions.ref_name.exclude"))
-    if include is None or exclude is None:
+    patterns = ruleset_patterns(res)
+    if patterns is None:
         return None
     defaults = default_branches(res, "repository", ctx) if res.type == "github_repository_ruleset" else set()
-    return production_hits(include, exclude, ctx.config.approval_gates, defaults)
+    return production_hits(*patterns, ctx.config.approval_gates, defaults)
 
 
 def ruleset_label(res: Resource, entries: list[str]) -> str:
     """``the default branch``, ``every branch``, or ```release/5.*`` (production: `release/*`)`."""
-    include = strings(res.get("conditions.ref_name.include")) or []
+    include = known_strings(res.get("conditions.ref_name.include")) or []
     shown = [strip_ref(p) for p in include]
     if ALL_BRANCHES in include or sorted(shown) == sorted(entries):
         return scope_label(include, entries)
@@ -190,8 +195,8 @@ def org_ruleset_covers(ruleset: Resource, repository: str | None) -> bool:
     """
     if repository is None:
         return False
-    include = strings(ruleset.get("conditions.repository_name.include"))
-    exclude = strings(ruleset.get("conditions.repository_name.exclude")) or []
+    include = known_strings(ruleset.get("conditions.repository_name.include"))
+    exclude = known_strings(ruleset.get("conditions.repository_name.exclude")) or []
     if not include:
         return False
 
@@ -300,11 +305,7 @@ def branch_patterns(gate: Resource) -> tuple[list[str], list[str]] | None:
     if gate.type in BRANCH_PROTECTIONS:
         pattern = protection_pattern(gate)
         return ([pattern], []) if pattern is not None else None
-    include = strings(gate.get("conditions.ref_name.include"))
-    exclude = strings(gate.get("conditions.ref_name.exclude"))
-    if include is None or exclude is None or isinstance(gate.get("conditions"), Unknown):
-        return None
-    return include, exclude
+    return ruleset_patterns(gate)
 
 
 def reviews_elsewhere(res: Resource, wanted: int, ctx: Context) -> bool:

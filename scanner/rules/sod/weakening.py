@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.model.resource import Resource
-from scanner.model.values import Unknown, get_path, iter_blocks
+from scanner.model.values import Unknown, get_path, iter_blocks, known_strings
 from scanner.rules.sod.codecommit import content_of, statements
-from scanner.rules.sod.gates import read_bool, read_int, read_str, strings
+from scanner.rules.sod.gates import read_bool, read_int, read_str
 from scanner.rules.sod.github import WORKFLOW_PERMISSIONS, bypass_actors
 
 
@@ -169,7 +169,7 @@ def _added(setting: Setting, old: Any, new: Any, name: str) -> str | None:
             if a.key not in was or widest.get(a.mode, 0) > was[a.key]
         ]
         return f"adds bypass actors {', '.join(added)}: {setting.effect}" if added else None
-    old_items, new_items = strings(old), strings(new)
+    old_items, new_items = known_strings(old), known_strings(new)
     if old_items is None or new_items is None:
         return None
     added_items = [i for i in new_items if i not in old_items]
