@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.iam.evaluate import cancelled_for_all_holders
 from scanner.iam.policy_grammar import FULL_ACCESS_ACTIONS, Statement, grants_full_admin
 from scanner.iam.principals import holders_of
@@ -73,9 +75,9 @@ class AdminPolicy(StatementRule):
         found, _ = holders_of(res, ctx)
         return [(h, f"the {h.type.removeprefix('aws_iam_')} that holds this policy") for h in found]
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         if not grants_full_admin(stmt) or cancelled_for_all_holders(res, stmt, "*", ctx):
-            return None
+            return
         target = "NotResource (everything but a few ARNs)" if not stmt.resources else 'Resource "*"'
         action = next(a for a in stmt.actions if a in FULL_ACCESS_ACTIONS)
-        return Problem(f'grants full administrator access: {stmt.label} allows Action "{action}" on {target}')
+        yield Problem(f'grants full administrator access: {stmt.label} allows Action "{action}" on {target}')

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.iam.catalog import catalog
 from scanner.iam.policy_grammar import FULL_ACCESS_ACTIONS, Statement, grants_full_admin, has_wildcard, split_action
 from scanner.model.resource import Resource
@@ -104,15 +106,16 @@ class WildcardAction(StatementRule):
     title = "IAM policy allows wildcard actions"
     fix = "List the individual actions the identity needs instead of a service or verb wildcard."
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         if not stmt.is_allow or grants_full_admin(stmt):
-            return None
+            return
         if not stmt.actions and stmt.not_actions:
             excluded = ", ".join(f"'{a}'" for a in stmt.not_actions if isinstance(a, str)) or "unknown actions"
-            return Problem(f"allows every action except {excluded} (Allow with NotAction) ({stmt.label})")
+            yield Problem(f"allows every action except {excluded} (Allow with NotAction) ({stmt.label})")
+            return
         # A wildcard that matches no AWS action grants nothing; NHI_AWS_040 reports it.
         bad = [a for a in stmt.known_actions() if wildcard_problem(a, stmt.on_all_resources) and catalog().expand(a)]
         if not bad:
-            return None
+            return
         shown = ", ".join(f"'{a}'" for a in dict.fromkeys(bad))
-        return Problem(f"allows wildcard action{'s' if len(bad) > 1 else ''} {shown} ({stmt.label})")
+        yield Problem(f"allows wildcard action{'s' if len(bad) > 1 else ''} {shown} ({stmt.label})")

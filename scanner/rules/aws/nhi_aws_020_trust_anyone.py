@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.iam.policy_grammar import Statement, caller_constrained
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
@@ -66,10 +68,10 @@ class TrustAnyone(TrustStatementRule):
     title = "IAM role can be assumed by any AWS principal"
     fix = "Name the trusted principal in the trust policy, or add an aws:PrincipalOrgID / aws:PrincipalArn condition."
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         if not stmt.principal_is_anyone or caller_constrained(stmt):
-            return None
-        return Problem(
+            return
+        yield Problem(
             f"can be assumed by any AWS principal in any account: {stmt.label} of its trust policy allows "
             'Principal "*" with no condition pinning the caller\'s org, account or ARN'
         )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from scanner.iam.policy_grammar import Statement, pins
 from scanner.model.resource import Resource
@@ -101,16 +102,16 @@ class CrossAccountRootTrust(TrustStatementRule):
     title = "IAM role trusts another account's root without an external ID"
     fix = "Add an sts:ExternalId (or aws:PrincipalArn / aws:PrincipalOrgID) condition, or trust a specific role ARN."
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         if stmt.principal_is_anyone or _scoped(stmt):
-            return None
+            return
         own = _own_accounts(res)
         accounts = [a for a in (root_account(p) for p in stmt.principal_ids("AWS")) if a and a not in own]
         if not accounts:
-            return None
+            return
         shown = ", ".join(dict.fromkeys(accounts))
         plural = "s" if len(set(accounts)) > 1 else ""
-        return Problem(
+        yield Problem(
             f"trusts every principal of AWS account{plural} {shown} ({stmt.label} of its trust policy names the "
             "account root) without a specific sts:ExternalId or aws:PrincipalArn condition"
         )

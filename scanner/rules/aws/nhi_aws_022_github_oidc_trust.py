@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.iam.github_claims import GITHUB_HOST, claim_value_pinned, owner_pinned
 from scanner.iam.policy_grammar import Condition, Statement
 from scanner.model.resource import Resource
@@ -116,17 +118,17 @@ class GithubOidcAnyRepo(WebIdentityTrustRule):
     title = "GitHub Actions OIDC role not limited to one repository"
     fix = "Add a token.actions.githubusercontent.com:sub condition pinned to one repository (repo:OWNER/NAME:...)."
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         if stmt.conditions_unknown or not _is_github(stmt, res, ctx):
-            return None
+            return
         github = stmt.conditions_with_prefix(GITHUB_HOST + ":")
         repo_conds = [c for c in github if _claim(c) in REPO_CLAIMS]
         if any(_pins_repo(c) for c in repo_conds):
-            return None
+            return
         unpinned = [(c, v) for c in repo_conds for v in _unpinned(c)]
         one_owner = all(owner_pinned(_claim(c), v, wildcards(c)) for c, v in unpinned)
         scope = "more than one" if unpinned and one_owner else "any"
-        return Problem(
+        yield Problem(
             f"trusts {scope} GitHub repository {_why(repo_conds, github)} in {stmt.label} of its trust policy"
         )
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scanner.iam.github_claims import EXACT
@@ -174,25 +175,26 @@ class OidcSubjectTooBroad(WebIdentityTrustRule):
     title = "OIDC trust (GitLab, Terraform Cloud, EKS IRSA) not limited to one subject"
     fix = "Add a <issuer>:sub condition naming one project, workspace or service account (no wildcard)."
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         found = _provider(stmt, res, ctx) if not stmt.conditions_unknown else None
         if found is None:
-            return None
+            return
         provider, host = found
         subs = [c for c in _sub_conditions(stmt, host) if lists_values(c)]
         if not subs:
-            return Problem(
+            yield Problem(
                 f"trusts every {provider.unit} that can get a token from {provider.name} ({host}): {stmt.label} "
                 f"of its trust policy has no :sub condition; expected e.g. '{provider.example}'",
                 Severity.HIGH if provider is EKS else Severity.CRITICAL,
             )
+            return
         # Several sub conditions are ANDed: the narrowest one decides.
         breadth = min(_condition_breadth(provider, c) for c in subs)
         if breadth == PINNED:
-            return None
+            return
         shown = ", ".join(f"'{v}'" for c in subs for v in c.values if isinstance(v, str))
         scope = "every service account of one namespace" if breadth == NAMESPACE else f"more than one {provider.unit}"
-        return Problem(
+        yield Problem(
             f"trusts {scope} of {provider.name} ({host}): {stmt.label} of its trust policy allows sub {shown}",
             Severity.MEDIUM if breadth == NAMESPACE else Severity.HIGH,
         )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.iam.catalog import catalog
 from scanner.iam.policy_grammar import Statement, has_wildcard
 from scanner.model.resource import Resource
@@ -75,11 +77,11 @@ class UnknownAction(StatementRule):
     fix = "Correct the action name (see the AWS Service Authorization Reference); AWS ignores unknown actions."
     judges_trust_policy = True
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         bad = [(a, p) for a in (*stmt.actions, *stmt.not_actions) if (p := action_problem(a))]
         if not bad:
-            return None
-        return Problem(
+            return
+        yield Problem(
             f"{stmt.label}: " + "; ".join(f"'{a}' {p}" for a, p in bad) + _consequence(stmt),
             Severity.HIGH if _weakens_control(stmt) else Severity.MEDIUM,
         )

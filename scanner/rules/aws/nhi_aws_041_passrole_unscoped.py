@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.iam.evaluate import ALL, PATTERN, statement_grants
 from scanner.iam.policy_grammar import Statement, glob_match, pins
 from scanner.model.resource import Resource
@@ -75,18 +77,18 @@ class PassRoleUnscoped(StatementRule):
     title = "iam:PassRole not limited to named roles and services"
     fix = "Limit iam:PassRole to the ARNs of the roles to pass, and add an iam:PassedToService condition."
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         if not names_pass_role(stmt):
-            return None
+            return
         breadth = statement_grants(stmt, PASS_ROLE)
         if breadth is None or breadth < PATTERN:
-            return None
+            return
         service = passed_to_service(stmt)
         if breadth == PATTERN and service:
-            return None
+            return
         where = "every role" if breadth == ALL else "roles matched by a wildcard"
         cond = "only to the services iam:PassedToService names" if service else "to any service"
-        return Problem(
+        yield Problem(
             f"{stmt.label} allows iam:PassRole on {where}, {cond}",
             Severity.HIGH if breadth == ALL and not service else Severity.MEDIUM,
         )

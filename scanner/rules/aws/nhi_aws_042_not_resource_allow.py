@@ -49,11 +49,11 @@ class NotResourceOrPrincipalAllow(StatementRule):
     title = "Allow statement with NotResource or NotPrincipal"
     fix = "Name the resources (or principals) to allow; keep NotResource and NotPrincipal for Deny statements."
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         if not stmt.is_allow or not stmt.not_resources or stmt.resources or grants_full_admin(stmt):
-            return None
+            return
         excluded = ", ".join(f"'{r}'" for r in stmt.not_resources if isinstance(r, str)) or "unknown ARNs"
-        return Problem(f"{stmt.label} allows its actions on every resource except {excluded} (Allow with NotResource)")
+        yield Problem(f"{stmt.label} allows its actions on every resource except {excluded} (Allow with NotResource)")
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         yield from super().check(res, ctx)

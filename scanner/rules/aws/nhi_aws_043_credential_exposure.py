@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 from scanner.iam.credential_actions import CREDENTIAL_ACTIONS
@@ -62,15 +63,15 @@ class CredentialExposure(StatementRule):
     title = "Credential-returning action allowed on every resource"
     fix = "Limit the action to the ARNs of the secrets, parameters, roles or users the identity needs."
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         if not unconditional_allow(stmt):
-            return None
+            return
         wanted = _wanted()
         named = {a.lower() for a in stmt.known_actions() if not has_wildcard(a)}
         found = [wanted[a] for a in named & set(wanted) if statement_grants(stmt, wanted[a]) == ALL]
         if not found:
-            return None
-        return Problem(
+            return
+        yield Problem(
             f"{stmt.label} allows {', '.join(sorted(found))} on every resource: credentials or secret values of "
             "every user, role, secret or parameter"
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 from scanner.iam.catalog import PERMISSIONS, WRITE, catalog
@@ -78,9 +79,9 @@ class WriteOnAllResources(StatementRule):
     title = "Write or permissions-management action on every resource"
     fix = "Replace Resource \"*\" with the ARNs the actions need; the catalogue shows they support resource scoping."
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         if not unconditional_allow(stmt):
-            return None
+            return
         skip, cat = _skipped(), catalog()
         found: dict[str, str] = {}
         for action in stmt.known_actions():
@@ -90,9 +91,9 @@ class WriteOnAllResources(StatementRule):
             if info.resource_scoped and statement_grants(stmt, info.name) == ALL:
                 found[info.name] = info.level
         if not found:
-            return None
+            return
         high = any(level == PERMISSIONS for level in found.values())
-        return Problem(
+        yield Problem(
             f"{stmt.label} allows "
             + ", ".join(f"{a} ({lvl.lower()})" for a, lvl in found.items())
             + " on every resource, though each can be limited to named ARNs",

@@ -2,7 +2,7 @@
 
 The walk over a resource's policies, how messages name the policy, and a finding's path and key
 are the same for every such rule; a rule only says what is wrong with one statement
-(:meth:`StatementRule.problem`), or nothing.
+(:meth:`StatementRule.problems`), if anything.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class StatementRule(Rule):
     #: also judge the statements of a role's trust policy, named ``trust policy of role ...``
     judges_trust_policy: ClassVar[bool] = False
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         raise NotImplementedError
 
     def related(self, res: Resource, ctx: Context) -> list[tuple[Resource, str]]:
@@ -47,16 +47,14 @@ class StatementRule(Rule):
         related = self.related(res, ctx)
         for path, statements in self._policies(res, ctx):
             for stmt in statements:
-                problem = self.problem(stmt, res, ctx)
-                if problem is None:
-                    continue
-                yield Violation(
-                    f"{_policy_name(res, path, ctx)} {problem.text}",
-                    path=path,
-                    key=f"{path}:{stmt.key}",
-                    severity=problem.severity,
-                    related=related,
-                )
+                for problem in self.problems(stmt, res, ctx):
+                    yield Violation(
+                        f"{_policy_name(res, path, ctx)} {problem.text}",
+                        path=path,
+                        key=f"{path}:{stmt.key}",
+                        severity=problem.severity,
+                        related=related,
+                    )
 
     def _policies(self, res: Resource, ctx: Context) -> Iterator[tuple[str, list[Statement]]]:
         yield from policies_of(res, ctx)
@@ -84,13 +82,14 @@ class TrustStatementRule(Rule):
     #: the statements judged are the ones that allow one of these actions
     assumed_with: ClassVar[tuple[str, ...]] = ASSUME_ROLE_ACTIONS
 
-    def problem(self, stmt: Statement, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
         raise NotImplementedError
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         for stmt in trust_policy_of(res, ctx):
-            problem = self.problem(stmt, res, ctx) if stmt.allows(*self.assumed_with) else None
-            if problem is not None:
+            if not stmt.allows(*self.assumed_with):
+                continue
+            for problem in self.problems(stmt, res, ctx):
                 yield Violation(
                     f"role {res.address} {problem.text}", path=TRUST_POLICY, key=stmt.key, severity=problem.severity
                 )

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.gcp.iam import SCOPES, bindings, describe_target, grant_kind, resolve_members
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.gcp.iam import SCOPES, Binding, BindingRule, describe_target, resolve_members
 
 #: the basic ("primitive") roles this rule reports, with their severity on a project, folder or organization
 PRIMITIVE_ROLES = {"roles/owner": Severity.CRITICAL, "roles/editor": Severity.HIGH}
@@ -14,7 +14,7 @@ RESOURCE_LEVEL = {"roles/owner": Severity.HIGH, "roles/editor": Severity.MEDIUM}
 
 
 
-class PrimitiveRole(Rule):
+class PrimitiveRole(BindingRule):
     """## What it does
     Flags the basic roles `roles/owner` and `roles/editor`:
 
@@ -75,48 +75,41 @@ class PrimitiveRole(Rule):
     """
 
     id = "NHI_GCP_002"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.CRITICAL
     title = "Basic role Owner or Editor granted"
     fix = "Replace roles/owner or roles/editor with the predefined or custom roles the workload needs."
-    # Google has an IAM trio for well over a hundred resource kinds; match the naming scheme.
-    resource_patterns = ("google_*_iam_member", "google_*_iam_binding", "google_*_iam_policy")
-    cross_resource = True  # service accounts and a deferred data "google_iam_policy" are read through the model
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if grant_kind(res) is None:
+    def check_binding(self, binding: Binding, res: Resource, ctx: Context) -> Iterable[Violation]:
+        role = binding.role
+        if not isinstance(role, str) or role not in PRIMITIVE_ROLES or not binding.members:
             return
         level = res.type.removeprefix("google_").rsplit("_iam_", 1)[0]
-        for binding in bindings(res, ctx):
-            role = binding.role
-            if not isinstance(role, str) or role not in PRIMITIVE_ROLES or not binding.members:
-                continue
-            members = resolve_members(binding, res, ctx)
-            condition = f" (under condition `{binding.condition}`)" if binding.condition else ""
-            if level in SCOPES:
-                severity = PRIMITIVE_ROLES[role]
-                why = ""
+        members = resolve_members(binding, res, ctx)  # service accounts are read through the model
+        condition = f" (under condition `{binding.condition}`)" if binding.condition else ""
+        if level in SCOPES:
+            severity = PRIMITIVE_ROLES[role]
+            why = ""
+        else:
+            members = [m for m in members if m.machine]
+            if not members:
+                return
+            severity = RESOURCE_LEVEL[role]
+            if level == "service_account":
+                severity = Severity.HIGH
+                why = (
+                    ": they can change who may impersonate that service account, themselves included"
+                    if role == "roles/owner"
+                    else ": they can act as that service account"
+                )
             else:
-                members = [m for m in members if m.machine]
-                if not members:
-                    continue
-                severity = RESOURCE_LEVEL[role]
-                if level == "service_account":
-                    severity = Severity.HIGH
-                    why = (
-                        ": they can change who may impersonate that service account, themselves included"
-                        if role == "roles/owner"
-                        else ": they can act as that service account"
-                    )
-                else:
-                    why = ": every permission of the role on that resource" + (
-                        ", its IAM policy included" if role == "roles/owner" else ""
-                    )
-            names = ", ".join(dict.fromkeys(m.text for m in members))
-            yield Violation(
-                f"{res.address} grants the basic role `{role}` on {describe_target(res, ctx)} to "
-                f"{names}{condition}{why}",
-                binding.path,
-                key=f"{binding.key}:{role}" if binding.key else role,
-                severity=severity,
-            )
+                why = ": every permission of the role on that resource" + (
+                    ", its IAM policy included" if role == "roles/owner" else ""
+                )
+        names = ", ".join(dict.fromkeys(m.text for m in members))
+        yield Violation(
+            f"{res.address} grants the basic role `{role}` on {describe_target(res, ctx)} to "
+            f"{names}{condition}{why}",
+            binding.path,
+            key=f"{binding.key}:{role}" if binding.key else role,
+            severity=severity,
+        )

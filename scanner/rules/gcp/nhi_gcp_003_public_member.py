@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.gcp.iam import bindings, describe_role, describe_target, grant_kind
+from scanner.model.severity import Severity
+from scanner.rules.gcp.iam import MemberRule, grant_kind
 
 #: IAM principals that stand for everyone
 PUBLIC_MEMBERS = {
@@ -14,7 +11,7 @@ PUBLIC_MEMBERS = {
 }
 
 
-class PublicIamMember(Rule):
+class PublicIamMember(MemberRule):
     """## What it does
     Flags `allUsers` or `allAuthenticatedUsers` as a member in any Google IAM grant:
     every resource type named `google_<resource>_iam_member`, `google_<resource>_iam_binding`
@@ -49,25 +46,13 @@ class PublicIamMember(Rule):
     """
 
     id = "NHI_GCP_003"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "IAM grant to allUsers or allAuthenticatedUsers"
     fix = "Grant the role to specific service accounts, groups or Workload Identity principals instead of everyone."
-    cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
-    resource_patterns = ("google_*_iam_member", "google_*_iam_binding", "google_*_iam_policy")
 
     def applies_to(self, res: Resource) -> bool:
         # Google has an IAM trio for well over a hundred resource kinds; match the naming scheme.
         return res.mode in self.modes and grant_kind(res) is not None
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        for binding in bindings(res, ctx):
-            for member in binding.members:
-                if not isinstance(member, str) or member not in PUBLIC_MEMBERS:
-                    continue
-                yield Violation(
-                    f"{res.address} grants {describe_role(binding.role)} on {describe_target(res)} to "
-                    f"`{member}` ({PUBLIC_MEMBERS[member]})",
-                    binding.path,
-                    key=":".join(p for p in (binding.key, str(binding.role), member) if p),
-                )
+    def member_problem(self, member: str) -> str | None:
+        return PUBLIC_MEMBERS.get(member)

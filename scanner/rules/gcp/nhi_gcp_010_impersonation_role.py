@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.gcp.iam import SCOPE_GRANT_TYPES, bindings, describe_members, describe_target
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.gcp.iam import SCOPE_GRANT_TYPES, Binding, BindingRule, describe_members, describe_target
 
 #: roles that let a member act as, mint tokens for, or create keys of any service account below the scope
 IMPERSONATION_ROLES = {
@@ -17,7 +17,7 @@ IMPERSONATION_ROLES = {
 }
 
 
-class ImpersonationRoleBroad(Rule):
+class ImpersonationRoleBroad(BindingRule):
     """## What it does
     Flags a service-account impersonation or key role granted on a project, folder or
     organization (`google_{project,folder,organization}_iam_{member,binding,policy}`):
@@ -57,24 +57,22 @@ class ImpersonationRoleBroad(Rule):
     """
 
     id = "NHI_GCP_010"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Service-account impersonation or key role granted on a project, folder or organization"
     fix = "Grant the role on the specific service account (google_service_account_iam_member), not the project."
     resource_types = SCOPE_GRANT_TYPES
-    cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
+    resource_patterns = ()  # only grants on a project, folder or organization
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_binding(self, binding: Binding, res: Resource, ctx: Context) -> Iterable[Violation]:
+        role = binding.role
+        if not isinstance(role, str) or role not in IMPERSONATION_ROLES or not binding.members:
+            return
         level = res.type.removeprefix("google_").split("_iam_", 1)[0]
-        for binding in bindings(res, ctx):
-            role = binding.role
-            if not isinstance(role, str) or role not in IMPERSONATION_ROLES or not binding.members:
-                continue
-            scope = "project" if level == "project" else f"{level} (every project below it)"
-            yield Violation(
-                f"{res.address} grants `{role}` on {describe_target(res)} to "
-                f"{describe_members(binding, res, ctx)}: they can {IMPERSONATION_ROLES[role]} in the {scope}",
-                binding.path,
-                key=f"{binding.key}:{role}" if binding.key else role,
-                severity=Severity.HIGH if level == "project" else Severity.CRITICAL,
-            )
+        scope = "project" if level == "project" else f"{level} (every project below it)"
+        yield Violation(
+            f"{res.address} grants `{role}` on {describe_target(res)} to "
+            f"{describe_members(binding, res, ctx)}: they can {IMPERSONATION_ROLES[role]} in the {scope}",
+            binding.path,
+            key=f"{binding.key}:{role}" if binding.key else role,
+            severity=Severity.HIGH if level == "project" else Severity.CRITICAL,
+        )

@@ -5,11 +5,11 @@ from collections.abc import Iterable, Mapping
 
 from scanner.iam.github_claims import GITHUB_ISSUER
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import Unknown, is_missing
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
 from scanner.rules.gcp.cel import OPEN, owner_scope
-from scanner.rules.gcp.iam import bindings, describe_role, describe_target
+from scanner.rules.gcp.iam import MemberRule
 
 PROVIDER = "google_iam_workload_identity_pool_provider"
 #: principalSet://iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/POOL/*
@@ -18,7 +18,7 @@ _WHOLE_POOL_RE = re.compile(r"^principalSet://iam\.googleapis\.com/.+/workloadId
 _WILDCARD_ATTR_RE = re.compile(r"^principalSet://iam\.googleapis\.com/.+/workloadIdentityPools/[^/]+/attribute\.[^/]+/\*$")
 
 
-class WorkloadIdentityOpen(Rule):
+class WorkloadIdentityOpen(MemberRule):
     """## What it does
     Flags Workload Identity Federation that admits every identity of an external
     issuer or a whole pool:
@@ -80,49 +80,41 @@ class WorkloadIdentityOpen(Rule):
     """
 
     id = "NHI_GCP_011"
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Workload Identity Federation open to a whole issuer or pool"
     fix = "Add an attribute_condition pinning the repository/account, and bind attribute sets, not POOL/*."
-    cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
     resource_types = (PROVIDER,)
-    # Google has an IAM trio for well over a hundred resource kinds; match the naming scheme.
-    resource_patterns = ("google_*_iam_member", "google_*_iam_binding", "google_*_iam_policy")
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         if res.type == PROVIDER:
-            cond = res.get("attribute_condition")
-            if isinstance(cond, Unknown):
-                return
-            if isinstance(cond, str) and cond.strip():
-                yield from _github_condition(res, cond)
-                return
-            issuer = res.get("oidc.0.issuer_uri")
-            source = f"issuer {issuer}" if isinstance(issuer, str) else "its external identity source"
-            if not is_missing(res.get("aws")):
-                source = "the AWS account"
-            yield Violation(
-                f"{res.address} has no attribute_condition: every identity {source} issues can use the pool",
-                "attribute_condition" if not is_missing(cond) else None,
-                key="attribute_condition",
-            )
-            return
-        for binding in bindings(res, ctx):
-            for member in binding.members:
-                if not isinstance(member, str):
-                    continue
-                if _WHOLE_POOL_RE.match(member):
-                    what = "every identity of the workload identity pool"
-                elif _WILDCARD_ATTR_RE.match(member):
-                    what = "every identity of the pool that has this attribute, whatever its value"
-                else:
-                    continue
-                yield Violation(
-                    f"{res.address} grants {describe_role(binding.role)} on {describe_target(res)} to `{member}` "
-                    f"({what})",
-                    binding.path,
-                    key=":".join(p for p in (binding.key, str(binding.role), member) if p),
-                )
+            yield from _provider(res)
+        else:
+            yield from super().check(res, ctx)
+
+    def member_problem(self, member: str) -> str | None:
+        if _WHOLE_POOL_RE.match(member):
+            return "every identity of the workload identity pool"
+        if _WILDCARD_ATTR_RE.match(member):
+            return "every identity of the pool that has this attribute, whatever its value"
+        return None
+
+
+def _provider(res: Resource) -> Iterable[Violation]:
+    cond = res.get("attribute_condition")
+    if isinstance(cond, Unknown):
+        return
+    if isinstance(cond, str) and cond.strip():
+        yield from _github_condition(res, cond)
+        return
+    issuer = res.get("oidc.0.issuer_uri")
+    source = f"issuer {issuer}" if isinstance(issuer, str) else "its external identity source"
+    if not is_missing(res.get("aws")):
+        source = "the AWS account"
+    yield Violation(
+        f"{res.address} has no attribute_condition: every identity {source} issues can use the pool",
+        "attribute_condition" if not is_missing(cond) else None,
+        key="attribute_condition",
+    )
 
 
 def _github_condition(res: Resource, cond: str) -> Iterable[Violation]:

@@ -48,6 +48,17 @@ class Approval:
         path = display_path(str(self.ledger.path))
         return f"{path}:{self.entry.line}" if self.entry.line else path
 
+    @property
+    def ledger_note(self) -> str:
+        """`` (approval ledger nhi-guard.approvals.toml:12)`` when the approval is a ledger entry, for messages."""
+        return f" (approval ledger {self.where})" if self.entry is not None else ""
+
+    @property
+    def named_approver(self) -> str | None:
+        """The approver's name, when this identity names one itself (an inherited approval is judged on the
+        identity that carries it, once)."""
+        return None if self.inherited else known_name(self.approver)
+
 
 def approval_of(res: Resource, ctx: Context) -> Approval:
     key = ("approval", id(res))

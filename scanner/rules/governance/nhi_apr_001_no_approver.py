@@ -3,13 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.approval import approval_of
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of, meta_hint, reportable_gap
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.approval import Approval
+from scanner.rules.governance.helpers import ApprovalRule, kind_of, meta_hint, reportable_gap
 
 
-class NoApprover(Rule):
+class NoApprover(ApprovalRule):
     """## What it does
     Flags identities, credentials and secrets with no `approved_by` metadata and no
     entry in the approval ledger (`nhi-guard approve`, docs/approval.md).
@@ -42,16 +42,13 @@ class NoApprover(Rule):
     """
 
     id = "NHI_APR_001"
-    category = Category.APPROVAL
     severity = Severity.MEDIUM
     title = "Non-human identity has no approver"
     fix = (
         "Record who approved it: `nhi-guard approve` (the approval ledger), or tag/label `approved_by` "
         "(or `approved_by=` in the description)."
     )
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if approval_of(res, ctx).entry is None and reportable_gap(ctx.meta(res), "approved_by"):
+    def check_approval(self, res: Resource, approval: Approval, ctx: Context) -> Iterable[Violation]:
+        if approval.entry is None and reportable_gap(ctx.meta(res), "approved_by"):
             yield Violation(f"{kind_of(res)} {res.address} has no `approved_by`; set it in {meta_hint(res)}")

@@ -3,14 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.policy.config import ticket_matches
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.approval import approval_of
-from scanner.rules.governance.helpers import GOVERNED_TYPES, inherited, kind_of, meta_hint, reportable_gap
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.approval import Approval
+from scanner.rules.governance.helpers import ApprovalRule, inherited, kind_of, meta_hint, reportable_gap
 
 
-class NoChangeTicket(Rule):
+class NoChangeTicket(ApprovalRule):
     """## What it does
     Flags identities, credentials and secrets with no change ticket (`change_ticket`
     or `ticket`, or the `ticket` of its approval ledger entry), or with one that does not
@@ -39,16 +39,12 @@ class NoChangeTicket(Rule):
     """
 
     id = "NHI_APR_002"
-    category = Category.APPROVAL
     severity = Severity.LOW
     title = "Non-human identity has no change ticket"
     fix = "Add a `change_ticket` (or `ticket`) tag/label naming the approved change."
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_approval(self, res: Resource, approval: Approval, ctx: Context) -> Iterable[Violation]:
         meta = ctx.meta(res)
-        approval = approval_of(res, ctx)
         ticket = approval.ticket
         if approval.entry is None and reportable_gap(meta, "change_ticket"):
             yield Violation(
@@ -61,9 +57,8 @@ class NoChangeTicket(Rule):
             and (approval.entry is not None or not inherited(meta, "change_ticket"))
             and not ticket_matches(ctx.config.ticket_pattern, ticket)
         ):
-            where = f" (approval ledger {approval.where})" if approval.entry is not None else ""
             yield Violation(
-                f"change ticket of {res.address}{where} does not match the required pattern "
+                f"change ticket of {res.address}{approval.ledger_note} does not match the required pattern "
                 f"`{ctx.config.ticket_pattern}`",
                 key="pattern",
             )

@@ -3,14 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.policy.people import same_person
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.approval import approval_of
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.approval import Approval
+from scanner.rules.governance.helpers import ApprovalRule, kind_of
 
 
-class SelfApproval(Rule):
+class SelfApproval(ApprovalRule):
     """## What it does
     Flags identities, credentials and secrets whose `approved_by` is the same person
     as `requested_by`, including aliases declared in the config (`aliases`). When the
@@ -33,22 +33,19 @@ class SelfApproval(Rule):
     """
 
     id = "NHI_APR_003"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Non-human identity approved by its own requester"
     fix = "Have someone other than the requester approve it, and record that person in `approved_by`."
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        approval = approval_of(res, ctx)
+    def check_approval(self, res: Resource, approval: Approval, ctx: Context) -> Iterable[Violation]:
         req, appr = approval.requester, approval.approver
         if not isinstance(appr, str) or approval.inherited:
             # Inherited metadata: the identity that names the approver carries the finding, once.
             return
         if isinstance(req, str) and same_person(req, appr, ctx.config.aliases):
-            where = f" (approval ledger {approval.where})" if approval.entry is not None else ""
-            yield Violation(f"{kind_of(res)} {res.address} was approved by its requester ({appr}){where}")
+            yield Violation(
+                f"{kind_of(res)} {res.address} was approved by its requester ({appr}){approval.ledger_note}"
+            )
         elif ctx.requester and same_person(ctx.requester, appr, ctx.config.aliases):
             yield Violation(
                 f"{kind_of(res)} {res.address} was approved by {appr}, who is also requesting the change "

@@ -3,16 +3,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.approval import approval_of, grants_change
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.approval import Approval, grants_change
+from scanner.rules.governance.helpers import ApprovalRule, kind_of
 
 #: grant lines a message names before it says how many more there are
 SHOWN = 10
 
 
-class GrantsChangedSinceApproval(Rule):
+class GrantsChangedSinceApproval(ApprovalRule):
     """## What it does
     Flags an identity whose grants are no longer the ones its approval ledger entry was
     written for (`nhi-guard approve`, docs/approval.md). The message names each grant added
@@ -42,12 +42,9 @@ class GrantsChangedSinceApproval(Rule):
     """
 
     id = "NHI_APR_005"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Grants changed since approval"
     fix = "Get the new grants approved (`nhi-guard approve`), or revert them to what was approved."
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
     in_checkov = False
     checkov_note = (
         "It compares an identity's grants, as nhi-guard reads them from its own parse of the Terraform, with "
@@ -55,8 +52,7 @@ class GrantsChangedSinceApproval(Rule):
         "would not be comparable. Run `nhi-guard scan` for it."
     )
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        approval = approval_of(res, ctx)
+    def check_approval(self, res: Resource, approval: Approval, ctx: Context) -> Iterable[Violation]:
         entry = approval.entry
         if entry is None:
             return

@@ -3,13 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.approval import approval_of
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.approval import Approval
+from scanner.rules.governance.helpers import ApprovalRule, kind_of
 
 
-class ApprovalExpired(Rule):
+class ApprovalExpired(ApprovalRule):
     """## What it does
     Flags an identity whose approval ledger entry has an `expires` date that has passed
     (`nhi-guard approve --expires DATE`, docs/approval.md).
@@ -37,15 +37,11 @@ class ApprovalExpired(Rule):
     """
 
     id = "NHI_APR_006"
-    category = Category.APPROVAL
     severity = Severity.MEDIUM
     title = "Approval has expired"
     fix = "Delete the identity, or renew its approval with `nhi-guard approve ... --expires DATE`."
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        approval = approval_of(res, ctx)
+    def check_approval(self, res: Resource, approval: Approval, ctx: Context) -> Iterable[Violation]:
         entry = approval.entry
         if entry is None or entry.expires is None or entry.expires >= ctx.today:
             return

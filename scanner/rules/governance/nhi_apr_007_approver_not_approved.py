@@ -3,14 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.policy.people import same_person
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.approval import approval_of, check_approver, known_name, requesters
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.approval import Approval, check_approver, requesters
+from scanner.rules.governance.helpers import ApprovalRule, kind_of
 
 
-class ApproverHasNotApproved(Rule):
+class ApproverHasNotApproved(ApprovalRule):
     """## What it does
     With the pull request's reviews (`--reviews FILE`; the GitHub Action fetches them), flags
     an identity whose named approver (its `approved_by` tag or its approval ledger entry)
@@ -34,22 +34,18 @@ class ApproverHasNotApproved(Rule):
     """
 
     id = "NHI_APR_007"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Named approver has not approved the pull request"
     fix = "Have the named approver approve the pull request, or name who actually approved it."
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
     in_checkov = False
     checkov_note = (
         "It checks approvers against the pull request's reviews, which only `nhi-guard scan --reviews` "
         "and the GitHub Action have."
     )
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        approval = approval_of(res, ctx)
-        name = known_name(approval.approver)
-        if name is None or approval.inherited or ctx.reviews is None:
+    def check_approval(self, res: Resource, approval: Approval, ctx: Context) -> Iterable[Violation]:
+        name = approval.named_approver
+        if name is None or ctx.reviews is None:
             return
         asking = requesters(approval, ctx)
         if any(same_person(name, r, ctx.config.aliases) for r in asking):
@@ -57,8 +53,7 @@ class ApproverHasNotApproved(Rule):
         checked = check_approver(name, ctx, asking)
         if checked is None or checked.verified:
             return
-        where = f" (approval ledger {approval.where})" if approval.entry is not None else ""
         yield Violation(
-            f"{kind_of(res)} {res.address} names {name} as approver{where}, but {checked.describe()}",
+            f"{kind_of(res)} {res.address} names {name} as approver{approval.ledger_note}, but {checked.describe()}",
             key=name.lower(),
         )

@@ -3,14 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.policy.people import placeholder_reason, same_person
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.approval import approval_of, authorisation_problem, known_name
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.approval import Approval, authorisation_problem
+from scanner.rules.governance.helpers import ApprovalRule, kind_of
 
 
-class UnauthorisedApprover(Rule):
+class UnauthorisedApprover(ApprovalRule):
     """## What it does
     When the config says who may approve (`[approval]` `approvers`: logins and
     `@org/team` teams, and/or `codeowners = true`: a code owner of the identity's file per
@@ -40,17 +40,13 @@ class UnauthorisedApprover(Rule):
     """
 
     id = "NHI_APR_009"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Approver is not allowed to approve this identity"
     fix = "Have one of the allowed approvers (or a code owner of the file) approve it."
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        approval = approval_of(res, ctx)
-        name = known_name(approval.approver)
-        if name is None or approval.inherited or placeholder_reason(name):
+    def check_approval(self, res: Resource, approval: Approval, ctx: Context) -> Iterable[Violation]:
+        name = approval.named_approver
+        if name is None or placeholder_reason(name):
             return  # a placeholder is NHI_APR_008's
         if any(same_person(name, p, ctx.config.aliases) for p in ctx.config.approval.provisioner):
             return  # the provisioner approving is NHI_APR_010's

@@ -3,14 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.policy.people import same_person
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.approval import approval_of, known_name, requesters
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.approval import Approval, known_name, requesters
+from scanner.rules.governance.helpers import ApprovalRule, kind_of
 
 
-class ProvisionerApproves(Rule):
+class ProvisionerApproves(ApprovalRule):
     """## What it does
     When the config names the provisioner (`[approval]` `provisioner`: the pipeline role,
     user or app that applies changes), flags an identity whose approver or requester is
@@ -36,16 +36,12 @@ class ProvisionerApproves(Rule):
     """
 
     id = "NHI_APR_010"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Provisioner approves or requests its own change"
     fix = "Have a person who does not apply the change request and approve it."
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_approval(self, res: Resource, approval: Approval, ctx: Context) -> Iterable[Violation]:
         provisioners = ctx.config.approval.provisioner
-        approval = approval_of(res, ctx)
         if not provisioners or approval.inherited:
             return
         aliases = ctx.config.aliases

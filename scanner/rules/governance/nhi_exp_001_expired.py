@@ -3,13 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.dates import expiry_of
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.dates import Expiry
+from scanner.rules.governance.helpers import ExpiryRule, kind_of
 
 
-class ExpiryInPast(Rule):
+class ExpiryInPast(ExpiryRule):
     """## What it does
     Flags an identity, credential or secret whose expiry date (`end_date`,
     `expiration_date`, `expire_time`, or an `expires` tag/label) is already in the
@@ -32,16 +32,12 @@ class ExpiryInPast(Rule):
     """
 
     id = "NHI_EXP_001"
-    category = Category.EXPIRY
     severity = Severity.HIGH
     title = "Expiry date has passed or is not a date"
     fix = "Review the identity: delete it, or renew it with a new ISO 8601 expiry date after approval."
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        exp = expiry_of(res, ctx)
-        if exp is None or exp.inherited:  # the identity it inherits from carries the finding, once
+    def check_expiry(self, res: Resource, exp: Expiry, ctx: Context) -> Iterable[Violation]:
+        if exp.inherited:  # the identity it inherits from carries the finding, once
             return
         if exp.value is None:
             yield Violation(

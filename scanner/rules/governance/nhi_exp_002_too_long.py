@@ -4,10 +4,10 @@ from collections.abc import Iterable
 
 from scanner.model.nhi_types import nhi_type
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.dates import days_until, expiry_of
-from scanner.rules.governance.helpers import kind_of
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.dates import Expiry, days_until
+from scanner.rules.governance.helpers import ExpiryRule, kind_of
 
 CREDENTIAL_TYPES = tuple(
     sorted(
@@ -33,7 +33,7 @@ CREDENTIAL_TYPES = tuple(
 )
 
 
-class LifetimeTooLong(Rule):
+class LifetimeTooLong(ExpiryRule):
     """## What it does
     Flags a credential or secret whose expiry date lies further ahead than
     `max_credential_days` (default 90) from today.
@@ -64,16 +64,13 @@ class LifetimeTooLong(Rule):
     """
 
     id = "NHI_EXP_002"
-    category = Category.EXPIRY
     severity = Severity.MEDIUM
     title = "Credential lifetime exceeds the maximum"
     fix = "Shorten the lifetime to at most max_credential_days and rotate (e.g. with time_rotating)."
     resource_types = CREDENTIAL_TYPES
-    cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        exp = expiry_of(res, ctx)
-        if exp is None or exp.value is None:
+    def check_expiry(self, res: Resource, exp: Expiry, ctx: Context) -> Iterable[Violation]:
+        if exp.value is None:
             return
         days = days_until(exp.value, ctx.today)
         if days > ctx.config.max_credential_days:

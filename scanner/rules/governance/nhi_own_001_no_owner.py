@@ -4,11 +4,11 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of, meta_hint, reportable_gap
+from scanner.rules.base import Context, Violation
+from scanner.rules.governance.helpers import GovernanceRule, kind_of, meta_hint, reportable_gap
 
 
-class NoOwner(Rule):
+class NoOwner(GovernanceRule):
     """## What it does
     Flags identities, credentials and secrets with no resolvable owner: no `owner`
     or `team` tag/label (after provider `default_tags`), no native `owners`, no
@@ -45,8 +45,6 @@ class NoOwner(Rule):
     severity = Severity.MEDIUM
     title = "Non-human identity has no owner"
     fix = "Add an owner (tag/label `owner` or `team`, native `owners`, or `owner=` in the description)."
-    resource_types = GOVERNED_TYPES
-    cross_resource = True
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         if reportable_gap(ctx.meta(res), "owner"):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
 from scanner.rules.base import Context, Problem
@@ -86,9 +88,9 @@ class RbacWildcardOrEscalation(RoleRuleRule):
     title = "Kubernetes role with wildcards, escalate/bind/impersonate, or cluster-wide secret reads"
     fix = "List the API groups, resources and verbs the workload needs; drop escalate, bind and impersonate."
 
-    def problem(self, rule: RbacRule, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, rule: RbacRule, res: Resource, ctx: Context) -> Iterable[Problem]:
         problems = rule_problems(rule, "cluster_role" in res.type)
         if not problems:
-            return None
+            return
         severity = max((s for _, s in problems), key=lambda s: s.rank)
-        return Problem("; ".join(p for p, _ in problems), severity)
+        yield Problem("; ".join(p for p, _ in problems), severity)

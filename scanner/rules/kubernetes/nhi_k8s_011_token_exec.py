@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
 from scanner.rules.base import Context, Problem
@@ -114,9 +116,9 @@ class ClusterRoleTokenOrExec(RoleRuleRule):
     fix = "Move exec/attach into a namespaced Role; limit serviceaccounts/token to named accounts (resource_names)."
     resource_types = CLUSTER_ROLE_TYPES
 
-    def problem(self, rule: RbacRule, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, rule: RbacRule, res: Resource, ctx: Context) -> Iterable[Problem]:
         found = token_or_exec(rule)
         if not found:
-            return None
+            return
         shown = "; ".join(f"{', '.join(f'`{v}`' for v in verbs)} on `{sub}` ({_why(sub)})" for sub, verbs in found)
-        return Problem(shown, key=",".join(sub for sub, _ in found))
+        yield Problem(shown, key=",".join(sub for sub, _ in found))

@@ -76,13 +76,12 @@ class RoleRuleRule(Rule):
     category = Category.LEAST_PRIVILEGE
     resource_types = ROLE_TYPES
 
-    def problem(self, rule: RbacRule, res: Resource, ctx: Context) -> Problem | None:
+    def problems(self, rule: RbacRule, res: Resource, ctx: Context) -> Iterable[Problem]:
         raise NotImplementedError
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         for i, block in enumerate(iter_blocks(res.get("rule"))):
-            problem = self.problem(rbac_rule(block), res, ctx)
-            if problem is not None:
+            for problem in self.problems(rbac_rule(block), res, ctx):
                 yield Violation(
                     f"{role_kind(res)} {res.address} rule #{i + 1} grants {problem.text}",
                     f"rule.{i}",

@@ -8,10 +8,21 @@ or ``DefaultBranch``; ``repository_ref`` such as ``refs/heads/main``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scanner.model.resource import Resource
 from scanner.model.values import Unknown, iter_blocks
 from scanner.policy.context import Context
-from scanner.rules.sod.gates import DEFAULT_BRANCH, names_default_branch, production_hits, read_bool, strip_ref
+from scanner.rules.base import Violation
+from scanner.rules.sod.gates import (
+    DEFAULT_BRANCH,
+    GateRule,
+    branch_label,
+    names_default_branch,
+    production_hits,
+    read_bool,
+    strip_ref,
+)
 
 MIN_REVIEWERS = "azuredevops_branch_policy_min_reviewers"
 
@@ -53,3 +64,18 @@ def enforced(res: Resource) -> bool | None:
         return None
     return enabled and blocking
 
+
+
+class BranchPolicyRule(GateRule):
+    """A rule about a minimum-reviewers branch policy that covers a production branch; messages name
+    the branches (``the default branch``, ```main```)."""
+
+    resource_types = (MIN_REVIEWERS,)
+
+    def check_policy(self, res: Resource, where: str, ctx: Context) -> Iterable[Violation]:
+        raise NotImplementedError
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        entries = production_policy(res, ctx)
+        if entries:
+            yield from self.check_policy(res, branch_label(entries), ctx)

@@ -23,12 +23,27 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from scanner.model.resource import Model, Resource
+from scanner.model.severity import Category
 from scanner.model.values import Unknown, get_path, is_missing, is_unknown
 from scanner.policy.config import ApprovalGates
 from scanner.policy.context import Context
+from scanner.rules.base import Rule
 
 DEFAULT_BRANCH = "~DEFAULT_BRANCH"
 ALL_BRANCHES = "~ALL"
+
+
+class GateRule(Rule):
+    """A separation-of-duties rule: an approval gate that lets the requester, a bot or the provisioner
+    approve their own change."""
+
+    category = Category.APPROVAL
+
+
+def shortfall(count: int, wanted: int, nobody: str) -> str:
+    """How a gate's approval count falls short, for the end of a message: ``: <nobody>`` when it asks
+    for none at all, else what the policy asks for."""
+    return f": {nobody}" if count == 0 else f"; the policy asks for {wanted} (approval_gates.min_approvals)"
 
 
 # --- three-valued reads ---------------------------------------------------------------

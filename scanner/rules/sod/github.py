@@ -241,6 +241,22 @@ def bypass_actors(value: Any) -> Iterator[BypassActor]:
         yield BypassActor(i, actor_type, actor_id if isinstance(actor_id, int | str) else None, mode)
 
 
+def environment_reviewers(value: Any) -> int | None:
+    """How many users and teams a ``github_repository_environment``'s ``reviewers`` name; None when that
+    is known only at apply. A reviewer whose ID is computed (``github_team.release.id``) still counts."""
+    if isinstance(value, Unknown):
+        return None
+    total = 0
+    for block in iter_blocks(value):
+        for key in ("users", "teams"):
+            items = block.get(key)
+            if isinstance(items, Unknown):
+                return None
+            if isinstance(items, list):
+                total += len(items)
+    return total
+
+
 # --- automations that push --------------------------------------------------------------------
 
 

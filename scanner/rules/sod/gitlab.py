@@ -15,8 +15,14 @@ written is left as it is on GitLab, outside the code, so only written values are
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import ClassVar
+
 from scanner.model.resource import Resource
 from scanner.model.values import is_missing
+from scanner.policy.context import Context
+from scanner.rules.base import Violation
+from scanner.rules.sod.gates import GateRule, read_bool, target_label
 
 MR_APPROVALS = ("gitlab_project_level_mr_approvals", "gitlab_group_level_mr_approvals")
 
@@ -34,3 +40,21 @@ def owner_attr(res: Resource) -> str:
 
 def owner_noun(res: Resource) -> str:
     return "group" if res.type == "gitlab_group_level_mr_approvals" else "project"
+
+
+class ApprovalSettingRule(GateRule):
+    """A rule about project or group settings that, set one way, let the requester approve: each
+    written setting with its unsafe value is a finding (one that is not written is left alone)."""
+
+    #: resource type -> (attribute, the value that lets the requester approve, what then happens)
+    settings: ClassVar[dict[str, tuple[tuple[str, bool, str], ...]]]
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        for attr, bad, effect in self.settings[res.type]:
+            if read_bool(res.get(attr)) is bad:
+                yield Violation(
+                    f"{res.address} sets {attr} = {str(bad).lower()} for {owner_noun(res)} "
+                    f"{target_label(res, owner_attr(res), ctx)}: {effect}",
+                    path=attr,
+                    key=attr,
+                )

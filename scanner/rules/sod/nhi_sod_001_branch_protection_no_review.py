@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import Unknown
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import pattern_label, read_bool, read_int
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.gates import GateRule, pattern_label, read_bool, read_int, shortfall
 from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
     pattern_attr,
@@ -18,7 +18,7 @@ from scanner.rules.sod.github import (
 REVIEWS = "required_pull_request_reviews"
 
 
-class BranchProtectionNoReview(Rule):
+class BranchProtectionNoReview(GateRule):
     """## What it does
     Flags a GitHub branch protection (`github_branch_protection`, `github_branch_protection_v3`) on a
     production branch that requires no approving review: the `required_pull_request_reviews` block is
@@ -69,7 +69,6 @@ class BranchProtectionNoReview(Rule):
     """
 
     id = "NHI_SOD_001"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Branch protection on a production branch requires no approving review"
     fix = (
@@ -102,11 +101,7 @@ class BranchProtectionNoReview(Rule):
         yield Violation(
             f"{res.address} requires {count} approving review(s) on {where} "
             f"(required_approving_review_count = {count})"
-            + (
-                ": the author merges their own pull request with no one else's approval"
-                if count == 0
-                else f"; the policy asks for {wanted} (approval_gates.min_approvals)"
-            ),
+            + shortfall(count, wanted, "the author merges their own pull request with no one else's approval"),
             path=f"{REVIEWS}.0.required_approving_review_count",
             key="review-count",
         )

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import pattern_label, read_bool, setting, target_label
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.gates import GateRule, pattern_label, read_bool, setting, target_label
 from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
     RULESETS,
@@ -22,7 +22,7 @@ SETTING = "required_pull_request_reviews.0.require_last_push_approval"
 RULESET_SETTING = "rules.0.pull_request.0.require_last_push_approval"
 
 
-class LastPushApprovalOff(Rule):
+class LastPushApprovalOff(GateRule):
     """## What it does
     Flags a GitHub branch protection (`github_branch_protection`, `github_branch_protection_v3`) or an
     active branch ruleset's `pull_request` rule (`github_repository_ruleset`, `github_organization_ruleset`)
@@ -78,7 +78,6 @@ class LastPushApprovalOff(Rule):
     """
 
     id = "NHI_SOD_002"
-    category = Category.APPROVAL
     severity = Severity.MEDIUM
     title = "Last push needs no fresh approval while an automation can push"
     fix = (

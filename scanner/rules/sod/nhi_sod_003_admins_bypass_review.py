@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import pattern_label, read_bool, setting
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.gates import GateRule, pattern_label, read_bool, setting
 from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
     protected_branches,
@@ -14,7 +14,7 @@ from scanner.rules.sod.github import (
 )
 
 
-class AdminsBypassReview(Rule):
+class AdminsBypassReview(GateRule):
     """## What it does
     Flags a GitHub branch protection (`github_branch_protection`, `github_branch_protection_v3`) that
     requires pull-request reviews on a production branch but leaves `enforce_admins` off (`false`, the
@@ -56,7 +56,6 @@ class AdminsBypassReview(Rule):
     """
 
     id = "NHI_SOD_003"
-    category = Category.APPROVAL
     severity = Severity.MEDIUM
     title = "Administrators merge to a production branch without review"
     fix = "Set `enforce_admins = true`; give emergency access through a separate, audited break-glass path."

@@ -3,14 +3,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.gates import GateRule, shortfall
 from scanner.rules.sod.github import RULESETS, review_count, reviews_elsewhere, ruleset_branches, ruleset_label
 
 COUNT = "rules.0.pull_request.0.required_approving_review_count"
+NOBODY = "the author opens and merges their own pull request with no one else's approval"
 
 
-class RulesetNoReview(Rule):
+class RulesetNoReview(GateRule):
     """## What it does
     Flags an active GitHub branch ruleset (`github_repository_ruleset`, `github_organization_ruleset`)
     whose `pull_request` rule requires fewer approving reviews than `approval_gates.min_approvals`
@@ -79,7 +81,6 @@ class RulesetNoReview(Rule):
     """
 
     id = "NHI_SOD_004"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Ruleset's pull-request rule on a production branch requires no approving review"
     fix = "Set `required_approving_review_count` of the ruleset's `pull_request` rule to at least 1."
@@ -97,11 +98,7 @@ class RulesetNoReview(Rule):
         yield Violation(
             f"{res.address} has a pull_request rule requiring {count} approving review(s) on "
             f"{ruleset_label(res, entries)} (required_approving_review_count = {count})"
-            + (
-                ": the author opens and merges their own pull request with no one else's approval"
-                if count == 0
-                else f"; the policy asks for {wanted} (approval_gates.min_approvals)"
-            ),
+            + shortfall(count, wanted, NOBODY),
             path=COUNT,
             key="review-count",
         )

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import pattern_label
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.gates import GateRule, pattern_label
 from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
     RULESETS,
@@ -32,7 +32,7 @@ _ACTORS: dict[str, tuple[str, Severity]] = {
 _MODES = {"always": "always", "exempt": "exempt, the rules never apply to it"}
 
 
-class RulesetBypass(Rule):
+class RulesetBypass(GateRule):
     """## What it does
     Flags a bot or a whole role that may skip a production branch's review requirement.
 
@@ -120,7 +120,6 @@ class RulesetBypass(Rule):
     """
 
     id = "NHI_SOD_005"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "A bot, a deploy key or a whole role bypasses review on a production branch"
     fix = (

@@ -3,32 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown, is_missing, iter_blocks
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import production_environment, read_bool, read_str, setting
+from scanner.model.severity import Severity
+from scanner.model.values import is_missing
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.gates import GateRule, production_environment, read_bool, read_str, setting
+from scanner.rules.sod.github import environment_reviewers
 
 
-def _reviewers(res: Resource) -> int | None:
-    """How many users and teams may approve; None when that is known only at apply.
-
-    A reviewer whose ID is computed (``github_team.release.id``) still counts: the list is not empty.
-    """
-    value = res.get("reviewers")
-    if isinstance(value, Unknown):
-        return None
-    total = 0
-    for block in iter_blocks(value):
-        for key in ("users", "teams"):
-            items = block.get(key)
-            if isinstance(items, Unknown):
-                return None
-            if isinstance(items, list):
-                total += len(items)
-    return total
-
-
-class EnvironmentSelfReview(Rule):
+class EnvironmentSelfReview(GateRule):
     """## What it does
     Flags a production-like GitHub deployment environment (`github_repository_environment`) that
     either has no required reviewers (no `reviewers` block, or one with no `users` and no `teams`), or
@@ -80,7 +62,6 @@ class EnvironmentSelfReview(Rule):
     """
 
     id = "NHI_SOD_006"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Production environment deploys without an independent approval"
     fix = "Add `reviewers` (users or teams) and set `prevent_self_review = true`."
@@ -90,7 +71,7 @@ class EnvironmentSelfReview(Rule):
         name = read_str(res.get("environment"))
         if name is None or not production_environment(name, ctx.config.approval_gates):
             return
-        count = _reviewers(res)
+        count = environment_reviewers(res.get("reviewers"))
         if count == 0:
             yield Violation(
                 f"{res.address} is production environment `{name}` with no required reviewers: every "

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import read_bool, target_label
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.gates import GateRule, read_bool, target_label
 from scanner.rules.sod.github import WORKFLOW_PERMISSIONS
 
 #: resource type -> (attribute naming the scope, noun)
@@ -16,7 +16,7 @@ _SCOPE = {
 }
 
 
-class WorkflowsApprovePullRequests(Rule):
+class WorkflowsApprovePullRequests(GateRule):
     """## What it does
     Flags GitHub Actions workflow permissions that let workflows approve pull requests:
     `can_approve_pull_request_reviews = true` in `github_workflow_repository_permissions` (a
@@ -49,7 +49,6 @@ class WorkflowsApprovePullRequests(Rule):
     """
 
     id = "NHI_SOD_007"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "GitHub Actions workflows can approve pull requests"
     fix = "Set `can_approve_pull_request_reviews = false`; bots may open pull requests, people approve them."

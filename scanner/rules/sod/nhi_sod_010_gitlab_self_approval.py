@@ -1,12 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import read_bool, target_label
-from scanner.rules.sod.gitlab import owner_attr, owner_noun
+from scanner.model.severity import Severity
+from scanner.rules.sod.gitlab import ApprovalSettingRule
 
 #: resource type -> (attribute, the value that lets the requester approve, who then approves what)
 _SETTINGS: dict[str, tuple[tuple[str, bool, str], ...]] = {
@@ -36,7 +31,7 @@ _SETTINGS: dict[str, tuple[tuple[str, bool, str], ...]] = {
 }
 
 
-class GitLabSelfApproval(Rule):
+class GitLabSelfApproval(ApprovalSettingRule):
     """## What it does
     Flags GitLab settings that let the requester approve their own change:
 
@@ -77,7 +72,6 @@ class GitLabSelfApproval(Rule):
     """
 
     id = "NHI_SOD_010"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "GitLab lets the author or a committer approve their own change"
     fix = (
@@ -86,14 +80,4 @@ class GitLabSelfApproval(Rule):
         "`allow_pipeline_trigger_approve_deployment = false`)."
     )
     resource_types = tuple(_SETTINGS)
-
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        for attr, bad, who in _SETTINGS[res.type]:
-            if read_bool(res.get(attr)) is not bad:
-                continue
-            yield Violation(
-                f"{res.address} sets {attr} = {str(bad).lower()} for {owner_noun(res)} "
-                f"{target_label(res, owner_attr(res), ctx)}: {who}",
-                path=attr,
-                key=attr,
-            )
+    settings = _SETTINGS

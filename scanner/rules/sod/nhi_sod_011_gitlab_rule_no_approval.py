@@ -3,16 +3,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import Unknown, as_list
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
 from scanner.rules.sod.gates import (
     ALL_BRANCHES,
+    GateRule,
     production_hits,
     read_bool,
     read_int,
     read_str,
     scope_label,
+    shortfall,
     target_label,
     targeting,
 )
@@ -58,7 +60,7 @@ def _counted(res: Resource) -> int | None:
     return read_int(res.get("approvals_required"))
 
 
-class GitLabRuleNoApproval(Rule):
+class GitLabRuleNoApproval(GateRule):
     """## What it does
     Flags a GitLab merge-request approval rule (`gitlab_project_approval_rule`, rule type `regular` or
     `any_approver`) that applies to a production branch and requires fewer approvals than
@@ -96,7 +98,6 @@ class GitLabRuleNoApproval(Rule):
     """
 
     id = "NHI_SOD_011"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "GitLab approval rule on a production branch requires no approval"
     fix = "Set `approvals_required` to at least 1 (and keep authors and committers from approving)."
@@ -115,11 +116,7 @@ class GitLabRuleNoApproval(Rule):
         yield Violation(
             f"{res.address} (rule `{name}` of project {target_label(res, 'project', ctx)}) requires {count} "
             f"approval(s) on {scope_label(_branches(res, ctx) or [], entries)} (approvals_required = {count})"
-            + (
-                ": merge requests merge with no one's approval, the author's own included"
-                if count == 0
-                else f"; the policy asks for {wanted} (approval_gates.min_approvals)"
-            ),
+            + shortfall(count, wanted, "merge requests merge with no one's approval, the author's own included"),
             path="approvals_required",
             key="approvals-required",
         )

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.gates import read_bool, read_str, target_label
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.gates import GateRule, read_bool, read_str, target_label
 
 _TARGETS = {
     "environment": "environment",
@@ -17,7 +17,7 @@ _TARGETS = {
 }
 
 
-class AzureDevOpsRequesterApproves(Rule):
+class AzureDevOpsRequesterApproves(GateRule):
     """## What it does
     Flags an Azure DevOps approval check (`azuredevops_check_approval`, provider microsoft/azuredevops)
     with `requester_can_approve = true`. The provider's default is `false`.
@@ -52,7 +52,6 @@ class AzureDevOpsRequesterApproves(Rule):
     """
 
     id = "NHI_SOD_020"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Azure DevOps approval check lets the requester approve"
     fix = "Set `requester_can_approve = false`."

@@ -3,16 +3,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.azuredevops import MIN_REVIEWERS, enforced, production_policy
-from scanner.rules.sod.gates import branch_label, read_bool, read_int, setting
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.azuredevops import BranchPolicyRule, enforced
+from scanner.rules.sod.gates import read_bool, read_int, setting
 
 SUBMITTER = "settings.0.submitter_can_vote"
 LAST_PUSHER = "settings.0.last_pusher_cannot_approve"
 
 
-class AzureDevOpsSubmitterVotes(Rule):
+class AzureDevOpsSubmitterVotes(BranchPolicyRule):
     """## What it does
     Flags an enforced Azure DevOps minimum-reviewers branch policy
     (`azuredevops_branch_policy_min_reviewers`) on a production branch whose `settings` let the people
@@ -69,20 +69,14 @@ class AzureDevOpsSubmitterVotes(Rule):
     """
 
     id = "NHI_SOD_021"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Azure DevOps branch policy lets the author or last pusher approve"
     fix = "Set `submitter_can_vote = false` and `last_pusher_cannot_approve = true` in `settings`."
-    resource_types = (MIN_REVIEWERS,)
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if enforced(res) is not True:
-            return
+    def check_policy(self, res: Resource, where: str, ctx: Context) -> Iterable[Violation]:
         count = read_int(res.get("settings.0.reviewer_count"))
-        entries = production_policy(res, ctx)
-        if not entries or count is None or count < 1:
+        if enforced(res) is not True or count is None or count < 1:
             return
-        where = branch_label(entries)
         if read_bool(res.get(SUBMITTER), False) is True:
             yield Violation(
                 f"{res.address} sets submitter_can_vote = true on {where}: the pull request's creator counts "

@@ -3,15 +3,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.sod.azuredevops import MIN_REVIEWERS, production_policy
-from scanner.rules.sod.gates import branch_label, read_bool, read_int
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.azuredevops import BranchPolicyRule
+from scanner.rules.sod.gates import read_bool, read_int, shortfall
 
 COUNT = "settings.0.reviewer_count"
 
 
-class AzureDevOpsNoReviewers(Rule):
+class AzureDevOpsNoReviewers(BranchPolicyRule):
     """## What it does
     Flags an Azure DevOps minimum-reviewers branch policy (`azuredevops_branch_policy_min_reviewers`)
     on a production branch that requires no approval: `reviewer_count` below
@@ -60,17 +60,11 @@ class AzureDevOpsNoReviewers(Rule):
     """
 
     id = "NHI_SOD_022"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Azure DevOps branch policy on a production branch requires no reviewer"
     fix = "Set `reviewer_count` to at least 1, with `enabled = true` and `blocking = true`."
-    resource_types = (MIN_REVIEWERS,)
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        entries = production_policy(res, ctx)
-        if not entries:
-            return
-        where = branch_label(entries)
+    def check_policy(self, res: Resource, where: str, ctx: Context) -> Iterable[Violation]:
         for attr in ("enabled", "blocking"):
             if read_bool(res.get(attr), True) is False:
                 yield Violation(
@@ -85,11 +79,7 @@ class AzureDevOpsNoReviewers(Rule):
         if count is not None and count < wanted:
             yield Violation(
                 f"{res.address} requires {count} reviewer(s) on {where} (reviewer_count = {count})"
-                + (
-                    ": the author completes their own pull request with no approval"
-                    if count == 0
-                    else f"; the policy asks for {wanted} (approval_gates.min_approvals)"
-                ),
+                + shortfall(count, wanted, "the author completes their own pull request with no approval"),
                 path=COUNT,
                 key="reviewer-count",
             )

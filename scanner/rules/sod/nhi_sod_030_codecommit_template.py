@@ -3,13 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
 from scanner.rules.sod.codecommit import TEMPLATE, admitted, automation_roles, branches, content, statements
-from scanner.rules.sod.gates import production_hits, read_str, scope_label
+from scanner.rules.sod.gates import GateRule, production_hits, read_str, scope_label, shortfall
 
 
-class CodeCommitTemplateSelfApproval(Rule):
+class CodeCommitTemplateSelfApproval(GateRule):
     """## What it does
     Flags an AWS CodeCommit approval rule template (`aws_codecommit_approval_rule_template`) for a
     production branch whose `content`:
@@ -64,7 +64,6 @@ class CodeCommitTemplateSelfApproval(Rule):
     """
 
     id = "NHI_SOD_030"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "CodeCommit approval template needs no approval, or the pipeline's role approves"
     fix = (
@@ -93,11 +92,7 @@ class CodeCommitTemplateSelfApproval(Rule):
             yield Violation(
                 f"{res.address} (template `{name}`) needs {most} approval(s) on {where} "
                 "(NumberOfApprovalsNeeded)"
-                + (
-                    ": pull requests merge with no one's approval"
-                    if most == 0
-                    else f"; the policy asks for {wanted} (approval_gates.min_approvals)"
-                ),
+                + shortfall(most, wanted, "pull requests merge with no one's approval"),
                 path="content",
                 key="approvals",
             )

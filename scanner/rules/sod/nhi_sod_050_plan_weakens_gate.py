@@ -3,12 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.sod.gates import GateRule
 from scanner.rules.sod.weakening import GATES, weakenings
 
 
-class PlanWeakensApprovalGate(Rule):
+class PlanWeakensApprovalGate(GateRule):
     """## What it does
     For an approval gate that a plan **updates** (or replaces), compares each setting before and after
     the change and reports what the update takes away, even when the new state alone passes every
@@ -68,7 +69,6 @@ class PlanWeakensApprovalGate(Rule):
     """
 
     id = "NHI_SOD_050"
-    category = Category.APPROVAL
     severity = Severity.HIGH
     title = "Plan weakens an approval gate"
     fix = "Revert the weakening, or get this change approved by someone outside the gate it weakens."

@@ -16,7 +16,7 @@ from scanner.model.resource import Resource
 from scanner.model.values import Unknown, get_path, iter_blocks, known_strings
 from scanner.rules.sod.codecommit import content_of, statements
 from scanner.rules.sod.gates import read_bool, read_int, read_str
-from scanner.rules.sod.github import WORKFLOW_PERMISSIONS, bypass_actors
+from scanner.rules.sod.github import WORKFLOW_PERMISSIONS, bypass_actors, environment_reviewers
 
 
 @dataclass(frozen=True)
@@ -176,19 +176,8 @@ def _added(setting: Setting, old: Any, new: Any, name: str) -> str | None:
     return f"adds {', '.join(added_items)} to {name}: {setting.effect}" if added_items else None
 
 
-def _reviewers(value: Any) -> int | None:
-    total = 0
-    for block in iter_blocks(value):
-        for key in ("users", "teams"):
-            items = block.get(key)
-            if isinstance(items, Unknown):
-                return None
-            total += len(items) if isinstance(items, list) else 0
-    return total
-
-
 def _environment_reviewers(old: Any, new: Any, wanted: int, setting: Setting) -> str | None:
-    before, after = _reviewers(old), _reviewers(new)
+    before, after = environment_reviewers(old), environment_reviewers(new)  # neither is unknown here
     if before and after == 0:
         return f"removes every reviewer: {setting.effect}"
     return None
