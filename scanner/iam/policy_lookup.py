@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner.iam.policy_document import render
 from scanner.iam.policy_grammar import Statement, parse_policy
+from scanner.model.resource import strings_at
 from scanner.model.values import PartialJson, Unknown, as_list
 
 if TYPE_CHECKING:
@@ -133,12 +134,7 @@ def _standalone_inline_names(res: Resource, ctx: Context | None) -> set[str]:
     """
     if ctx is None:
         return set()
-    names = set()
-    for policy in ctx.model.referrers(res, "role", "aws_iam_role_policy"):
-        name = policy.get("name")
-        if isinstance(name, str):
-            names.add(name)
-    return names
+    return strings_at(ctx.model.referrers(res, "role", "aws_iam_role_policy"), "name")
 
 
 def trust_policy_of(res: Resource, ctx: Context | None = None) -> list[Statement]:

@@ -86,6 +86,11 @@ class Resource:
         return found
 
 
+def strings_at(resources: Iterable[Resource], path: str) -> set[str]:
+    """The values of ``path`` across ``resources`` that are known strings (a name, a branch)."""
+    return {value for res in resources if isinstance(value := res.get(path), str)}
+
+
 @dataclass
 class Document:
     """What one loader produced from one input: resources plus load errors."""

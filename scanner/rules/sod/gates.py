@@ -19,7 +19,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from scanner.model.resource import Model, Resource
@@ -28,6 +28,8 @@ from scanner.model.values import Unknown, get_path, is_missing, is_unknown
 from scanner.policy.config import ApprovalGates
 from scanner.policy.context import Context
 from scanner.rules.base import Rule
+
+T = TypeVar("T")
 
 DEFAULT_BRANCH = "~DEFAULT_BRANCH"
 ALL_BRANCHES = "~ALL"
@@ -49,12 +51,16 @@ def shortfall(count: int, wanted: int, nobody: str) -> str:
 # --- three-valued reads ---------------------------------------------------------------
 
 
-def read_bool(value: Any, default: bool | None = None) -> bool | None:
-    """``value`` as a bool; ``default`` when it is not written; None when it cannot be known."""
+def _read(value: Any, default: T | None, convert: Callable[[Any], T | None]) -> T | None:
+    """``convert(value)`` for a written value, ``default`` for one not written, None for an unknown one."""
     if is_unknown(value):
         return None
     if is_missing(value):
         return default
+    return convert(value)
+
+
+def _bool(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -62,12 +68,7 @@ def read_bool(value: Any, default: bool | None = None) -> bool | None:
     return None
 
 
-def read_int(value: Any, default: int | None = None) -> int | None:
-    """``value`` as an int (``"2"`` too, as Terraform converts it); None when it cannot be known."""
-    if is_unknown(value):
-        return None
-    if is_missing(value):
-        return default
+def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -77,6 +78,16 @@ def read_int(value: Any, default: int | None = None) -> int | None:
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
         return int(value)
     return None
+
+
+def read_bool(value: Any, default: bool | None = None) -> bool | None:
+    """``value`` as a bool; ``default`` when it is not written; None when it cannot be known."""
+    return _read(value, default, _bool)
+
+
+def read_int(value: Any, default: int | None = None) -> int | None:
+    """``value`` as an int (``"2"`` too, as Terraform converts it); None when it cannot be known."""
+    return _read(value, default, _int)
 
 
 def setting(res: Resource, path: str, value: object) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.model.resource import Resource
+from scanner.model.resource import Resource, strings_at
 from scanner.model.values import Unknown, is_missing, iter_blocks, known_strings
 from scanner.policy.context import Context
 from scanner.rules.sod.gates import (
@@ -72,16 +72,9 @@ def default_branches(res: Resource, attr: str, ctx: Context) -> set[str]:
 
     From ``github_branch_default.branch`` and the deprecated ``github_repository.default_branch``.
     """
-    found: set[str] = set()
-    for other in targeting(res, attr, ctx, ("github_branch_default",), "repository"):
-        branch = other.get("branch")
-        if isinstance(branch, str):
-            found.add(branch)
-    for repo in ctx.model.referenced(res, attr, "github_repository"):
-        branch = repo.get("default_branch")
-        if isinstance(branch, str):
-            found.add(branch)
-    return found
+    settings = targeting(res, attr, ctx, ("github_branch_default",), "repository")
+    repositories = ctx.model.referenced(res, attr, "github_repository")
+    return strings_at(settings, "branch") | strings_at(repositories, "default_branch")
 
 
 def protection_pattern(res: Resource) -> str | None:

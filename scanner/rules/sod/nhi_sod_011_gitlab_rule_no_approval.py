@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.model.resource import Resource
+from scanner.model.resource import Resource, strings_at
 from scanner.model.severity import Severity
 from scanner.model.values import Unknown, as_list
 from scanner.rules.base import Context, Violation
@@ -38,12 +38,7 @@ def _branches(res: Resource, ctx: Context) -> list[str] | None:
 
 
 def _defaults(res: Resource, ctx: Context) -> set[str]:
-    found = set()
-    for project in ctx.model.referenced(res, "project", "gitlab_project"):
-        branch = project.get("default_branch")
-        if isinstance(branch, str):
-            found.add(branch)
-    return found
+    return strings_at(ctx.model.referenced(res, "project", "gitlab_project"), "default_branch")
 
 
 def _production(res: Resource, ctx: Context) -> list[str] | None:
