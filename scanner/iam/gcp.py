@@ -87,7 +87,7 @@ def bindings(res: Resource, ctx: Context) -> Iterator[Binding]:
         return
     yield Binding(
         res.get("role"),
-        [members] if isinstance(members, Unknown) else as_list(members),
+        _members(members),
         "role",
         member_refs=res.references(attr),
         condition=_title(res.get("condition")),
@@ -127,17 +127,7 @@ def _policy_bindings(res: Resource, ctx: Context) -> Iterator[Binding]:
     for i, item in enumerate(as_list(policy.get("bindings"))):
         if not isinstance(item, Mapping):
             continue
-        members = item.get("members")
-        yield Binding(
-            item.get("role"),
-            [members] if isinstance(members, Unknown) else as_list(members),
-            "policy_data",
-            key=f"bindings.{i}",
-            member_refs=refs,
-            exact_refs=False,
-            condition=_title([item.get("condition")]) if isinstance(item.get("condition"), Mapping) else None,
-            condition_expression=_expression([item.get("condition")]),
-        )
+        yield _policy_binding(item, i, refs, [item.get("condition")])  # policy JSON: one condition object
 
 
 def _deferred_data_source(res: Resource, ctx: Context) -> Iterator[Binding]:
@@ -149,18 +139,28 @@ def _deferred_data_source(res: Resource, ctx: Context) -> Iterator[Binding]:
         if isinstance(blocks, Unknown):
             continue
         for i, block in enumerate(iter_blocks(blocks)):
-            members = block.get("members")
-            yield Binding(
-                block.get("role"),
-                [members] if isinstance(members, Unknown) else as_list(members),
-                "policy_data",
-                key=f"bindings.{i}",
-                # `binding` is a set: plan order need not match configuration order.
-                member_refs=source.references("binding"),
-                exact_refs=False,
-                condition=_title(block.get("condition")),
-                condition_expression=_expression(block.get("condition")),
-            )
+            # `binding` is a set: plan order need not match configuration order, so the references are all the blocks'.
+            yield _policy_binding(block, i, source.references("binding"), block.get("condition"))
+
+
+def _policy_binding(block: Mapping[str, Any], i: int, refs: list[str], condition: Any) -> Binding:
+    """Binding ``i`` of an IAM policy; ``refs``, what the members may be computed from, are the whole policy's."""
+    members = _members(block.get("members"))
+    return Binding(
+        block.get("role"),
+        members,
+        "policy_data",
+        key=f"bindings.{i}",
+        member_refs=refs,
+        exact_refs=False,
+        condition=_title(condition),
+        condition_expression=_expression(condition),
+    )
+
+
+def _members(value: Any) -> list[Any]:
+    """A binding's members; a list known only at apply is one unknown member."""
+    return [value] if isinstance(value, Unknown) else as_list(value)
 
 
 @dataclass(frozen=True)

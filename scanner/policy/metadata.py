@@ -15,7 +15,7 @@ from typing import Any
 
 from scanner.model.nhi_types import NhiType, nhi_type
 from scanner.model.resource import Model, Resource
-from scanner.model.values import MISSING, Unknown, as_list, is_known, norm_key
+from scanner.model.values import MISSING, Unknown, as_list, is_known, is_unknown, norm_key
 from scanner.policy.config import Config
 
 FIELDS = ("owner", "expires", "approved_by", "requested_by", "change_ticket")
@@ -57,6 +57,35 @@ def parse_date(value: Any) -> date | None:
         return None
 
 
+#: how each kind of metadata attribute is read: (key, value) pairs, and whether part of it is unknown
+Pairs = tuple[list[tuple[str, Any]], bool]
+
+
+def _map_pairs(value: Any) -> Pairs:
+    """Tags and labels: a map."""
+    if is_unknown(value):
+        return [], True
+    return ([(str(k), v) for k, v in value.items()] if isinstance(value, Mapping) else []), False
+
+
+def _text_pairs(value: Any) -> Pairs:
+    """A description: ``key=value`` pairs in free text."""
+    if is_unknown(value):
+        return [], True
+    return (list(parse_pairs(value).items()) if isinstance(value, str) else []), False
+
+
+def _list_pairs(value: Any) -> Pairs:
+    """A list of ``key=value`` strings (the `tags` of Entra ID applications and service principals)."""
+    pairs: list[tuple[str, Any]] = []
+    unknown = is_unknown(value)
+    for item in as_list(value):
+        found, part_unknown = _text_pairs(item)
+        pairs += found
+        unknown = unknown or part_unknown
+    return pairs, unknown
+
+
 class MetadataResolver:
     def __init__(self, model: Model, config: Config) -> None:
         self.model = model
@@ -78,30 +107,12 @@ class MetadataResolver:
     def _own(self, res: Resource, spec: NhiType) -> Metadata:
         found: dict[str, Any] = {}
         unknown_source = False
-        for path in spec.meta:
-            value = res.get(path)
-            if isinstance(value, Unknown):
-                unknown_source = True
-            elif isinstance(value, Mapping):
-                for key, v in value.items():
-                    found.setdefault(norm_key(str(key)), v)
-        for path in spec.tag_list:
-            value = res.get(path)
-            if isinstance(value, Unknown):
-                unknown_source = True
-            for item in as_list(value):
-                if isinstance(item, str):
-                    for k, v in parse_pairs(item).items():
-                        found.setdefault(norm_key(k), v)
-                elif isinstance(item, Unknown):
-                    unknown_source = True
-        for path in spec.text_meta:
-            value = res.get(path)
-            if isinstance(value, Unknown):
-                unknown_source = True
-            elif isinstance(value, str):
-                for k, v in parse_pairs(value).items():
-                    found.setdefault(norm_key(k), v)
+        for paths, read in ((spec.meta, _map_pairs), (spec.tag_list, _list_pairs), (spec.text_meta, _text_pairs)):
+            for path in paths:
+                pairs, unknown = read(res.get(path))
+                unknown_source = unknown_source or unknown
+                for key, v in pairs:
+                    found.setdefault(norm_key(key), v)
         meta = Metadata()
         for name in FIELDS:
             field_value: Any = MISSING

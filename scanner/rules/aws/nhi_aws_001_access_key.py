@@ -3,11 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.lifetime import NeverExpiresRule
 
 
-class StaticAccessKey(Rule):
+class StaticAccessKey(NeverExpiresRule):
     """## What it does
     Flags every `aws_iam_access_key`: a static AWS access key never expires.
 
@@ -34,17 +35,14 @@ class StaticAccessKey(Rule):
     """
 
     id = "NHI_AWS_001"
-    category = Category.EXPIRY
     severity = Severity.HIGH
     title = "Static AWS access key never expires"
     fix = "Replace the access key with a role assumed via OIDC (GitHub Actions, EKS IRSA) or IAM Roles Anywhere."
     resource_types = ("aws_iam_access_key",)
     cross_resource = True
+    inactive_when = ("status", "Inactive")
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        status = res.get("status")
-        if status == "Inactive":
-            return
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         users = ctx.model.referenced(res, "user", "aws_iam_user")
         yield Violation(
             f"{res.address} creates a long-lived AWS access key that never expires",

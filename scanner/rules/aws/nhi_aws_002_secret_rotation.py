@@ -3,14 +3,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import Unknown, is_missing
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
+from scanner.rules.lifetime import NeverExpiresRule
 
 ROTATION_TYPE = "aws_secretsmanager_secret_rotation"
 
 
-class SecretWithoutRotation(Rule):
+class SecretWithoutRotation(NeverExpiresRule):
     """## What it does
     Flags an `aws_secretsmanager_secret` that no `aws_secretsmanager_secret_rotation`
     in the same module points at (through `secret_id`).
@@ -54,14 +55,13 @@ class SecretWithoutRotation(Rule):
     """
 
     id = "NHI_AWS_002"
-    category = Category.EXPIRY
     severity = Severity.MEDIUM
     title = "Secrets Manager secret is never rotated"
     fix = "Add an aws_secretsmanager_secret_rotation with rotation_rules for this secret (or use a managed secret)."
     resource_types = ("aws_secretsmanager_secret",)
     cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         if res.action == "update":
             return  # an unchanged rotation is a no-op the plan scan does not load
         if not is_missing(res.get("rotation_lambda_arn")) or not is_missing(res.get("rotation_rules")):

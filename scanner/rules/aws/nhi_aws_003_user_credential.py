@@ -3,9 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import is_missing
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
+from scanner.rules.lifetime import NeverExpiresRule
 
 #: type -> (attribute naming the user, what the credential is)
 CREDENTIALS = {
@@ -15,7 +16,7 @@ CREDENTIALS = {
 }
 
 
-class UserCredentialNeverExpires(Rule):
+class UserCredentialNeverExpires(NeverExpiresRule):
     """## What it does
     Flags the IAM user credentials other than access keys (NHI_AWS_001), which live
     until someone deletes them:
@@ -59,16 +60,14 @@ class UserCredentialNeverExpires(Rule):
     """
 
     id = "NHI_AWS_003"
-    category = Category.EXPIRY
     severity = Severity.HIGH
     title = "IAM user console password, service-specific credential or signing certificate never expires"
     fix = "Delete the credential and let the workload assume a role; give a Bedrock API key credential_age_days."
     resource_types = tuple(CREDENTIALS)
     cross_resource = True  # names the user through the model
+    inactive_when = ("status", "Inactive")
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if res.get("status") == "Inactive":
-            return
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         user_attr, what = CREDENTIALS[res.type]
         users = ctx.model.referenced(res, user_attr, "aws_iam_user")
         user = res.get(user_attr)

@@ -9,14 +9,15 @@ from scanner.iam.policy_lookup import statements_at
 from scanner.iam.principals import aws_managed_name, aws_managed_path
 from scanner.iam.widening import widening
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import as_list
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
+from scanner.rules.plan_update import WideningRule
 
 POLICY_TYPES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
 
 
-class PlanWidensPolicy(Rule):
+class PlanWidensPolicy(WideningRule):
     """## What it does
     For a resource a plan **updates** in place, compares each IAM policy before and
     after the change and reports a privilege widening that lists exactly what the
@@ -76,22 +77,17 @@ class PlanWidensPolicy(Rule):
     """
 
     id = "NHI_AWS_050"
-    needs_plan = True
-    compares_before_after = True
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Plan widens an existing IAM policy (privilege widening)"
     fix = "Review the added permissions; keep only what the change needs and record the approval."
     resource_types = (*POLICY_TYPES, "aws_iam_role")
     cross_resource = True  # the new policy may be read from a deferred aws_iam_policy_document
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if res.action != "update" or not isinstance(res.before, Mapping):
-            return
-        for path, label, before, after, trust in _pairs(res, ctx):
-            if not before:
+    def check_update(self, res: Resource, before: Mapping[str, Any], ctx: Context) -> Iterable[Violation]:
+        for path, label, old, new, trust in _pairs(res, ctx):
+            if not old:
                 continue
-            found = widening(before, after, trust=trust)
+            found = widening(old, new, trust=trust)
             if not found:
                 continue
             only_targets = not (found.actions or found.conditions or found.denies)
@@ -103,9 +99,9 @@ class PlanWidensPolicy(Rule):
                 severity=Severity.MEDIUM if only_targets and not trust else Severity.HIGH,
             )
         if res.type == "aws_iam_role":
-            old = set(_strings(res.before.get("managed_policy_arns")))
-            added = [a for a in _strings(res.get("managed_policy_arns")) if a not in old]
-            if added and old is not None:
+            attached = set(_strings(before.get("managed_policy_arns")))
+            added = [a for a in _strings(res.get("managed_policy_arns")) if a not in attached]
+            if added and attached is not None:
                 names = [_managed_grants(a) for a in added]
                 yield Violation(
                     f"privilege widening: this update of role {res.address} attaches "

@@ -4,12 +4,13 @@ from collections.abc import Iterable
 
 from scanner.model.nhi_types import nhi_type
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import is_missing
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
+from scanner.rules.lifetime import NeverExpiresRule
 
 
-class PasswordWithoutEndDate(Rule):
+class PasswordWithoutEndDate(NeverExpiresRule):
     """## What it does
     Flags an `azuread_application_password` or `azuread_service_principal_password`
     (an Entra ID client secret) that sets neither `end_date` nor `end_date_relative`.
@@ -45,7 +46,6 @@ class PasswordWithoutEndDate(Rule):
     """
 
     id = "NHI_AZ_001"
-    category = Category.EXPIRY
     severity = Severity.HIGH
     title = "Entra ID client secret has no end date"
     fix = (
@@ -54,10 +54,9 @@ class PasswordWithoutEndDate(Rule):
     )
     resource_types = ("azuread_application_password", "azuread_service_principal_password")
     cross_resource = True
+    lifetime_attrs = ("end_date", "end_date_relative")
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if not (is_missing(res.get("end_date")) and is_missing(res.get("end_date_relative"))):
-            return
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         yield Violation(
             f"client secret {res.address} (for {_owner(res, ctx)}) sets neither `end_date` nor "
             "`end_date_relative`: Microsoft Graph issues it for two years and nothing rotates it",

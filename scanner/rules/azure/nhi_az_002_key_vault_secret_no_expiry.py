@@ -4,10 +4,11 @@ import re
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown, is_missing
+from scanner.model.severity import Severity
+from scanner.model.values import Unknown
 from scanner.policy.credential_formats import is_identifier
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
+from scanner.rules.lifetime import NeverExpiresRule
 
 #: attributes of other resources that are identifiers, not secrets
 _IDENTIFIER_ATTR_RE = re.compile(
@@ -42,7 +43,7 @@ def holds_identifier(res: Resource) -> bool:
     return isinstance(value, Unknown) and isinstance(name, str) and _IDENTIFIER_NAME_RE.search(name) is not None
 
 
-class KeyVaultSecretWithoutExpiry(Rule):
+class KeyVaultSecretWithoutExpiry(NeverExpiresRule):
     """## What it does
     Flags an `azurerm_key_vault_secret` without `expiration_date`. An unknown value
     (a variable, `timeadd(...)`) counts as set.
@@ -83,14 +84,14 @@ class KeyVaultSecretWithoutExpiry(Rule):
     """
 
     id = "NHI_AZ_002"
-    category = Category.EXPIRY
     severity = Severity.MEDIUM
     title = "Key Vault secret has no expiration date"
     fix = "Set `expiration_date` (RFC 3339) and rotate the secret before it expires."
     resource_types = ("azurerm_key_vault_secret",)
+    lifetime_attrs = ("expiration_date",)
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if is_missing(res.get("expiration_date")) and not holds_identifier(res):
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        if not holds_identifier(res):
             yield Violation(
                 f"Key Vault secret {res.address} has no `expiration_date`: it never expires and "
                 "nothing flags it for rotation",

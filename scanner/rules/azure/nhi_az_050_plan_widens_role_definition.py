@@ -6,9 +6,10 @@ from typing import Any
 
 from scanner.iam.policy_grammar import glob_match
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import Unknown, iter_blocks, known_strings
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
+from scanner.rules.plan_update import WideningRule
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _is_read(action: str) -> bool:
     return action.lower().endswith("/read")
 
 
-class PlanWidensRoleDefinition(Rule):
+class PlanWidensRoleDefinition(WideningRule):
     """## What it does
     For an Azure custom role (`azurerm_role_definition`) that a plan **updates** in place,
     lists exactly what the update adds, compared with the role before it:
@@ -141,18 +142,12 @@ class PlanWidensRoleDefinition(Rule):
     """
 
     id = "NHI_AZ_050"
-    needs_plan = True
-    compares_before_after = True
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Plan widens an Azure custom role definition (privilege widening)"
     fix = "Review the added actions and scopes; keep only what the change needs and record the approval."
     resource_types = ("azurerm_role_definition",)
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if res.action != "update" or not isinstance(res.before, Mapping):
-            return
-        before = res.before
+    def check_update(self, res: Resource, before: Mapping[str, Any], ctx: Context) -> Iterable[Violation]:
         parts: list[str] = []
         high = False
         for allow_key, deny_key, noun in (

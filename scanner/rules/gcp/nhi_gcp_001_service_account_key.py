@@ -3,13 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import is_missing
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
 from scanner.rules.gcp.iam import service_account_label
+from scanner.rules.lifetime import NeverExpiresRule
 
 
-class ServiceAccountKey(Rule):
+class ServiceAccountKey(NeverExpiresRule):
     """## What it does
     Flags every `google_service_account_key`: a user-managed service-account key.
     A key Google generates is valid until deleted (`valid_before` is computed, not
@@ -48,7 +49,6 @@ class ServiceAccountKey(Rule):
     """
 
     id = "NHI_GCP_001"
-    category = Category.EXPIRY
     severity = Severity.HIGH
     title = "Service-account key never expires"
     fix = (
@@ -58,7 +58,7 @@ class ServiceAccountKey(Rule):
     resource_types = ("google_service_account_key",)
     cross_resource = True
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         owner = service_account_label(res, "service_account_id", ctx)
         if is_missing(res.get("public_key_data")):
             yield Violation(

@@ -3,12 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.model.values import as_list, is_missing
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.lifetime import NeverExpiresRule
 
 
-class SecretWithoutRotationOrExpiry(Rule):
+class SecretWithoutRotationOrExpiry(NeverExpiresRule):
     """## What it does
     Flags a `google_secret_manager_secret` with none of a `rotation` block, an
     `expire_time` or a `ttl`. An unknown value (a variable, a `dynamic "rotation"`
@@ -49,19 +49,15 @@ class SecretWithoutRotationOrExpiry(Rule):
     """
 
     id = "NHI_GCP_004"
-    category = Category.EXPIRY
     severity = Severity.MEDIUM
     title = "Secret Manager secret has no rotation or expiry"
     fix = "Add a `rotation` schedule (with a Pub/Sub topic that triggers rotation), or `ttl`/`expire_time`."
     resource_types = ("google_secret_manager_secret",)
+    lifetime_attrs = ("rotation", "expire_time", "ttl")
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        rotation = res.get("rotation")
-        if (is_missing(rotation) or as_list(rotation) == []) and all(
-            is_missing(res.get(attr)) for attr in ("expire_time", "ttl")
-        ):
-            yield Violation(
-                f"secret {res.address} has no `rotation` schedule, `expire_time` or `ttl`: "
-                "it is never rotated and lives until deleted",
-                "secret_id",
-            )
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        yield Violation(
+            f"secret {res.address} has no `rotation` schedule, `expire_time` or `ttl`: "
+            "it is never rotated and lives until deleted",
+            "secret_id",
+        )

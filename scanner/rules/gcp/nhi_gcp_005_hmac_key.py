@@ -3,12 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
 from scanner.rules.gcp.iam import service_account_label
+from scanner.rules.lifetime import NeverExpiresRule
 
 
-class HmacKeyNeverExpires(Rule):
+class HmacKeyNeverExpires(NeverExpiresRule):
     """## What it does
     Flags every `google_storage_hmac_key`: an HMAC key of a service account, for
     Cloud Storage's S3-compatible XML API. It has no expiry; it is valid until it is
@@ -36,16 +37,14 @@ class HmacKeyNeverExpires(Rule):
     """
 
     id = "NHI_GCP_005"
-    category = Category.EXPIRY
     severity = Severity.HIGH
     title = "Cloud Storage HMAC key never expires"
     fix = "Use the service account's identity with the JSON API, or rotate the HMAC key on a schedule."
     resource_types = ("google_storage_hmac_key",)
     cross_resource = True
+    inactive_when = ("state", "INACTIVE")
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if res.get("state") == "INACTIVE":
-            return
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         owner = service_account_label(res, "service_account_email", ctx)
         yield Violation(
             f"{res.address} creates an HMAC key for {owner} that never expires (valid until it is deleted)",

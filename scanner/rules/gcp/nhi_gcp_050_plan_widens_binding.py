@@ -5,10 +5,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import as_list
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
 from scanner.rules.gcp.iam import bindings, describe_target, grant_kind
+from scanner.rules.plan_update import WideningRule
 
 
 def _old_grants(res: Resource) -> dict[str, set[str]] | None:
@@ -34,7 +35,7 @@ def _old_grants(res: Resource) -> dict[str, set[str]] | None:
     return out
 
 
-class PlanWidensGoogleBinding(Rule):
+class PlanWidensGoogleBinding(WideningRule):
     """## What it does
     For a Google IAM binding or policy that a plan **updates** in place
     (`google_*_iam_binding`, `google_*_iam_policy`), lists exactly what the update
@@ -71,18 +72,13 @@ class PlanWidensGoogleBinding(Rule):
     """
 
     id = "NHI_GCP_050"
-    needs_plan = True
-    compares_before_after = True
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Plan widens an existing Google IAM binding (privilege widening)"
     fix = "Review the added members and roles; grant only what the change needs and record the approval."
     cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
     resource_patterns = ("google_*_iam_binding", "google_*_iam_policy")
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if res.action != "update" or not isinstance(res.before, Mapping):
-            return
+    def check_update(self, res: Resource, before: Mapping[str, Any], ctx: Context) -> Iterable[Violation]:
         old = _old_grants(res)
         if old is None:
             return
@@ -94,7 +90,7 @@ class PlanWidensGoogleBinding(Rule):
             if new:
                 what = "grants the new role" if binding.role not in old else "adds to"
                 added.append(f"{what} `{binding.role}` {', '.join(f'`{m}`' for m in new)}")
-        if grant_kind(res) == "binding" and _has_condition(res.before) and not _has_condition(res.attrs):
+        if grant_kind(res) == "binding" and _has_condition(before) and not _has_condition(res.attrs):
             added.append("removes the binding's condition")
         if added:
             yield Violation(

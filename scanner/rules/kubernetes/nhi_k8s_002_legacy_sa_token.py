@@ -3,14 +3,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.lifetime import NeverExpiresRule
 
 SA_TOKEN_TYPE = "kubernetes.io/service-account-token"
 SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
 
 
-class LegacyServiceAccountToken(Rule):
+class LegacyServiceAccountToken(NeverExpiresRule):
     """## What it does
     Flags a `kubernetes_secret` (or `_v1`) of type `kubernetes.io/service-account-token`:
     a long-lived service account token that Kubernetes fills in and never expires.
@@ -50,13 +51,12 @@ class LegacyServiceAccountToken(Rule):
     """
 
     id = "NHI_K8S_002"
-    category = Category.EXPIRY
     severity = Severity.HIGH
     title = "Long-lived service account token Secret"
     fix = "Delete the token Secret; use projected tokens or the TokenRequest API (kubectl create token) instead."
     resource_types = ("kubernetes_secret", "kubernetes_secret_v1")
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         if res.get("type") != SA_TOKEN_TYPE:
             return
         annotations = res.get("metadata.annotations")

@@ -4,11 +4,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
+from scanner.model.severity import Severity
 from scanner.model.values import Unknown, as_list, contains_unknown, iter_blocks
-from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.base import Context, Violation
 from scanner.rules.kubernetes.rbac import ROLE_TYPES, RbacRule, read_rules, role_kind
 from scanner.rules.kubernetes.subjects import describe_subject
+from scanner.rules.plan_update import WideningRule
 
 BINDING_TYPES = (
     "kubernetes_role_binding",
@@ -110,7 +111,7 @@ def _role_ref(value: Any) -> tuple[str, str] | None:
     return None
 
 
-class PlanWidensRbac(Rule):
+class PlanWidensRbac(WideningRule):
     """## What it does
     For Kubernetes RBAC that a plan changes, lists exactly what the change adds:
 
@@ -176,23 +177,19 @@ class PlanWidensRbac(Rule):
     """
 
     id = "NHI_K8S_050"
-    needs_plan = True
-    compares_before_after = True
-    category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Plan widens a Kubernetes role or binding (privilege widening)"
     fix = "Review the added permissions or subjects; grant only what the change needs and record the approval."
     resource_types = (*ROLE_TYPES, *BINDING_TYPES)
     cross_resource = True  # a binding's old and new roles are compared through the model
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if not isinstance(res.before, Mapping):
-            return
-        if res.type in ROLE_TYPES:
-            if res.action == "update":
-                yield from self._role(res)
-        elif res.action in ("update", "replace"):
+    actions = ("update", "replace")  # a binding's replacement too: its role_ref cannot change in place
+
+    def check_update(self, res: Resource, before: Mapping[str, Any], ctx: Context) -> Iterable[Violation]:
+        if res.type not in ROLE_TYPES:
             yield from self._binding(res, ctx)
+        elif res.action == "update":
+            yield from self._role(res)
 
     def _role(self, res: Resource) -> Iterable[Violation]:
         before = res.before or {}

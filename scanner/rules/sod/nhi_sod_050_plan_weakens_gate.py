@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
 from scanner.rules.base import Context, Violation
+from scanner.rules.plan_update import PlanUpdateRule
 from scanner.rules.sod.gates import GateRule
 from scanner.rules.sod.weakening import GATES, weakenings
 
 
-class PlanWeakensApprovalGate(GateRule):
+class PlanWeakensApprovalGate(GateRule, PlanUpdateRule):
     """## What it does
     For an approval gate that a plan **updates** (or replaces), compares each setting before and after
     the change and reports what the update takes away, even when the new state alone passes every
@@ -73,10 +75,9 @@ class PlanWeakensApprovalGate(GateRule):
     title = "Plan weakens an approval gate"
     fix = "Revert the weakening, or get this change approved by someone outside the gate it weakens."
     resource_types = tuple(GATES)
-    needs_plan = True
-    compares_before_after = True
+    actions = ("update", "replace")
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_update(self, res: Resource, before: Mapping[str, Any], ctx: Context) -> Iterable[Violation]:
         found = weakenings(res, ctx.config.approval_gates.min_approvals)
         if not found:
             return

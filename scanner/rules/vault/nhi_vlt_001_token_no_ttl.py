@@ -3,12 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.lifetime import NeverExpiresRule
 from scanner.rules.vault.ttl import is_set, unset
 
 
-class VaultTokenNoTtl(Rule):
+class VaultTokenNoTtl(NeverExpiresRule):
     """## What it does
     Flags a `vault_token` that has no lifetime: neither `ttl` nor `explicit_max_ttl`
     is set (key `ttl`). Also flags a periodic token, one with `period`, that has no
@@ -46,13 +47,12 @@ class VaultTokenNoTtl(Rule):
     """
 
     id = "NHI_VLT_001"
-    category = Category.EXPIRY
     severity = Severity.HIGH
     title = "Vault token never expires"
     fix = "Set `explicit_max_ttl` (and a short `ttl`), or let the workload authenticate itself via AppRole/JWT/OIDC."
     resource_types = ("vault_token",)
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         ttl, max_ttl, period = res.get("ttl"), res.get("explicit_max_ttl"), res.get("period")
         if not unset(max_ttl):  # a hard limit, or cannot tell
             return

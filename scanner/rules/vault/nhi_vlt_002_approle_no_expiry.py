@@ -3,14 +3,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.severity import Category, Severity
-from scanner.rules.base import Context, Rule, Violation
+from scanner.model.severity import Severity
+from scanner.rules.base import Context, Violation
+from scanner.rules.lifetime import NeverExpiresRule
 from scanner.rules.vault.ttl import is_set, unset
 
 TOKEN_LIMITS = ("token_ttl", "token_max_ttl", "token_explicit_max_ttl")
 
 
-class AppRoleNoExpiry(Rule):
+class AppRoleNoExpiry(NeverExpiresRule):
     """## What it does
     Flags a `vault_approle_auth_backend_role` whose credentials never expire, one
     finding per problem:
@@ -54,7 +55,6 @@ class AppRoleNoExpiry(Rule):
     """
 
     id = "NHI_VLT_002"
-    category = Category.EXPIRY
     severity = Severity.HIGH
     title = "Vault AppRole credentials never expire"
     fix = (
@@ -62,7 +62,7 @@ class AppRoleNoExpiry(Rule):
     )
     resource_types = ("vault_approle_auth_backend_role",)
 
-    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_credential(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         if unset(res.get("secret_id_ttl")):
             yield Violation(
                 f"{res.address} issues secret IDs that never expire (`secret_id_ttl` unset or 0)",
