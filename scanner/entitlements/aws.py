@@ -27,7 +27,7 @@ from scanner.iam.policy_document import render
 from scanner.iam.policy_grammar import Condition, Statement, policy_document
 from scanner.iam.policy_lookup import statements_at, trust_policy_of
 from scanner.iam.principals import OpaquePolicy, PolicySource, principal_of
-from scanner.model.values import PartialJson, Unknown, as_list, is_missing
+from scanner.model.values import PartialJson, as_list, is_missing, is_unknown
 
 if TYPE_CHECKING:
     from scanner.model.resource import Resource
@@ -131,7 +131,7 @@ def _principal_text(principal: Any) -> list[str]:
         return ["(no principal)"]
     if principal == "*":
         return ["anyone"]
-    if isinstance(principal, Unknown):
+    if is_unknown(principal):
         return [value_text(principal)]
     out = []
     for kind, ids in sorted(principal.items()):
@@ -146,7 +146,7 @@ def document_gaps(res: Resource, path: str, ctx: Context, prefix: str) -> Iterat
     value = res.get(path)
     if is_missing(value):
         return
-    if isinstance(value, Unknown) and not isinstance(value, PartialJson):
+    if is_unknown(value) and not isinstance(value, PartialJson):
         docs = [d for d in ctx.model.referenced(res, path, "aws_iam_policy_document") if d.mode == "data"]
         if len(docs) != 1:
             yield f"{prefix}statements {value_text(value)}"

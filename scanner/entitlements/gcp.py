@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner.entitlements.grants import value_text
 from scanner.iam.gcp import IAM_GRANT_RE, Binding, bindings, email_of, named_accounts, target_of
-from scanner.model.values import MISSING, Unknown, as_list
+from scanner.model.values import MISSING, as_list, is_unknown
 
 if TYPE_CHECKING:
     from scanner.model.resource import Resource
@@ -103,7 +103,7 @@ def _role_text(role: Any, grant: Resource, ctx: Context) -> str:
     """The role; a custom role of the scan with its permissions."""
     text = value_text(role)
     custom = []
-    if isinstance(role, Unknown) or (isinstance(role, str) and "/roles/" in role):
+    if is_unknown(role) or (isinstance(role, str) and "/roles/" in role):
         custom = [
             r
             for r in ctx.model.referenced(grant, "role", *_CUSTOM_ROLES)
@@ -111,7 +111,7 @@ def _role_text(role: Any, grant: Resource, ctx: Context) -> str:
         ]
     if len(custom) == 1:
         permissions = custom[0].get("permissions")
-        if isinstance(permissions, Unknown):
+        if is_unknown(permissions):
             return f"{text} permitting {value_text(permissions)}"
         return f"{text} permitting [{', '.join(sorted({value_text(p) for p in as_list(permissions)}))}]"
     return text

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.model.values import PartialJson, Unknown, is_missing
+from scanner.model.values import PartialJson, is_missing, is_unknown
 
 #: bumped when the wording of grant lines changes: a ledger entry of another version is re-approved
 FORMAT = 1
@@ -42,7 +42,7 @@ def value_text(value: Any) -> str:
     """
     if isinstance(value, PartialJson):
         return "(unknown: " + _clean(value.source) + ")"
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         source = _clean(value.source)
         if "${" in source:
             return source

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from scanner.entitlements.grants import value_text
-from scanner.model.values import MISSING, Unknown, as_list, is_missing, iter_blocks
+from scanner.model.values import MISSING, as_list, is_missing, is_unknown, iter_blocks
 
 if TYPE_CHECKING:
     from scanner.model.resource import Resource
@@ -46,7 +46,7 @@ def lines(account: Resource, ctx: Context) -> Iterator[str]:
             continue
         for rule in iter_blocks(role.get("rule")):
             yield from _rule_lines(rule, where)
-        if isinstance(role.get("rule"), Unknown):
+        if is_unknown(role.get("rule")):
             yield f"rules {value_text(role.get('rule'))} {where}"
 
 
@@ -84,7 +84,7 @@ def _namespace(res: Resource) -> Any:
 def _names(subject: Mapping[str, Any], account: Resource, name: Any, namespace: Any, binding: Resource) -> bool:
     kind, sname = subject.get("kind"), subject.get("name")
     sns = subject.get("namespace")
-    if isinstance(sname, Unknown):
+    if is_unknown(sname):
         return account.config_address in sname.source or any(
             ref.startswith(account.config_address) for ref in binding.references("subject")
         )

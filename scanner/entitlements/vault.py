@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from scanner.entitlements.grants import value_text, values_text
-from scanner.model.values import Unknown, as_list, is_missing, iter_blocks
+from scanner.model.values import as_list, is_missing, is_unknown, iter_blocks
 
 if TYPE_CHECKING:
     from scanner.model.resource import Resource
@@ -41,7 +41,7 @@ def lines(res: Resource, ctx: Context) -> Iterator[str]:
     names: list[Any] = []
     for attr in attrs:
         value = res.get(attr)
-        names.extend([value] if isinstance(value, Unknown) else as_list(value))
+        names.extend([value] if is_unknown(value) else as_list(value))
     if res.get(no_default) is not True:
         names.append("default")
     for name in dict.fromkeys(names):
@@ -65,7 +65,7 @@ def _policies_named(name: str, near: Resource, ctx: Context) -> list[Resource]:
 
 def _policy_lines(policy: Resource, ctx: Context) -> Iterator[str]:
     text = policy.get("policy")
-    if isinstance(text, Unknown):
+    if is_unknown(text):
         docs = [d for d in ctx.model.referenced(policy, "policy", "vault_policy_document") if d.mode == "data"]
         if len(docs) == 1:
             for rule in iter_blocks(docs[0].get("rule")):

@@ -37,7 +37,7 @@ from scanner.iam.policy_grammar import (
     pins,
 )
 from scanner.iam.principals import PolicySource, Principal
-from scanner.model.values import Unknown
+from scanner.model.values import Unknown, is_unknown
 
 if TYPE_CHECKING:
     from scanner.model.resource import Resource
@@ -79,7 +79,7 @@ def resource_breadth(resource: Any, info: ActionInfo | None = None) -> int:
     partition, region and account are ignored). PATTERN: any other wildcard
     (``role/app-*``, ``my-bucket/*``). SPECIFIC: no wildcard, or unknown.
     """
-    if isinstance(resource, Unknown) or not isinstance(resource, str):
+    if is_unknown(resource) or not isinstance(resource, str):
         return SPECIFIC
     if is_all_wildcard(resource):
         return ALL
@@ -143,7 +143,7 @@ def condition_effect(cond: Condition, action: str, passed_to: str | None = None)
         if passed_to is None:
             return "constrains" if pins(cond) else "none"
         hit = any(isinstance(v, str) and glob_match(v, passed_to) for v in cond.values)
-        unknown = any(isinstance(v, Unknown) for v in cond.values)
+        unknown = any(is_unknown(v) for v in cond.values)
         if cond.negated:
             return "removes" if hit and not cond.if_exists else "none"
         if cond.requires_match or cond.if_exists:
@@ -212,6 +212,7 @@ class Permissions:
 
     def boundary_allows(self, action: str) -> bool:
         boundary = self.principal.boundary
+        # isinstance, not is_unknown: mypy narrows the list below only from isinstance
         if boundary is None or isinstance(boundary, Unknown):
             return True
         allows = [s for s in boundary if s.allows(action)]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.model.resource import Resource
-from scanner.model.values import MISSING, PartialJson, Unknown, as_list, is_missing, iter_blocks
+from scanner.model.values import MISSING, PartialJson, as_list, is_missing, is_unknown, iter_blocks
 from scanner.policy.context import Context
 
 #: every Google IAM grant resource: google_<thing>_iam_member / _binding / _policy
@@ -118,7 +118,7 @@ def _policy_bindings(res: Resource, ctx: Context) -> Iterator[Binding]:
             policy = json.loads(raw)
         except ValueError:
             return
-    elif isinstance(raw, Unknown):
+    elif is_unknown(raw):
         yield from _deferred_data_source(res, ctx)
         return
     if not isinstance(policy, Mapping):
@@ -136,7 +136,7 @@ def _deferred_data_source(res: Resource, ctx: Context) -> Iterator[Binding]:
         if source.mode != "data":
             continue
         blocks = source.get("binding")
-        if isinstance(blocks, Unknown):
+        if is_unknown(blocks):
             continue
         for i, block in enumerate(iter_blocks(blocks)):
             # `binding` is a set: plan order need not match configuration order, so the references are all the blocks'.
@@ -160,7 +160,7 @@ def _policy_binding(block: Mapping[str, Any], i: int, refs: list[str], condition
 
 def _members(value: Any) -> list[Any]:
     """A binding's members; a list known only at apply is one unknown member."""
-    return [value] if isinstance(value, Unknown) else as_list(value)
+    return [value] if is_unknown(value) else as_list(value)
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ def resolve_members(binding: Binding, res: Resource | None = None, ctx: Context 
     for member in binding.members:
         if isinstance(member, str):
             out.append(Member(f"`{member}`", member.startswith(MACHINE_PREFIXES)))
-        elif isinstance(member, Unknown):
+        elif is_unknown(member):
             prefix = f"{res.module}." if res is not None and res.module else ""
             accounts = [prefix + a for a in _accounts_in(member.source)]
             if accounts:
@@ -233,7 +233,7 @@ def named_accounts(binding: Binding, res: Resource) -> tuple[set[str], set[str]]
         if isinstance(member, str):
             if member.startswith("serviceAccount:"):
                 emails.add(member.removeprefix("serviceAccount:").strip().lower())
-        elif isinstance(member, Unknown):
+        elif is_unknown(member):
             accounts = _accounts_in(member.source)
             if accounts:
                 addresses.update(prefix + a for a in accounts)
@@ -308,7 +308,7 @@ def most_specific(refs: list[str]) -> list[str]:
 def describe_role(role: Any) -> str:
     if isinstance(role, str):
         return f"`{role}`"
-    if isinstance(role, Unknown) and _REFERENCE_RE.fullmatch(role.source):
+    if is_unknown(role) and _REFERENCE_RE.fullmatch(role.source):
         return f"the role in `{role.source}`"
     return "a role computed at apply"
 
@@ -325,12 +325,12 @@ def describe_target(res: Resource, ctx: Context | None = None) -> str:
         value = res.get(name)
         if isinstance(value, str):
             return f"{label} `{value}`"
-        if isinstance(value, Unknown) and level == "service_account" and ctx is not None:
+        if is_unknown(value) and level == "service_account" and ctx is not None:
             accounts = _accounts_in(value.source) or [a for r in res.references(name) for a in _accounts_in(r)]
             if accounts:
                 prefix = f"{res.module}." if res.module and not accounts[0].startswith("module.") else ""
                 return _account_member(prefix + accounts[0], res, ctx).text
-        if isinstance(value, Unknown):
+        if is_unknown(value):
             return f"{label} `{value.source}`" if _REFERENCE_RE.fullmatch(value.source) else f"a computed {label}"
     if level == "project":
         return "the provider's default project"
@@ -350,6 +350,6 @@ def service_account_label(res: Resource, attr: str, ctx: Context) -> str:
     refs = most_specific(res.references(attr))
     if refs:
         return f"the service account in `{refs[0]}`"
-    if isinstance(value, Unknown) and value.source.startswith("var."):
+    if is_unknown(value) and value.source.startswith("var."):
         return f"the service account in `{value.source}`"
     return "its service account"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from scanner.model.values import Unknown
+from scanner.model.values import is_unknown
 
 GITHUB_HOST = "token.actions.githubusercontent.com"
 GITHUB_ISSUER = f"https://{GITHUB_HOST}"
@@ -59,7 +59,7 @@ def sub_repo(value: str) -> str | None:
 
 def claim_value_pinned(claim: str, value: object, wildcards: str = IAM_LIKE) -> bool:
     """One condition value admits a single repository's tokens only (unknown counts as pinned)."""
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         return True
     if not isinstance(value, str) or not value:
         return False

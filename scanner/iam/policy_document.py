@@ -6,19 +6,19 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from scanner.model.values import Unknown, as_list, iter_blocks
+from scanner.model.values import Unknown, as_list, is_unknown, iter_blocks
 
 
 def _principals(blocks: Any) -> Any:
     out: dict[str, Any] = {}
     for block in iter_blocks(blocks):
         ptype, ids = block.get("type"), block.get("identifiers")
-        if isinstance(ptype, Unknown):
+        if is_unknown(ptype):
             return Unknown("principals")
         if ptype == "*":
             return "*"
         existing = as_list(out.get(str(ptype)))
-        out[str(ptype)] = existing + (as_list(ids) if not isinstance(ids, Unknown) else [ids])
+        out[str(ptype)] = existing + (as_list(ids) if not is_unknown(ids) else [ids])
     return out
 
 
@@ -26,7 +26,7 @@ def _conditions(blocks: Any) -> dict[str, Any]:
     out: dict[str, dict[str, Any]] = {}
     for block in iter_blocks(blocks):
         test, var = block.get("test"), block.get("variable")
-        if isinstance(test, Unknown) or isinstance(var, Unknown):
+        if is_unknown(test) or is_unknown(var):
             out.setdefault("Unknown", {})[str(len(out))] = Unknown("condition")
             continue
         out.setdefault(str(test), {})[str(var)] = block.get("values")
@@ -107,7 +107,7 @@ def render(attrs: Mapping[str, Any]) -> Any:
     merge(attrs.get("source_policy_documents"), "source")
     for block in iter_blocks(attrs.get("statement")):
         add(_statement(block))
-    if isinstance(attrs.get("statement"), Unknown):
+    if is_unknown(attrs.get("statement")):
         statements.append(Unknown("dynamic statement"))
     merge(attrs.get("override_policy_documents"), "override")
     merge(attrs.get("override_json"), "override")

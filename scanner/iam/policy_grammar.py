@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, TypeAlias
 
-from scanner.model.values import MISSING, PartialJson, Unknown, as_list, is_missing
+from scanner.model.values import MISSING, PartialJson, Unknown, as_list, is_missing, is_unknown
 
 #: The rendered form of a ``principals { type = "*" }`` block or ``"Principal": "*"``.
 ANYONE: Literal["*"] = "*"
@@ -148,7 +148,7 @@ Principal: TypeAlias = Literal["*"] | dict[str, tuple[Any, ...]] | Unknown | Non
 def _principal(raw: Any) -> Principal:
     if is_missing(raw):
         return None
-    if isinstance(raw, Unknown):
+    if is_unknown(raw):
         return raw
     if raw == ANYONE:
         return ANYONE
@@ -282,7 +282,7 @@ def policy_document(value: Any) -> Mapping[str, Any] | None:
     """The decoded policy document, or None when it is unknown, missing or not a policy."""
     if isinstance(value, PartialJson):
         value = value.value
-    if isinstance(value, Unknown) or is_missing(value):
+    if is_unknown(value) or is_missing(value):
         return None
     if isinstance(value, str):
         try:
@@ -334,7 +334,7 @@ def is_specific_value(key: str, value: Any) -> bool:
     no account field, the whole ARN must be; for Organizations paths the org id
     must be literal; for every other key the value must contain no wildcard.
     """
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         return True
     if not isinstance(value, str) or not value or is_all_wildcard(value):
         return False

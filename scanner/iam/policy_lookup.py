@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scanner.iam.policy_document import render
 from scanner.iam.policy_grammar import Statement, parse_policy
 from scanner.model.resource import strings_at
-from scanner.model.values import PartialJson, Unknown, as_list
+from scanner.model.values import PartialJson, as_list, is_unknown
 
 if TYPE_CHECKING:
     from scanner.model.resource import Resource
@@ -63,7 +63,7 @@ def _policy_value(res: Resource, path: str, ctx: Context | None) -> Any:
     """The policy at ``path``; when it is unknown (a plan whose policy document is
     read at apply), the ``data "aws_iam_policy_document"`` it references, rendered."""
     value = res.get(path)
-    if not isinstance(value, Unknown) or isinstance(value, PartialJson) or ctx is None:
+    if not is_unknown(value) or isinstance(value, PartialJson) or ctx is None:
         return value
     docs = [d for d in ctx.model.referenced(res, path, "aws_iam_policy_document") if d.mode == "data"]
     if len(docs) != 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from scanner.iam.policy_lookup import INLINE_POLICY_OWNERS
-from scanner.model.values import Unknown, as_list
+from scanner.model.values import as_list, is_unknown
 
 if TYPE_CHECKING:
     from scanner.model.resource import Resource
@@ -62,6 +62,6 @@ def names_of(value: Any, noun: str) -> list[str]:
     for item in as_list(value):
         if isinstance(item, str) and item:
             names.append(f"{noun} '{item}'")
-        elif isinstance(item, Unknown):
+        elif is_unknown(item):
             names.append(f"a {noun} known only at apply")
     return names

@@ -25,7 +25,7 @@ from scanner.iam.managed import ADMIN_CLASS, aws_managed_name, aws_managed_path,
 from scanner.iam.policy_grammar import Statement
 from scanner.iam.policy_lookup import ATTACHMENTS, INLINE_POLICY_OWNERS, statements_at
 from scanner.iam.policy_wording import names_of
-from scanner.model.values import Unknown, as_list, is_missing
+from scanner.model.values import Unknown, as_list, is_missing, is_unknown
 
 if TYPE_CHECKING:
     from scanner.model.resource import Resource
@@ -178,7 +178,7 @@ def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySourc
             out.append(_managed(name, aws_managed_path(arn), str(arn)))
         elif isinstance(arn, str):
             out.append(OpaquePolicy(f"policy '{arn}'", arn))
-        elif isinstance(arn, Unknown):
+        elif is_unknown(arn):
             label = f"a policy known only at apply ({arn.source})" if arn.source else "a policy known only at apply"
             out.append(OpaquePolicy(label, arn))
     return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from scanner.model.values import PartialJson, Unknown
+from scanner.model.values import PartialJson, is_unknown
 
 
 class SecretStr(str):
@@ -103,5 +103,5 @@ def collect(value: Any, out: set[str]) -> None:
             stack.extend(item)
         elif isinstance(item, PartialJson):
             stack.append(item.value)
-        elif isinstance(item, Unknown):
+        elif is_unknown(item):
             continue

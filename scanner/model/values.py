@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,9 @@ class _Missing:
 MISSING: Final = _Missing()
 
 
-def is_unknown(value: Any) -> bool:
+def is_unknown(value: Any) -> TypeGuard[Unknown]:
+    """Set, but not knowable before apply (a :class:`PartialJson` too). A type guard: the value is an
+    :class:`Unknown` where this is true."""
     return isinstance(value, Unknown)
 
 

@@ -119,15 +119,15 @@ class MetadataResolver:
             for key in self._keys[name]:
                 if key in found:
                     candidate = found[key]
-                    if isinstance(candidate, Unknown) or (isinstance(candidate, str) and candidate.strip()):
+                    if is_unknown(candidate) or (isinstance(candidate, str) and candidate.strip()):
                         field_value = candidate
                         break
             if field_value is MISSING and unknown_source:
                 field_value = Unknown("metadata")
             setattr(meta, name, field_value)
-        if spec.owners and (meta.owner is MISSING or isinstance(meta.owner, Unknown)):
+        if spec.owners and (meta.owner is MISSING or is_unknown(meta.owner)):
             owners = res.get(spec.owners)
-            if isinstance(owners, Unknown) or any(isinstance(o, Unknown) for o in as_list(owners)):
+            if is_unknown(owners) or any(is_unknown(o) for o in as_list(owners)):
                 meta.owner = Unknown("owners")
             elif as_list(owners):
                 meta.owner = f"{len(as_list(owners))} owner object(s) in {spec.owners}"

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from scanner.model.report import Report
 from scanner.model.resource import Resource
-from scanner.model.values import Unknown
+from scanner.model.values import is_unknown
 from scanner.policy.credential_formats import base64_text, credentials_in
 
 MASK = "***REDACTED***"
@@ -63,7 +63,7 @@ def _strings(value: Any, out: set[str]) -> None:
 
 def collect_strings(value: Any, out: set[str]) -> None:
     """Every string in a secret value (JSON-encoded maps decoded too), for loaders."""
-    if not isinstance(value, Unknown):
+    if not is_unknown(value):
         _strings(value, out)
 
 
@@ -89,7 +89,7 @@ def secret_values(res: Resource) -> set[str]:
     stack: list[tuple[str, Any]] = list(res.attrs.items())
     while stack:
         key, value = stack.pop()
-        if isinstance(value, Unknown):
+        if is_unknown(value):
             value = getattr(value, "value", None)  # PartialJson: a jsonencode with known parts
             if value is None:
                 continue
@@ -116,7 +116,7 @@ def all_strings(value: Any) -> list[str]:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, Unknown):
+        if is_unknown(item):
             item = getattr(item, "value", None)  # PartialJson: the known structure
         if isinstance(item, str):
             out.append(item)
@@ -190,7 +190,7 @@ def config_digest(attrs: Any, secrets: set[str], sensitive_paths: set[str] | fro
         if path in sensitive_paths:
             return MASK
         secret = secret or _secret_attr(key)
-        if isinstance(value, Unknown):
+        if is_unknown(value):
             inner = getattr(value, "value", None)  # PartialJson: the known structure of a jsonencode
             return ["(unknown)", clean(inner, key, path, secret)] if inner is not None else "(unknown)"
         if isinstance(value, dict):

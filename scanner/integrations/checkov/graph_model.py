@@ -28,7 +28,7 @@ from scanner.loaders.derived import RENDERED, apply_provider_defaults, encode
 from scanner.loaders.plan import is_plan, load_plan
 from scanner.model.report import Report
 from scanner.model.resource import Document, Model, Resource, strip_indexes
-from scanner.model.values import Unknown
+from scanner.model.values import Unknown, is_unknown
 from scanner.policy.waivers import marker_comments
 
 _DATA_REF = re.compile(r"^((?:module\.[\w-]+(?:\[[^\]]*\])?\.)*)data\.([\w-]+)\.([\w-]+)\.([\w-]+)$")
@@ -125,7 +125,7 @@ def _set_unknown(attrs: dict[str, Any], label: str, source: str) -> None:
                 return
         if not isinstance(current, dict) or step not in current:
             return
-        if last or isinstance(current[step], Unknown):
+        if last or is_unknown(current[step]):
             current[step] = Unknown(source)
             return
         current = current[step]
@@ -242,7 +242,7 @@ def _resource(vertex: _Vertex, lines_cache: dict[str, list[str]]) -> Resource | 
 def _render_data_refs(value: Any, res: Resource, by_address: dict[str, list[Resource]], scope: str,
                       scopes: dict[int, str]) -> Any:
     """``"data.aws_iam_policy_document.x.json"`` -> the rendered policy, as the HCL loader does."""
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         m = _DATA_REF.match(value.source)
         if m and m.group(2) in RENDERED and RENDERED[m.group(2)][0] == m.group(4):
             prefix = m.group(1) or (f"{res.module}." if res.module else "")

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
-from scanner.model.values import Unknown, is_missing
+from scanner.model.values import is_missing, is_unknown
 from scanner.rules.base import Context, Violation
 from scanner.rules.lifetime import NeverExpiresRule
 
@@ -79,4 +79,4 @@ def _unlinked(rotation: Resource, secret: Resource, ctx: Context) -> bool:
         return False
     if ctx.model.referenced(rotation, "secret_id", "aws_secretsmanager_secret"):
         return False
-    return isinstance(rotation.get("secret_id"), Unknown)
+    return is_unknown(rotation.get("secret_id"))

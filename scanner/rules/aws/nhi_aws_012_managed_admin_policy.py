@@ -7,7 +7,7 @@ from scanner.iam.policy_lookup import ATTACHMENTS, unchanged_in_update
 from scanner.iam.policy_wording import identity_names
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown, as_list
+from scanner.model.values import as_list, is_unknown
 from scanner.rules.base import Context, Rule, Violation
 
 #: AWS managed policies that amount to administrator access, and how bad each is.
@@ -106,14 +106,14 @@ class ManagedAdminPolicy(Rule):
 def _admin_policies(res: Resource, path: str, ctx: Context) -> Iterator[str]:
     """Admin-class policy names among the ARNs at ``path`` (a string or a list)."""
     value = res.get(path)
-    unknown = isinstance(value, Unknown)
+    unknown = is_unknown(value)
     for arn in as_list(value) if not unknown else []:
         if res.type == "aws_iam_role" and unchanged_in_update(res, path, arn):
             continue  # computed: possibly another resource's attachment, read back
         name = admin_policy_name(arn)
         if name:
             yield name
-        unknown = unknown or isinstance(arn, Unknown)
+        unknown = unknown or is_unknown(arn)
     if not unknown:
         return
     # `policy_arn = data.aws_iam_policy.admin.arn`: a data source read at plan time.

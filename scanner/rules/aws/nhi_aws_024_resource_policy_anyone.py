@@ -8,7 +8,7 @@ from scanner.iam.policy_grammar import CALLER_KEYS, Statement, caller_constraine
 from scanner.iam.policy_lookup import statements_at, unchanged_in_update
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown, as_list, is_missing
+from scanner.model.values import as_list, is_missing, is_unknown
 from scanner.rules.base import Context, Rule, Violation
 
 #: Resource policies that guard secrets or keys: anyone in is critical whatever the action.
@@ -236,7 +236,7 @@ def _public_domain(domain: Resource | None) -> bool:
     if domain is None:
         return False
     vpc, fgac = domain.get("vpc_options"), domain.get("advanced_security_options.enabled")
-    if isinstance(vpc, Unknown) or isinstance(fgac, Unknown):
+    if is_unknown(vpc) or is_unknown(fgac):
         return False
     has_vpc = bool(vpc) and not all(isinstance(b, Mapping) and not b.get("subnet_ids") for b in as_list(vpc))
     return not has_vpc and fgac is not True
@@ -283,7 +283,7 @@ def _lambda_permission(res: Resource) -> Iterable[Violation]:
     action = res.get("action")
     auth = res.get("function_url_auth_type")
     if isinstance(action, str) and action.lower() == "lambda:invokefunctionurl" and (
-        auth == "NONE" or isinstance(auth, Unknown)
+        auth == "NONE" or is_unknown(auth)
     ):
         return  # a public function URL, on purpose
     shown = f"`{action}`" if isinstance(action, str) else "an action known only at apply"

@@ -7,7 +7,7 @@ from scanner.iam.policy_lookup import INLINE_POLICY_OWNERS
 from scanner.iam.principals import IDENTITY_TYPES, Principal, holders_of, policy_principal, principal_of
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown
+from scanner.model.values import is_unknown
 from scanner.rules.base import Context, Rule, Violation
 
 POLICY_TYPES = ("aws_iam_policy", *INLINE_POLICY_OWNERS)
@@ -151,7 +151,7 @@ def _group_paths(group: Resource, ctx: Context) -> list[Path_]:
 
 
 def severity_of(principal: Principal, path: Path_) -> Severity:
-    if path.breadth == ALL and not path.constraint and not isinstance(principal.boundary, Unknown):
+    if path.breadth == ALL and not path.constraint and not is_unknown(principal.boundary):
         return Severity(path.method.severity)
     return Severity.MEDIUM
 
@@ -174,7 +174,7 @@ def _violation(principal: Principal, paths: list[Path_], path: str | None) -> Vi
     if len(paths) > SHOWN:
         parts.append(f"and {len(paths) - SHOWN} more ({', '.join(p.method.id for p in paths[SHOWN:])})")
     boundary = ""
-    if isinstance(principal.boundary, Unknown):
+    if is_unknown(principal.boundary):
         boundary = f" (its permissions boundary, {principal.boundary_label}, cannot be read and may prevent this)"
     severity = max((severity_of(principal, p) for p in paths), key=lambda s: s.rank)
     count = f"{len(paths)} ways" if len(paths) > 1 else "one way"

@@ -13,7 +13,7 @@ from scanner.iam.policy_lookup import referenced_behind, trust_policy_of
 from scanner.iam.principals import label_of, principal_of
 from scanner.model.resource import Model, Resource
 from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown
+from scanner.model.values import Unknown, is_unknown
 from scanner.rules.base import Context, Rule, Violation
 
 #: identities that call sts:AssumeRole themselves (a group's grants reach its users)
@@ -231,7 +231,7 @@ def _grant_reaches(grant: Grant, role: Resource, ctx: Context) -> bool:
                 return True
             if arn is not None and arns_intersect(arn, resource):
                 return True
-        elif isinstance(resource, Unknown) and grant.source.resource is not None:
+        elif is_unknown(resource) and grant.source.resource is not None:
             source = grant.source.resource
             if role in referenced_behind(source, grant.source.path, ctx, "aws_iam_role"):
                 return True
@@ -252,12 +252,12 @@ def _trust_admits(role: Resource, caller: Resource, ctx: Context, trust: list[St
         ids = stmt.principal_ids("AWS")
         names = f"names {label_of(caller)}"
         for ident in ids:
-            if isinstance(ident, Unknown) and _names_reference(ident, caller):
+            if is_unknown(ident) and _names_reference(ident, caller):
                 return Admission(stmt, names, limited, named=True)
             pattern = ident if isinstance(ident, str) else _templated_arn(ident)
             if pattern and arn is not None and pattern.startswith("arn:") and arns_intersect(arn, pattern):
                 return Admission(stmt, names, limited, named=True)
-        if by_reference and any(isinstance(i, Unknown) for i in ids):
+        if by_reference and any(is_unknown(i) for i in ids):
             # the trust references the caller, through something this cannot tell apart (a local, a
             # list): it admits the caller, but only to what the caller's own policies allow
             return Admission(stmt, names, limited, named=False)
@@ -275,7 +275,7 @@ _TEMPLATED_ARN_RE = re.compile(
 
 def _principal_key(ident: object) -> tuple[str, str, str] | None:
     """Index key of a trust policy's AWS principal: ("arn", "role", NAME) or ("ref", TYPE, LABEL)."""
-    if isinstance(ident, Unknown):
+    if is_unknown(ident):
         m = _OWN_ARN_RE.match(ident.source)
         if m is not None:
             rtype, _, label = m.group("address").partition(".")
@@ -421,7 +421,7 @@ class RoleChain(Rule):
         for chain in chains:
             power = graph.power(chain[-1].role)
             assert power is not None
-            if any(h.constrained for h in chain) or isinstance(graph.perms(res).principal.boundary, Unknown):
+            if any(h.constrained for h in chain) or is_unknown(graph.perms(res).principal.boundary):
                 this = Severity.MEDIUM
             else:
                 this = Severity.CRITICAL if power.admin else Severity.HIGH

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
-from scanner.model.values import Unknown
+from scanner.model.values import is_unknown
 from scanner.policy.credential_formats import is_identifier
 from scanner.rules.base import Context, Violation
 from scanner.rules.lifetime import NeverExpiresRule
@@ -30,17 +30,17 @@ def holds_identifier(res: Resource) -> bool:
     id), an FQDN, an endpoint URL, a public key or certificate, written literally, taken from such
     an attribute of another resource, or, when the value is known only at apply, so named."""
     value = res.get("value")
-    if isinstance(value, str) and not isinstance(value, Unknown):
+    if isinstance(value, str):
         return is_identifier(value)
     # `azurerm_user_assigned_identity.ci.client_id`, `data.azurerm_client_config.current.tenant_id`
     refs = res.references("value")
-    if isinstance(value, Unknown) and _REFERENCE_RE.fullmatch(value.source):
+    if is_unknown(value) and _REFERENCE_RE.fullmatch(value.source):
         refs = [*refs, value.source]  # the expression itself (the Checkov adapter records no references)
     attrs = [r.split(".")[-1] for r in refs if r.count(".") >= (3 if r.startswith("data.") else 2)]
     if attrs:
         return all(_IDENTIFIER_ATTR_RE.match(a) for a in attrs)
     name = res.get("name")
-    return isinstance(value, Unknown) and isinstance(name, str) and _IDENTIFIER_NAME_RE.search(name) is not None
+    return is_unknown(value) and isinstance(name, str) and _IDENTIFIER_NAME_RE.search(name) is not None
 
 
 class KeyVaultSecretWithoutExpiry(NeverExpiresRule):

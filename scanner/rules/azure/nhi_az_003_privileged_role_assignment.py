@@ -7,7 +7,7 @@ from typing import Any
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown, is_missing
+from scanner.model.values import is_missing, is_unknown
 from scanner.rules.base import Context, Rule, Violation
 
 
@@ -117,7 +117,7 @@ def _role(res: Resource, ctx: Context) -> BuiltInRole | None:
     role_id = res.get("role_definition_id")
     if isinstance(role_id, str):
         return _by_id(role_id)
-    if isinstance(role_id, Unknown):
+    if is_unknown(role_id):
         for source in ctx.model.referenced(res, "role_definition_id", "azurerm_role_definition"):
             if source.mode != "data":
                 continue
@@ -146,9 +146,9 @@ def _scope(res: Resource) -> str | None:
         if _MANAGEMENT_GROUP_RE.fullmatch(text):
             return f"management-group scope `{text}`"
         return None
-    if isinstance(scope, Unknown) and "/resourcegroups/" in scope.source.lower():
+    if is_unknown(scope) and "/resourcegroups/" in scope.source.lower():
         return None  # "${data.azurerm_subscription.x.id}/resourceGroups/app": narrower than a subscription
-    if not isinstance(scope, Unknown):
+    if not is_unknown(scope):
         return None
     # A computed scope: judge by what it references, unless anything else is mixed in
     # (`"${data.azurerm_subscription.x.id}/resourceGroups/${azurerm_resource_group.y.name}"`).
@@ -171,7 +171,7 @@ def _principal(res: Resource) -> str:
     refs = _most_specific(res.references("principal_id"))
     if refs:
         return f"{label}`{refs[0]}`"
-    if isinstance(value, Unknown) and _REFERENCE_RE.fullmatch(value.source):
+    if is_unknown(value) and _REFERENCE_RE.fullmatch(value.source):
         return f"{label}`{value.source}`"
     return "a principal computed at apply"
 

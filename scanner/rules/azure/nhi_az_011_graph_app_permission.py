@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown, as_list, iter_blocks
+from scanner.model.values import as_list, is_unknown, iter_blocks
 from scanner.rules.base import Context, Rule, Violation
 
 MS_GRAPH = "00000003-0000-0000-c000-000000000000"
@@ -25,7 +25,7 @@ _BY_NAME = {name.lower(): guid for guid, name in HIGH_RISK.items()}
 def _permission(value: object) -> str | None:
     if isinstance(value, str):
         return HIGH_RISK.get(value.strip().lower())
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         # `data.azuread_service_principal.msgraph.app_role_ids["Directory.ReadWrite.All"]`
         for name, guid in _BY_NAME.items():
             if f'"{name}"' in value.source.lower():

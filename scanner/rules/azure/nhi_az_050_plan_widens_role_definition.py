@@ -7,7 +7,7 @@ from typing import Any
 from scanner.iam.policy_grammar import glob_match
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
-from scanner.model.values import Unknown, iter_blocks, known_strings
+from scanner.model.values import is_unknown, iter_blocks, known_strings
 from scanner.rules.base import Context, Violation
 from scanner.rules.plan_update import WideningRule
 
@@ -27,7 +27,7 @@ def _strings(value: Any) -> list[str] | None:
 
 def _blocks(value: Any, allow_key: str, deny_key: str) -> list[Block] | None:
     """The permissions blocks for one plane; None when they cannot be read."""
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         return None
     out: list[Block] = []
     for block in iter_blocks(value):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from scanner.iam.github_claims import GITHUB_ISSUER
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
-from scanner.model.values import Unknown, is_missing
+from scanner.model.values import is_missing, is_unknown
 from scanner.rules.base import Context, Violation
 from scanner.rules.gcp.cel import OPEN, owner_scope
 from scanner.rules.gcp.iam import MemberRule
@@ -101,7 +101,7 @@ class WorkloadIdentityOpen(MemberRule):
 
 def _provider(res: Resource) -> Iterable[Violation]:
     cond = res.get("attribute_condition")
-    if isinstance(cond, Unknown):
+    if is_unknown(cond):
         return
     if isinstance(cond, str) and cond.strip():
         yield from _github_condition(res, cond)

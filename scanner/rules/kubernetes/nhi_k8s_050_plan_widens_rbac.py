@@ -5,7 +5,7 @@ from typing import Any
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
-from scanner.model.values import Unknown, as_list, contains_unknown, iter_blocks
+from scanner.model.values import as_list, contains_unknown, is_unknown, iter_blocks
 from scanner.rules.base import Context, Violation
 from scanner.rules.kubernetes.rbac import ROLE_TYPES, RbacRule, read_rules, role_kind
 from scanner.rules.kubernetes.subjects import describe_subject
@@ -82,7 +82,7 @@ def _sensitive(label: str, verbs: list[str]) -> bool:
 
 def _selectors(value: Any) -> set[str] | None:
     """``aggregation_rule`` label selectors, as text (``a=b, c In (x, y)``); None when unknown."""
-    if isinstance(value, Unknown) or contains_unknown(value):
+    if is_unknown(value) or contains_unknown(value):
         return None
     out: set[str] = set()
     for agg in iter_blocks(value):
@@ -98,7 +98,7 @@ def _selectors(value: Any) -> set[str] | None:
 
 def _subject_key(subject: Mapping[str, Any]) -> tuple[str, str, str] | None:
     kind, name, ns = subject.get("kind"), subject.get("name"), subject.get("namespace")
-    if not isinstance(kind, str) or not isinstance(name, str) or isinstance(ns, Unknown):
+    if not isinstance(kind, str) or not isinstance(name, str) or is_unknown(ns):
         return None
     return kind, name, ns if isinstance(ns, str) and kind == "ServiceAccount" else ""
 
@@ -222,7 +222,7 @@ class PlanWidensRbac(WideningRule):
         before = res.before or {}
         parts: list[str] = []
         old_subjects = [_subject_key(s) for s in iter_blocks(before.get("subject"))]
-        new_blocks = [] if isinstance(res.get("subject"), Unknown) else list(iter_blocks(res.get("subject")))
+        new_blocks = [] if is_unknown(res.get("subject")) else list(iter_blocks(res.get("subject")))
         if None not in old_subjects:
             added = [s for s in new_blocks if (k := _subject_key(s)) is not None and k not in old_subjects]
             if added:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from scanner.model.values import Unknown
-
 
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and not isinstance(value, Unknown) else None
+    return value if isinstance(value, str) else None
 
 
 def is_machine_subject(subject: Mapping[str, Any]) -> bool:

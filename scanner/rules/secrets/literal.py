@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.model.resource import Resource
-from scanner.model.values import PartialJson, Unknown
+from scanner.model.values import PartialJson, is_unknown
 from scanner.policy.credential_formats import base64_text, is_identifier
 from scanner.policy.redact import NOT_SECRET_KEY
 
@@ -41,7 +41,7 @@ def has_refs(res: Resource, path: str) -> bool:
 
 def meaningful(value: Any) -> bool:
     """A leaf worth calling a secret: a non-empty string (or number), not a placeholder for nothing."""
-    if isinstance(value, bool) or value is None or isinstance(value, Unknown):
+    if isinstance(value, bool) or value is None or is_unknown(value):
         return False
     if isinstance(value, int | float):
         return True
@@ -50,13 +50,13 @@ def meaningful(value: Any) -> bool:
 
 def has_content(value: Any) -> bool:
     """A known structure with at least one meaningful leaf and no unknown part."""
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         return False
     if isinstance(value, Mapping):
         leaves = list(value.values())
-        return all(not isinstance(v, Unknown) for v in leaves) and any(has_content(v) for v in leaves)
+        return all(not is_unknown(v) for v in leaves) and any(has_content(v) for v in leaves)
     if isinstance(value, list):
-        return all(not isinstance(v, Unknown) for v in value) and any(has_content(v) for v in value)
+        return all(not is_unknown(v) for v in value) and any(has_content(v) for v in value)
     return meaningful(value)
 
 
@@ -65,7 +65,7 @@ def literal_string(res: Resource, path: str) -> str | None:
     if not res.has_config or has_refs(res, path):
         return None
     value = res.get(path)
-    if not isinstance(value, str) or isinstance(value, Unknown) or not meaningful(value) or is_identifier(value):
+    if not isinstance(value, str) or is_unknown(value) or not meaningful(value) or is_identifier(value):
         return None  # an FQDN, a client id or a public key in a secret store is configuration, not a secret
     stripped = value.strip()
     if stripped[:1] in "{[":  # a JSON document (jsonencode of a literal map): needs a real value inside
@@ -148,7 +148,7 @@ def _walk(res: Resource, value: Any, path: str, shown: str, partial: bool, depth
     depth += 1
     if isinstance(value, PartialJson):
         yield from _walk(res, value.value, path, shown, partial=True, depth=depth)
-    elif isinstance(value, Unknown):
+    elif is_unknown(value):
         return
     elif isinstance(value, Mapping):
         for key, item in value.items():

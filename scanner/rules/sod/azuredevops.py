@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.model.resource import Resource
-from scanner.model.values import Unknown, iter_blocks
+from scanner.model.values import is_unknown, iter_blocks
 from scanner.policy.context import Context
 from scanner.rules.base import Violation
 from scanner.rules.sod.gates import (
@@ -30,15 +30,15 @@ MIN_REVIEWERS = "azuredevops_branch_policy_min_reviewers"
 def policy_branches(res: Resource) -> list[str] | None:
     """Branch patterns the policy's scopes cover; None when a scope is known only at apply."""
     scopes = res.get("settings.0.scope")
-    if isinstance(scopes, Unknown) or isinstance(res.get("settings"), Unknown):
+    if is_unknown(scopes) or is_unknown(res.get("settings")):
         return None
     out: list[str] = []
     for i, scope in enumerate(iter_blocks(scopes)):
         kind = scope.get("match_type")
         ref = scope.get("repository_ref")
-        if isinstance(ref, Unknown) and names_default_branch(res, f"settings.0.scope.{i}.repository_ref"):
+        if is_unknown(ref) and names_default_branch(res, f"settings.0.scope.{i}.repository_ref"):
             ref = DEFAULT_BRANCH  # azuredevops_git_repository.app.default_branch, computed at apply
-        if isinstance(kind, Unknown) or isinstance(ref, Unknown):
+        if is_unknown(kind) or is_unknown(ref):
             return None
         kind = kind if isinstance(kind, str) else "Exact"
         if kind.lower() == "defaultbranch" or ref == DEFAULT_BRANCH:

@@ -18,7 +18,7 @@ from typing import Any
 from scanner.iam.policy_grammar import glob_match
 from scanner.iam.policy_lookup import trust_policy_of
 from scanner.model.resource import Resource
-from scanner.model.values import PartialJson, Unknown, as_list, contains_unknown
+from scanner.model.values import PartialJson, as_list, contains_unknown, is_unknown
 from scanner.policy.context import Context
 from scanner.rules.sod.gates import ALL_BRANCHES, in_scope, read_int, strip_ref
 
@@ -45,7 +45,7 @@ def content(res: Resource) -> Mapping[str, Any] | None:
 def content_of(value: Any) -> Mapping[str, Any] | None:
     if isinstance(value, PartialJson):
         value = value.value
-    elif isinstance(value, Unknown):
+    elif is_unknown(value):
         return None
     if isinstance(value, str):
         try:
@@ -66,7 +66,7 @@ def branches(doc: Mapping[str, Any]) -> list[str] | None:
 
 def statements(doc: Mapping[str, Any]) -> list[Statement] | None:
     raw = doc.get("Statements")
-    if isinstance(raw, Unknown):
+    if is_unknown(raw):
         return None
     out = []
     for i, item in enumerate(as_list(raw)):

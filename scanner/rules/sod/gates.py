@@ -24,7 +24,7 @@ from weakref import WeakKeyDictionary
 
 from scanner.model.resource import Model, Resource
 from scanner.model.severity import Category
-from scanner.model.values import Unknown, get_path, is_missing, is_unknown
+from scanner.model.values import get_path, is_missing, is_unknown
 from scanner.policy.config import ApprovalGates
 from scanner.policy.context import Context
 from scanner.rules.base import Rule
@@ -364,7 +364,7 @@ def names_default_branch(res: Resource, path: str) -> bool:
     """
     candidates = list(references_at(res, path))
     value = get_path(res.attrs, path)
-    if isinstance(value, Unknown) and value.source:
+    if is_unknown(value) and value.source:
         candidates.append(value.source.strip())
     for ref in candidates:
         m = _REFERENCE.match(ref)

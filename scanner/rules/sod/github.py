@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.model.resource import Resource, strings_at
-from scanner.model.values import Unknown, is_missing, iter_blocks, known_strings
+from scanner.model.values import Unknown, is_missing, is_unknown, iter_blocks, known_strings
 from scanner.policy.context import Context
 from scanner.rules.sod.gates import (
     ALL_BRANCHES,
@@ -98,7 +98,7 @@ def protected_branches(res: Resource, ctx: Context) -> list[str] | None:
 def requires_reviews(res: Resource) -> bool:
     """The protection requires at least one approving review (the block's count defaults to 1)."""
     reviews = res.get("required_pull_request_reviews")
-    if not reviews or isinstance(reviews, Unknown):
+    if not reviews or is_unknown(reviews):
         return False
     count = read_int(res.get("required_pull_request_reviews.0.required_approving_review_count"), 1)
     return count is not None and count >= 1
@@ -137,7 +137,7 @@ def app_bypassers(res: Resource, ctx: Context) -> list[tuple[str, str, Resource 
 def ruleset_enforced(res: Resource) -> bool | None:
     """An active ruleset on branches; None when that cannot be told."""
     enforcement, target = read_str(res.get("enforcement")), read_str(res.get("target"))
-    if enforcement is None or isinstance(res.get("target"), Unknown):
+    if enforcement is None or is_unknown(res.get("target")):
         return None
     return enforcement == "active" and (target is None or target == "branch")
 
@@ -172,10 +172,10 @@ def ruleset_label(res: Resource, entries: list[str]) -> str:
 def pull_request_rule(res: Resource) -> Mapping[str, Any] | Unknown | None:
     """The ruleset's ``rules.pull_request`` block: None when there is none, Unknown when it cannot be read."""
     rules = res.get("rules")
-    if isinstance(rules, Unknown):
+    if is_unknown(rules):
         return rules
     block = res.get("rules.pull_request")
-    if isinstance(block, Unknown):
+    if is_unknown(block):
         return block
     return next(iter_blocks(block), None)
 
@@ -224,7 +224,7 @@ class BypassActor:
 
 def bypass_actors(value: Any) -> Iterator[BypassActor]:
     """The ``bypass_actors`` blocks whose type and mode are known."""
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         return
     for i, block in enumerate(iter_blocks(value)):
         actor_type, mode = read_str(block.get("actor_type")), read_str(block.get("bypass_mode"))
@@ -237,13 +237,13 @@ def bypass_actors(value: Any) -> Iterator[BypassActor]:
 def environment_reviewers(value: Any) -> int | None:
     """How many users and teams a ``github_repository_environment``'s ``reviewers`` name; None when that
     is known only at apply. A reviewer whose ID is computed (``github_team.release.id``) still counts."""
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         return None
     total = 0
     for block in iter_blocks(value):
         for key in ("users", "teams"):
             items = block.get(key)
-            if isinstance(items, Unknown):
+            if is_unknown(items):
                 return None
             if isinstance(items, list):
                 total += len(items)
@@ -291,7 +291,7 @@ def review_count(gate: Resource) -> int | None:
             return None
         return read_int(rule.get("required_approving_review_count"), 0)
     reviews = gate.get("required_pull_request_reviews")
-    if not reviews or isinstance(reviews, Unknown):
+    if not reviews or is_unknown(reviews):
         return None
     return read_int(gate.get("required_pull_request_reviews.0.required_approving_review_count"), 1)
 

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
-from scanner.model.values import Unknown
+from scanner.model.values import is_unknown
 from scanner.rules.base import Context, Violation
 from scanner.rules.sod.gates import GateRule, pattern_label, read_bool, read_int, shortfall
 from scanner.rules.sod.github import (
@@ -81,7 +81,7 @@ class BranchProtectionNoReview(GateRule):
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         reviews = res.get(REVIEWS)
         wanted = ctx.config.approval_gates.min_approvals
-        if isinstance(reviews, Unknown) or read_bool(res.get("lock_branch"), False) is not False:
+        if is_unknown(reviews) or read_bool(res.get("lock_branch"), False) is not False:
             return
         count = read_int(res.get(f"{REVIEWS}.0.required_approving_review_count"), 1) if reviews else 0
         if count is None or count >= wanted:

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource, strings_at
 from scanner.model.severity import Severity
-from scanner.model.values import Unknown, as_list
+from scanner.model.values import as_list, is_unknown
 from scanner.rules.base import Context, Violation
 from scanner.rules.sod.gates import (
     ALL_BRANCHES,
@@ -31,7 +31,7 @@ def _branches(res: Resource, ctx: Context) -> list[str] | None:
         names = [p.get("branch") for p in protections]
         return [n for n in names if isinstance(n, str)] if all(isinstance(n, str) for n in names) else None
     ids = res.get("protected_branch_ids")
-    if isinstance(ids, Unknown) or any(isinstance(i, Unknown) for i in as_list(ids)):
+    if is_unknown(ids) or any(is_unknown(i) for i in as_list(ids)):
         return None
     # no protected branch named: the rule applies to every branch; literal IDs name branches the scan cannot see
     return [ALL_BRANCHES] if not as_list(ids) else None
@@ -50,7 +50,7 @@ def _production(res: Resource, ctx: Context) -> list[str] | None:
 
 def _counted(res: Resource) -> int | None:
     """Approvals the rule requires; None when unknown or when it is a report (coverage) rule."""
-    if read_str(res.get("rule_type")) == "report_approver" or isinstance(res.get("rule_type"), Unknown):
+    if read_str(res.get("rule_type")) == "report_approver" or is_unknown(res.get("rule_type")):
         return None
     return read_int(res.get("approvals_required"))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.model.resource import Resource
-from scanner.model.values import Unknown, get_path, iter_blocks, known_strings
+from scanner.model.values import get_path, is_unknown, iter_blocks, known_strings
 from scanner.rules.sod.codecommit import content_of, statements
 from scanner.rules.sod.gates import read_bool, read_int, read_str
 from scanner.rules.sod.github import WORKFLOW_PERMISSIONS, bypass_actors, environment_reviewers
@@ -134,7 +134,7 @@ def _count(before: Any, after: Any, wanted: int) -> tuple[int, int] | None:
 def _compare(setting: Setting, before: Mapping[str, Any], after: Mapping[str, Any], wanted: int) -> str | None:
     old, new = get_path(before, setting.path), get_path(after, setting.path)
     name = _name(setting.path)
-    if isinstance(new, Unknown) or isinstance(old, Unknown):
+    if is_unknown(new) or is_unknown(old):
         return None
     if setting.kind == "count":
         pair = _count(old, new, wanted)
@@ -161,7 +161,7 @@ def _added(setting: Setting, old: Any, new: Any, name: str) -> str | None:
     if setting.path == "bypass_actors":
         widest = {"pull_request": 1, "always": 2, "exempt": 3}
         was = {a.key: widest.get(a.mode, 0) for a in bypass_actors(old)}
-        if isinstance(old, Unknown):
+        if is_unknown(old):
             return None
         added = [
             f"{a.label} ({a.mode})"
