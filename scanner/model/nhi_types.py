@@ -37,6 +37,12 @@ class NhiType:
 
 
 _GRANT = NhiType("grant")
+_APP_CREDENTIAL = NhiType(
+    "credential", parent=(("application_id", "application_object_id"), ("azuread_application",)), expiry=("end_date",)
+)
+_SP_CREDENTIAL = NhiType(
+    "credential", parent=(("service_principal_id",), ("azuread_service_principal",)), expiry=("end_date",)
+)
 
 CATALOGUE: dict[str, NhiType] = {
     # AWS
@@ -81,22 +87,11 @@ CATALOGUE: dict[str, NhiType] = {
         owners="owners",
         parent=(("client_id", "application_id"), ("azuread_application",)),
     ),
-    "azuread_application_password": NhiType(
-        "credential",
-        parent=(("application_id", "application_object_id"), ("azuread_application",)),
-        expiry=("end_date",),
-    ),
-    "azuread_service_principal_password": NhiType(
-        "credential", parent=(("service_principal_id",), ("azuread_service_principal",)), expiry=("end_date",)
-    ),
-    "azuread_application_certificate": NhiType(
-        "credential",
-        parent=(("application_id", "application_object_id"), ("azuread_application",)),
-        expiry=("end_date",),
-    ),
-    "azuread_service_principal_certificate": NhiType(
-        "credential", parent=(("service_principal_id",), ("azuread_service_principal",)), expiry=("end_date",)
-    ),
+    # client secrets and certificates, of an application or of a service principal
+    "azuread_application_password": _APP_CREDENTIAL,
+    "azuread_service_principal_password": _SP_CREDENTIAL,
+    "azuread_application_certificate": _APP_CREDENTIAL,
+    "azuread_service_principal_certificate": _SP_CREDENTIAL,
     "azurerm_user_assigned_identity": NhiType("identity", ("tags",)),
     "azurerm_key_vault_secret": NhiType("secret", ("tags",), expiry=("expiration_date",)),
     "azurerm_role_assignment": _GRANT,

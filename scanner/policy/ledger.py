@@ -165,20 +165,18 @@ def _umask() -> int:
     return mask
 
 
+#: characters TOML writes with a short escape; other control characters take ``\uXXXX``
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t"}
+
+
 def toml_string(text: str) -> str:
     """A TOML basic string. Control characters are escaped, and a lone surrogate (a file name
     that is not UTF-8) becomes U+FFFD: TOML strings hold Unicode scalar values only."""
     out = ['"']
     for ch in text:
         code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
         elif code < 0x20 or code == 0x7F:
             out.append(f"\\u{code:04x}")
         elif 0xD800 <= code <= 0xDFFF:
