@@ -62,7 +62,7 @@ def _candidates(account: Resource, name: Any, ctx: Context) -> list[Resource]:
             if binding.mode != "managed":
                 continue
             scope = ctx.model.scope(binding)
-            names = {s.get("name") for s in iter_blocks(binding.get("subject"))}
+            names = [s.get("name") for s in iter_blocks(binding.get("subject"))]  # any value: a list is no key
             for subject in {n if isinstance(n, str) and not _GENERIC.match(n) else None for n in names}:
                 index.setdefault((scope, subject), []).append(binding)
     scope = ctx.model.scope(account)
