@@ -53,7 +53,7 @@ class StatementRule(Rule):
                         path=path,
                         key=f"{path}:{stmt.key}",
                         severity=problem.severity,
-                        related=related,
+                        related=list(related),
                     )
 
     def _policies(self, res: Resource, ctx: Context) -> Iterator[tuple[str, list[Statement]]]:

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
 from scanner.rules.base import Context, Problem
-from scanner.rules.kubernetes.rbac import RbacRule, RoleRuleRule
+from scanner.rules.kubernetes.rbac import RbacRule, RoleBlockRule
 
 #: verbs that let the holder grant itself more, or act as someone else
 ESCALATING_VERBS = {
@@ -34,7 +34,7 @@ def rule_problems(rule: RbacRule, cluster: bool) -> list[tuple[str, Severity]]:
     return out
 
 
-class RbacWildcardOrEscalation(RoleRuleRule):
+class RbacWildcardOrEscalation(RoleBlockRule):
     """## What it does
     Flags a Kubernetes `Role` or `ClusterRole` (`kubernetes_role[_v1]`,
     `kubernetes_cluster_role[_v1]`) with a rule that grants:

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
 from scanner.rules.base import Context, Problem
-from scanner.rules.kubernetes.rbac import CLUSTER_ROLE_TYPES, RbacRule, RoleRuleRule
+from scanner.rules.kubernetes.rbac import CLUSTER_ROLE_TYPES, RbacRule, RoleBlockRule
 
 #: subresource -> (verbs that use it, what the holder can do with it cluster-wide)
 SUBRESOURCES: dict[str, tuple[frozenset[str], str]] = {
@@ -49,7 +49,7 @@ def token_or_exec(rule: RbacRule) -> list[tuple[str, list[str]]]:
     return found
 
 
-class ClusterRoleTokenOrExec(RoleRuleRule):
+class ClusterRoleTokenOrExec(RoleBlockRule):
     """## What it does
     Flags a `ClusterRole` (`kubernetes_cluster_role[_v1]`) with a rule that grants, on
     every object of the core API group (no `resource_names`):

@@ -69,7 +69,7 @@ def role_kind(res: Resource) -> str:
     return "ClusterRole" if "cluster_role" in res.type else "Role"
 
 
-class RoleRuleRule(Rule):
+class RoleBlockRule(Rule):
     """A rule about each ``rule`` block of a Role or ClusterRole on its own: messages name the block
     (``ClusterRole kubernetes_cluster_role.ci rule #2 grants ...``), the finding is on it."""
 
