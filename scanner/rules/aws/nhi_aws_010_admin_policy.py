@@ -75,7 +75,7 @@ class AdminPolicy(StatementRule):
         found, _ = holders_of(res, ctx)
         return [(h, f"the {h.type.removeprefix('aws_iam_')} that holds this policy") for h in found]
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         if not grants_full_admin(stmt) or cancelled_for_all_holders(res, stmt, "*", ctx):
             return
         target = "NotResource (everything but a few ARNs)" if not stmt.resources else 'Resource "*"'

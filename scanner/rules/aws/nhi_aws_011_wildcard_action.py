@@ -106,7 +106,7 @@ class WildcardAction(StatementRule):
     title = "IAM policy allows wildcard actions"
     fix = "List the individual actions the identity needs instead of a service or verb wildcard."
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         if not stmt.is_allow or grants_full_admin(stmt):
             return
         if not stmt.actions and stmt.not_actions:

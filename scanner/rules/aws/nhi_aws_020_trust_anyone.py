@@ -68,7 +68,7 @@ class TrustAnyone(TrustStatementRule):
     title = "IAM role can be assumed by any AWS principal"
     fix = "Name the trusted principal in the trust policy, or add an aws:PrincipalOrgID / aws:PrincipalArn condition."
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         if not stmt.principal_is_anyone or caller_constrained(stmt):
             return
         yield Problem(

@@ -102,7 +102,7 @@ class CrossAccountRootTrust(TrustStatementRule):
     title = "IAM role trusts another account's root without an external ID"
     fix = "Add an sts:ExternalId (or aws:PrincipalArn / aws:PrincipalOrgID) condition, or trust a specific role ARN."
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         if stmt.principal_is_anyone or _scoped(stmt):
             return
         own = _own_accounts(res)

@@ -118,7 +118,7 @@ class GithubOidcAnyRepo(WebIdentityTrustRule):
     title = "GitHub Actions OIDC role not limited to one repository"
     fix = "Add a token.actions.githubusercontent.com:sub condition pinned to one repository (repo:OWNER/NAME:...)."
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         if stmt.conditions_unknown or not _is_github(stmt, res, ctx):
             return
         github = stmt.conditions_with_prefix(GITHUB_HOST + ":")

@@ -175,7 +175,7 @@ class OidcSubjectTooBroad(WebIdentityTrustRule):
     title = "OIDC trust (GitLab, Terraform Cloud, EKS IRSA) not limited to one subject"
     fix = "Add a <issuer>:sub condition naming one project, workspace or service account (no wildcard)."
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         found = _provider(stmt, res, ctx) if not stmt.conditions_unknown else None
         if found is None:
             return

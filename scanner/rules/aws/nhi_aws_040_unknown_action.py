@@ -77,7 +77,7 @@ class UnknownAction(StatementRule):
     fix = "Correct the action name (see the AWS Service Authorization Reference); AWS ignores unknown actions."
     judges_trust_policy = True
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         bad = [(a, p) for a in (*stmt.actions, *stmt.not_actions) if (p := action_problem(a))]
         if not bad:
             return

@@ -77,7 +77,7 @@ class PassRoleUnscoped(StatementRule):
     title = "iam:PassRole not limited to named roles and services"
     fix = "Limit iam:PassRole to the ARNs of the roles to pass, and add an iam:PassedToService condition."
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         if not names_pass_role(stmt):
             return
         breadth = statement_grants(stmt, PASS_ROLE)

@@ -49,7 +49,7 @@ class NotResourceOrPrincipalAllow(StatementRule):
     title = "Allow statement with NotResource or NotPrincipal"
     fix = "Name the resources (or principals) to allow; keep NotResource and NotPrincipal for Deny statements."
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         if not stmt.is_allow or not stmt.not_resources or stmt.resources or grants_full_admin(stmt):
             return
         excluded = ", ".join(f"'{r}'" for r in stmt.not_resources if isinstance(r, str)) or "unknown ARNs"

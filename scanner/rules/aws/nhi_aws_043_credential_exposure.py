@@ -63,7 +63,7 @@ class CredentialExposure(StatementRule):
     title = "Credential-returning action allowed on every resource"
     fix = "Limit the action to the ARNs of the secrets, parameters, roles or users the identity needs."
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         if not unconditional_allow(stmt):
             return
         wanted = _wanted()

@@ -79,7 +79,7 @@ class WriteOnAllResources(StatementRule):
     title = "Write or permissions-management action on every resource"
     fix = "Replace Resource \"*\" with the ARNs the actions need; the catalogue shows they support resource scoping."
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         if not unconditional_allow(stmt):
             return
         skip, cat = _skipped(), catalog()

@@ -36,7 +36,7 @@ class StatementRule(Rule):
     #: also judge the statements of a role's trust policy, named ``trust policy of role ...``
     judges_trust_policy: ClassVar[bool] = False
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         raise NotImplementedError
 
     def related(self, res: Resource, ctx: Context) -> list[tuple[Resource, str]]:
@@ -47,7 +47,7 @@ class StatementRule(Rule):
         related = self.related(res, ctx)
         for path, statements in self._policies(res, ctx):
             for stmt in statements:
-                for problem in self.problems(stmt, res, ctx):
+                for problem in self.problems(res, stmt, ctx):
                     yield Violation(
                         f"{_policy_name(res, path, ctx)} {problem.text}",
                         path=path,
@@ -82,14 +82,14 @@ class TrustStatementRule(Rule):
     #: the statements judged are the ones that allow one of these actions
     assumed_with: ClassVar[tuple[str, ...]] = ASSUME_ROLE_ACTIONS
 
-    def problems(self, stmt: Statement, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, stmt: Statement, ctx: Context) -> Iterable[Problem]:
         raise NotImplementedError
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         for stmt in trust_policy_of(res, ctx):
             if not stmt.allows(*self.assumed_with):
                 continue
-            for problem in self.problems(stmt, res, ctx):
+            for problem in self.problems(res, stmt, ctx):
                 yield Violation(
                     f"role {res.address} {problem.text}", path=TRUST_POLICY, key=stmt.key, severity=problem.severity
                 )

@@ -61,12 +61,12 @@ class BindingRule(Rule):
     resource_patterns: ClassVar[tuple[str, ...]] = GRANT_PATTERNS
     cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
 
-    def check_binding(self, binding: Binding, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_binding(self, res: Resource, binding: Binding, ctx: Context) -> Iterable[Violation]:
         raise NotImplementedError
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         for binding in bindings(res, ctx):
-            yield from self.check_binding(binding, res, ctx)
+            yield from self.check_binding(res, binding, ctx)
 
 
 class MemberRule(BindingRule):
@@ -77,7 +77,7 @@ class MemberRule(BindingRule):
         """What the member stands for, when the rule reports it."""
         raise NotImplementedError
 
-    def check_binding(self, binding: Binding, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_binding(self, res: Resource, binding: Binding, ctx: Context) -> Iterable[Violation]:
         for member in binding.members:
             what = self.member_problem(member) if isinstance(member, str) else None
             if what is not None:

@@ -79,7 +79,7 @@ class PrimitiveRole(BindingRule):
     title = "Basic role Owner or Editor granted"
     fix = "Replace roles/owner or roles/editor with the predefined or custom roles the workload needs."
 
-    def check_binding(self, binding: Binding, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_binding(self, res: Resource, binding: Binding, ctx: Context) -> Iterable[Violation]:
         role = binding.role
         if not isinstance(role, str) or role not in PRIMITIVE_ROLES or not binding.members:
             return

@@ -63,7 +63,7 @@ class ImpersonationRoleBroad(BindingRule):
     resource_types = SCOPE_GRANT_TYPES
     resource_patterns = ()  # only grants on a project, folder or organization
 
-    def check_binding(self, binding: Binding, res: Resource, ctx: Context) -> Iterable[Violation]:
+    def check_binding(self, res: Resource, binding: Binding, ctx: Context) -> Iterable[Violation]:
         role = binding.role
         if not isinstance(role, str) or role not in IMPERSONATION_ROLES or not binding.members:
             return

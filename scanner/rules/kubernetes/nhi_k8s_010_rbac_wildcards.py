@@ -88,7 +88,7 @@ class RbacWildcardOrEscalation(RoleBlockRule):
     title = "Kubernetes role with wildcards, escalate/bind/impersonate, or cluster-wide secret reads"
     fix = "List the API groups, resources and verbs the workload needs; drop escalate, bind and impersonate."
 
-    def problems(self, rule: RbacRule, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, rule: RbacRule, ctx: Context) -> Iterable[Problem]:
         problems = rule_problems(rule, "cluster_role" in res.type)
         if not problems:
             return

@@ -116,7 +116,7 @@ class ClusterRoleTokenOrExec(RoleBlockRule):
     fix = "Move exec/attach into a namespaced Role; limit serviceaccounts/token to named accounts (resource_names)."
     resource_types = CLUSTER_ROLE_TYPES
 
-    def problems(self, rule: RbacRule, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, rule: RbacRule, ctx: Context) -> Iterable[Problem]:
         found = token_or_exec(rule)
         if not found:
             return

@@ -76,12 +76,12 @@ class RoleBlockRule(Rule):
     category = Category.LEAST_PRIVILEGE
     resource_types = ROLE_TYPES
 
-    def problems(self, rule: RbacRule, res: Resource, ctx: Context) -> Iterable[Problem]:
+    def problems(self, res: Resource, rule: RbacRule, ctx: Context) -> Iterable[Problem]:
         raise NotImplementedError
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         for i, block in enumerate(iter_blocks(res.get("rule"))):
-            for problem in self.problems(rbac_rule(block), res, ctx):
+            for problem in self.problems(res, rbac_rule(block), ctx):
                 yield Violation(
                     f"{role_kind(res)} {res.address} rule #{i + 1} grants {problem.text}",
                     f"rule.{i}",
