@@ -143,7 +143,11 @@ def test_cli_source_dir_must_be_a_directory() -> None:
 
 def test_hcl_inputs_are_left_alone() -> None:
     report = scan([f"{INFRA}/modules/app"], Config(), ScanOptions(today=TODAY, source_dir=INFRA))
-    assert {f.file for f in report.findings} == {APP}
+    # the module it calls is expanded (module.nested), each finding at its own block
+    assert {(f.resource, f.file) for f in report.findings} == {
+        ("aws_iam_role.this", APP),
+        ("module.nested.aws_iam_user.svc", f"{INFRA}/modules/nested/main.tf"),
+    }
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,20 @@ def main() -> None:
     envvar="NHI_GUARD_REQUESTER",
     help="who asks for this change (e.g. the pull request author); approving it oneself is a finding",
 )
+@click.option(
+    "--var-file",
+    "var_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="variables file (.tfvars or .tfvars.json) for the scanned root modules; repeatable",
+)
+@click.option(
+    "--var",
+    "var_args",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="input variable for the scanned root modules, as terraform -var; repeatable",
+)
 @click.pass_context
 def scan(
     ctx: click.Context,
@@ -111,6 +125,8 @@ def scan(
     source_dir: str | None,
     baseline_path: str | None,
     requester: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
 ) -> None:
     """Scan .tf directories, plan JSON files, Markdown chat answers, or - for stdin."""
     from scanner.loaders.discover import STDIN
@@ -124,6 +140,11 @@ def scan(
     from scanner.util import progress
 
     ctx.find_root().meta[_DEBUG_KEY] = debug
+    from scanner.loaders.discover import split_var
+
+    for n, arg in enumerate(var_args, 1):
+        if split_var(arg) is None:  # the text is not shown: it may hold a secret
+            _fail(f"--var (number {n}): expected NAME=VALUE, with NAME a Terraform variable name")
     if config_path:
         cfg_file: Path | None = Path(config_path)
         if not Path(config_path).is_file():
@@ -170,6 +191,8 @@ def scan(
         jobs=jobs,
         source_dir=source_dir,
         requester=requester.strip() if requester and requester.strip() else None,
+        var_files=list(var_files),
+        var_args=list(var_args),
     )
     baseline = None
     if baseline_path:

@@ -29,19 +29,19 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner import PACKAGE_DIR, __version__
 from scanner.model.resource import Document, LoadError, Resource
-from scanner.model.values import Unknown
+from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown
 
 if TYPE_CHECKING:
     from scanner.loaders.hcl import Chunk
     from scanner.model.values import PartialJson
 
-FORMAT = 1
+FORMAT = 2
 #: below this much source, worker processes cost more than they save (bench/README.md)
 PARALLEL_MIN_BYTES = 256 * 1024
 _TAG = "\x00"  # marks an encoded non-JSON value; a real key starting with NUL is escaped
@@ -49,15 +49,26 @@ _TAG = "\x00"  # marks an encoded non-JSON value; a real key starting with NUL i
 
 @dataclass
 class ModuleJob:
-    """One module directory, read and ready to load."""
+    """One module directory, read and ready to load as the root of a configuration."""
 
     directory: str
     chunks: list[Chunk]
     sources: dict[str, list[str]]
+    #: (file, text) of the variables files applied, in order: auto-loaded ones, then --var-file
+    var_files: list[tuple[str, str]] = field(default_factory=list)
+    #: --var NAME=VALUE
+    var_args: list[str] = field(default_factory=list)
+    #: the directory holds a variables file (a sign of a root module)
+    has_tfvars: bool = False
 
     @property
     def size(self) -> int:
         return sum(len(c.text) for c in self.chunks)
+
+    def load(self) -> Document:
+        from scanner.loaders.hcl import load_root
+
+        return load_root(self.directory, self.chunks, self.sources, self.var_files, self.var_args, self.has_tfvars)
 
 
 def default_dir() -> Path:
@@ -79,6 +90,8 @@ def _partial_json() -> type[PartialJson]:
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, OpenMap | OpenList | OpenStr):  # before str, dict and list: they are those too
+        return {_TAG: "o", "v": _encode(_plain(value))}
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, dict):
@@ -98,12 +111,25 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot cache a {type(value).__name__}")
 
 
+_OPEN: tuple[tuple[Any, Any], ...] = ((OpenMap, dict), (OpenList, list), (OpenStr, str))
+
+
+def _plain(value: Any) -> Any:
+    return next(plain(value) for open_type, plain in _OPEN if isinstance(value, open_type))
+
+
+def _opened(value: Any) -> Any:
+    return next(open_type(value) for open_type, plain in _OPEN if isinstance(value, plain))
+
+
 def _decode_tagged(obj: dict[str, Any]) -> Any:
     tag = obj.get(_TAG)
     if tag is None:
         return obj
     if tag == "u":
         return Unknown(obj["s"])
+    if tag == "o":
+        return _opened(obj["v"])
     if tag == "p":
         return _partial_json()(obj["v"], obj["s"])
     if tag == "t":
@@ -121,6 +147,8 @@ def encode_document(doc: Document) -> str:
         "resources": [{f.name: _encode(getattr(r, f.name)) for f in fields(Resource)} for r in doc.resources],
         "errors": [[e.file, e.line, e.message] for e in doc.errors],
         "secrets": sorted(doc.secrets),
+        "depends": doc.depends,
+        "called": doc.called,
     }
     return json.dumps(payload, separators=(",", ":"), allow_nan=True)
 
@@ -129,7 +157,13 @@ def decode_document(text: str) -> Document:
     data = json.loads(text, object_hook=_decode_tagged)
     resources = [Resource(**r) for r in data["resources"]]
     errors = [LoadError(str(f), line if isinstance(line, int) else None, str(m)) for f, line, m in data["errors"]]
-    return Document(resources=resources, errors=errors, secrets=set(data["secrets"]))
+    return Document(
+        resources=resources,
+        errors=errors,
+        secrets=set(data["secrets"]),
+        depends={str(k): str(v) for k, v in data["depends"].items()},
+        called=[str(c) for c in data["called"]],
+    )
 
 
 # --- the cache ------------------------------------------------------------------------------
@@ -170,26 +204,40 @@ class ModuleCache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, chunks: list[Chunk]) -> str:
+    def key(self, chunks: list[Chunk], job: ModuleJob | None = None) -> str:
+        """Over the module's files and, for a directory, the variables applied to it. What its
+        evaluation reads besides (called modules, ``file()``) is checked on :meth:`get`."""
         digest = hashlib.sha256(self.salt.encode())
+        parts: list[str] = []
         for c in chunks:
-            for part in (c.file, str(c.line_offset), c.text):
-                raw = part.encode("utf-8", "surrogatepass")
-                digest.update(len(raw).to_bytes(8, "big"))
-                digest.update(raw)
+            parts += [c.file, str(c.line_offset), c.text]
+        if job is not None:
+            parts += ["vars", str(job.has_tfvars), str(len(job.var_files))]
+            for file, text in job.var_files:
+                parts += [file, text]
+            parts += job.var_args
+        for part in parts:
+            raw = part.encode("utf-8", "surrogatepass")
+            digest.update(len(raw).to_bytes(8, "big"))
+            digest.update(raw)
         return digest.hexdigest()
 
     def _path(self, key: str, kind: str = "") -> Path:
         return self.directory / f"{kind}v{FORMAT}" / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> Document | None:
-        """The cached document, or None when absent, unreadable, corrupt or for another key."""
+        """The cached document, or None when absent, unreadable, corrupt, for another key, or when
+        a file its evaluation read has changed since (scanner/loaders/deps.py)."""
+        from scanner.loaders.deps import still_valid
+
         body = self.get_text("", key)
         if body is None:
             return None
         try:
             doc = decode_document(body)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return None
+        if not still_valid(doc.depends):
             return None
         self.hits += 1
         return doc
@@ -266,9 +314,7 @@ class ModuleCache:
 
 def _load_encoded(job: ModuleJob) -> tuple[str, Any]:
     """Load one module; JSON when it can be encoded, else the document itself."""
-    from scanner.loaders.hcl import load_chunks
-
-    doc = load_chunks(job.chunks, job.sources)
+    doc = job.load()
     try:
         return "json", encode_document(doc)
     except (TypeError, ValueError, RecursionError):  # a value JSON cannot carry, or nested too deep
@@ -303,14 +349,14 @@ def load_modules(
 
     ``processes``: None chooses (all cores for large work on Linux, else 1); 1 loads here.
     ``on_done(done, total)`` is called as modules are handed out (for a progress indicator).
-    Without a cache and without workers this is exactly ``load_chunks`` per module.
+    Without a cache and without workers this is exactly ``job.load()`` per module.
     """
     keys: dict[int, str] = {}
     hits: dict[int, Document] = {}
     todo: list[int] = []
     for i, job in enumerate(jobs):
         if cache is not None:
-            keys[i] = cache.key(job.chunks)
+            keys[i] = cache.key(job.chunks, job)
             hit = cache.get(keys[i])
             if hit is not None:
                 hits[i] = hit
@@ -351,8 +397,6 @@ def _ready(doc: Document) -> Callable[[], Document]:
 
 
 def _loader(job: ModuleJob, future: Any, cache: ModuleCache | None, key: str | None) -> Callable[[], Document]:
-    from scanner.loaders.hcl import load_chunks
-
     def load() -> Document:
         kind: str = ""
         value: Any = None
@@ -363,14 +407,14 @@ def _loader(job: ModuleJob, future: Any, cache: ModuleCache | None, key: str | N
                 kind = ""
         if not kind:
             if cache is None:
-                return load_chunks(job.chunks, job.sources)
+                return job.load()
             kind, value = _load_encoded(job)
         if kind == "doc":
             return value
         try:
             doc = decode_document(value)
         except (ValueError, TypeError, RecursionError):
-            return load_chunks(job.chunks, job.sources)
+            return job.load()
         if cache is not None and key is not None:
             cache.put(key, value)
         return doc

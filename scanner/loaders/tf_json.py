@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.model.resource import Document
+from scanner.model.resource import Document, LoadError
 
 #: nesting deeper than this is refused; native HCL this deep is refused by the evaluator too
 MAX_DEPTH = 100
@@ -284,6 +284,19 @@ def to_hcl(text: str) -> tuple[str, list[int]]:
             continue  # comments, module calls, and blocks that hold no resource
         _labelled(w, kind, value, [], _TOP[kind], line)
     return "\n".join(w.out) + "\n", w.lines
+
+
+def native(file: str, text: str, maps: dict[str, list[int]], errors: list[LoadError]) -> str | None:
+    """The text of a ``.tf`` or ``.tf.json`` file as native HCL; a ``.tf.json`` file's line map
+    goes into ``maps``. None (and an error) when a ``.tf.json`` file cannot be read."""
+    if not file.endswith(".tf.json"):
+        return text
+    try:
+        text, maps[file] = to_hcl(text)
+    except TfJsonError as exc:
+        errors.append(LoadError(file, exc.line, f"Terraform JSON: {exc}"))
+        return None
+    return text
 
 
 def remap(doc: Document, maps: dict[str, list[int]]) -> None:

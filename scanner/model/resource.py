@@ -96,6 +96,11 @@ class Document:
     #: plan JSON only: module call path without instance keys (``module.a.module.b``) -> the
     #: call's ``source`` as written (scanner/loaders/source_map.py); None for every other input
     plan_modules: dict[str, str] | None = None
+    #: a .tf directory: what else its evaluation read, ``file:<path>``/``dir:<path>`` -> digest
+    #: (scanner/loaders/deps.py), so cached results are reused only while it is unchanged
+    depends: dict[str, str] = field(default_factory=dict)
+    #: a .tf directory: real paths of the local module directories its configuration calls
+    called: list[str] = field(default_factory=list)
 
 
 @dataclass

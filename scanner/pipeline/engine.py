@@ -50,6 +50,10 @@ class ScanOptions:
     source_dir: str | None = None
     #: who asks for the change (a pull request's author): approving it oneself is NHI_APR_003
     requester: str | None = None
+    #: variables files (--var-file) and NAME=VALUE pairs (--var) for every .tf directory scanned
+    #: on its own, after its own terraform.tfvars and *.auto.tfvars (scanner/loaders/tfvars.py)
+    var_files: list[str] = field(default_factory=list)
+    var_args: list[str] = field(default_factory=list)
 
 
 def _display(path: str) -> str:
@@ -79,7 +83,7 @@ def fingerprint(rule_id: str, scope: str, address: str, key: str) -> str:
 def scan(paths: list[str], config: Config, options: ScanOptions | None = None, stdin_text: str | None = None) -> Report:
     options = options or ScanOptions()
     if not options.cache_dir:
-        return _scan(paths, config, options, stdin_text, None)
+        return _scan(paths, config, options, stdin_text, None)[0]
     from scanner.loaders.module_cache import ModuleCache
     from scanner.pipeline import report_cache as scan_cache
 
@@ -88,18 +92,21 @@ def scan(paths: list[str], config: Config, options: ScanOptions | None = None, s
     cached = scan_cache.get(cache, key) if key else None
     if cached is not None:
         return cached
-    report = _scan(paths, config, options, stdin_text, cache)
+    report, depends = _scan(paths, config, options, stdin_text, cache)
     if key and scan_cache.scan_key(paths, config, options, cache) == key:  # no input changed meanwhile
-        scan_cache.put(cache, key, report)
+        scan_cache.put(cache, key, report, depends)
     return report
 
 
 def _scan(
     paths: list[str], config: Config, options: ScanOptions, stdin_text: str | None, cache: ModuleCache | None
-) -> Report:
+) -> tuple[Report, dict[str, str]]:
+    """The report, and what the loaders read besides the inputs (scanner/loaders/deps.py)."""
     from scanner.loaders.inputs import load_inputs  # here: a report-cache hit needs no parser
 
-    loaded = load_inputs(paths, stdin_text, options.include_unchanged, cache, options.jobs)
+    loaded = load_inputs(
+        paths, stdin_text, options.include_unchanged, cache, options.jobs, options.var_files, options.var_args
+    )
     if options.source_dir:
         from scanner.loaders.source_map import attach_sources
 
@@ -108,12 +115,14 @@ def _scan(
     scopes: dict[int, str] = {}
     secrets: set[str] = set()
     errors: list[LoadError] = list(loaded.errors)
+    depends: dict[str, str] = {}
     for scope, doc in loaded.documents:
         for res in doc.resources:
             scopes[id(res)] = scope
         resources.extend(doc.resources)
         errors.extend(doc.errors)
         secrets |= doc.secrets
+        depends.update(doc.depends)
     model = Model(resources, scopes)
     for res in resources:
         secrets |= secret_values(res)
@@ -215,7 +224,7 @@ def _scan(
         ],
     )
     report.summary = _summary(report, loaded.files, sum(not r.context_only for r in resources))
-    return Redactor(secrets).report(report)
+    return Redactor(secrets).report(report), depends
 
 
 def _finding(rule: Rule | type[Rule], v: Violation, res: Resource, scope: str, config: Config) -> Finding:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import stat
 from pathlib import Path
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from scanner.pipeline.engine import ScanOptions
     from scanner.policy.config import Config
 
-FORMAT = 1
+FORMAT = 2
 _CHUNK = 1 << 20
 
 
@@ -85,6 +86,7 @@ def scan_key(paths: list[str], config: Config, options: ScanOptions, cache: Modu
         _data_fingerprint(),
         os.getcwd(),
         repr((options.include_unchanged, options.today.isoformat(), options.requester)),
+        repr((options.var_files, options.var_args)),
         config.model_dump_json(),
         # config waivers are reported with the config file's name and lines
         repr(options.config_file),
@@ -92,6 +94,9 @@ def scan_key(paths: list[str], config: Config, options: ScanOptions, cache: Modu
         _update(digest, part)
     if options.config_file and not _hash_file(digest, options.config_file):
         return None
+    for var_file in options.var_files:
+        if not _hash_file(digest, var_file):
+            return None
     for raw in paths:
         _update(digest, raw)
         path = Path(raw)
@@ -111,14 +116,21 @@ def scan_key(paths: list[str], config: Config, options: ScanOptions, cache: Modu
 
 
 def get(cache: ModuleCache, key: str) -> Report | None:
+    """The stored report; None when absent, corrupt, or a file its scan read has changed."""
+    from scanner.loaders.deps import still_valid
+
     text = cache.get_text("report", key)
     if text is None:
         return None
+    header, _, body = text.partition("\n")
     try:
-        return Report.model_validate_json(text)
-    except ValueError:  # pydantic's ValidationError is a ValueError: a corrupt entry is a miss
+        depends = json.loads(header)
+        if not isinstance(depends, dict) or not still_valid({str(k): str(v) for k, v in depends.items()}):
+            return None
+        return Report.model_validate_json(body)
+    except (ValueError, RecursionError):  # pydantic's ValidationError is a ValueError: a corrupt entry is a miss
         return None
 
 
-def put(cache: ModuleCache, key: str, report: Report) -> None:
-    cache.put_text("report", key, report.model_dump_json())
+def put(cache: ModuleCache, key: str, report: Report, depends: dict[str, str] | None = None) -> None:
+    cache.put_text("report", key, json.dumps(depends or {}) + "\n" + report.model_dump_json())
