@@ -122,10 +122,10 @@ def plan_spec(expect: dict[str, str]) -> dict:
 
 
 def _scan(path: Path) -> dict[str, str]:
-    from scanner.pipeline.engine import ScanOptions, scan
+    from scanner.api import ScanOptions, scan
     from scanner.policy.config import Config
 
-    report = scan([str(path)], Config(), ScanOptions())
+    report = scan([str(path)], ScanOptions(config=Config())).report
     found: dict[str, list[str]] = {}
     for f in report.findings:
         found.setdefault(f.resource, []).append(f.rule_id)

@@ -79,12 +79,13 @@ def encode(data: dict[str, object]) -> bytes:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when the vendored file is stale")
+    parser.add_argument("--file", type=Path, default=OUT, help="the catalogue to check (default: %(default)s)")
     args = parser.parse_args()
     blob = encode(build())
     if args.check:
-        current = OUT.read_bytes() if OUT.exists() else b""
+        current = args.file.read_bytes() if args.file.exists() else b""
         if gzip.decompress(current) != gzip.decompress(blob):
-            print(f"{OUT} is stale: run scripts/update_iam_catalog.py", file=sys.stderr)
+            print(f"{args.file} is stale: run scripts/update_iam_catalog.py", file=sys.stderr)
             return 1
         return 0
     OUT.parent.mkdir(parents=True, exist_ok=True)

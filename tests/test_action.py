@@ -86,7 +86,8 @@ def test_pull_request_new_only(tmp_path: Path, github: FakeGitHub, monkeypatch: 
         f"::error file=infra/main.tf,line={key_line},title=NHI_AWS_001 (high)%3A Static AWS access key never "
         "expires::aws_iam_access_key.deployer creates a long-lived AWS access key that never expires. Fix: "
         "Replace the access key with a role assumed via OIDC (GitHub Actions, EKS IRSA) or IAM Roles Anywhere. "
-        "(aws_iam_access_key.deployer)",
+        f"(aws_iam_access_key.deployer) See also aws_iam_user.deployer (the IAM user the key belongs to) at "
+        f"infra/main.tf:{user_line}.",
     ]
 
     # outputs

@@ -16,9 +16,9 @@ from conftest import ROOT, TODAY
 from test_bad_input_helpers import GOOD, GOOD_FINDING, IS_ROOT, assert_bad, assert_clean, at_root, scan
 
 import scanner.loaders.inputs as inputs
+from scanner.api import ScanOptions
+from scanner.api import scan as engine_scan
 from scanner.integrations.cli import main
-from scanner.pipeline.engine import ScanOptions
-from scanner.pipeline.engine import scan as engine_scan
 from scanner.policy.config import load_config
 
 __all__ = ["at_root"]
@@ -370,7 +370,7 @@ def test_ticket_pattern_runs_with_a_timeout(tmp_path: Path, pattern: str, ticket
     (tmp_path / "main.tf").write_text(_TICKETED_ROLE % ticket, encoding="utf-8")
     cfg = tmp_path / ".nhi-guard.toml"
     cfg.write_text(f"ticket_pattern = '{pattern}'\n", encoding="utf-8")
-    report = engine_scan([str(tmp_path)], load_config(cfg), ScanOptions(today=TODAY))
+    report = engine_scan([str(tmp_path)], ScanOptions(config=load_config(cfg), today=TODAY)).report
     got = [f.message for f in report.findings if f.rule_id == "NHI_APR_002"]
     assert got == ([message] if message else [])
 

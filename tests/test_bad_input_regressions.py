@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, TODAY
 
-from scanner.pipeline.engine import ScanOptions, scan
+from scanner.api import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.reporters import get_reporter
 
@@ -77,7 +77,7 @@ def _case(path: Path) -> object:
 @pytest.mark.usefixtures("deadline")
 @pytest.mark.parametrize("path", [_case(p) for p in INPUTS], ids=lambda p: p.name)
 def test_regression_input(path: Path) -> None:
-    report = scan([str(path)], Config(), ScanOptions(today=TODAY))
+    report = scan([str(path)], ScanOptions(config=Config(), today=TODAY)).report
     assert [(e.line, e.message) for e in report.errors] == ERRORS.get(path.name, [])
     for fmt in ("text", "json", "sarif", "markdown"):
         get_reporter(fmt)(report, False).encode("utf-8")  # what the CLI writes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.integrations.cli import main
 from scanner.loaders import module_cache as cache_mod
 from scanner.loaders.hcl import Chunk, load_chunks
@@ -21,8 +23,7 @@ from scanner.loaders.inputs import load_inputs
 from scanner.loaders.module_cache import ModuleCache, ModuleJob, decode_document, encode_document, load_modules
 from scanner.model.resource import Document, LoadError, Resource
 from scanner.model.values import PartialJson, Unknown
-from scanner.pipeline.engine import ScanOptions, scan
-from scanner.policy.config import load_config
+from scanner.policy.config import Config, Configs, load_config
 
 KEY_TF = """
 resource "aws_iam_user" "ci" {
@@ -36,7 +37,7 @@ resource "aws_iam_access_key" "ci" {
 
 
 def _report(path: Path, **options: object) -> dict[str, object]:
-    report = scan([str(path)], load_config(None), ScanOptions(today=TODAY, **options))  # type: ignore[arg-type]
+    report = scan([str(path)], ScanOptions(config=Config(), today=TODAY, **options)).report  # type: ignore[arg-type]
     return report.model_dump(mode="json")
 
 
@@ -243,14 +244,14 @@ def test_today_and_config_are_never_baked_into_a_cached_result(tmp_path: Path) -
         encoding="utf-8",
     )
     cache_dir = str(tmp_path / "cache")
-    early = scan([str(tree)], load_config(None), ScanOptions(today=date(2026, 11, 1), cache_dir=cache_dir))
-    late = scan([str(tree)], load_config(None), ScanOptions(today=date(2027, 1, 1), cache_dir=cache_dir))
+    early = scan([str(tree)], ScanOptions(config=Config(), today=date(2026, 11, 1), cache_dir=cache_dir)).report
+    late = scan([str(tree)], ScanOptions(config=Config(), today=date(2027, 1, 1), cache_dir=cache_dir)).report
     assert "NHI_EXP_001" not in {f.rule_id for f in early.findings}
     assert "NHI_EXP_001" in {f.rule_id for f in late.findings}
     # and for the report cache: today, and the config, are part of its key
     cfg = tmp_path / "nhi-guard.toml"
     cfg.write_text('disable = ["NHI_EXP_001"]\n', encoding="utf-8")
-    quiet = scan([str(tree)], load_config(cfg), ScanOptions(today=date(2027, 1, 1), cache_dir=cache_dir))
+    quiet = scan([str(tree)], ScanOptions(config=load_config(cfg), today=date(2027, 1, 1), cache_dir=cache_dir)).report
     assert "NHI_EXP_001" not in {f.rule_id for f in quiet.findings}
     assert len(_reports(Path(cache_dir))) == 3
 
@@ -308,19 +309,22 @@ def test_corrupt_report_entry_is_a_miss(tmp_path: Path, garbage: bytes | None) -
     assert _report(tree, cache_dir=str(cache_dir)) == expected
 
 
-def test_reports_read_from_stdin_pipes_or_with_sources_are_not_cached(tmp_path: Path) -> None:
+def test_reports_read_from_stdin_pipes_or_with_sources_are_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tree = _tree(tmp_path / "tree", modules=1)
     cache_dir = tmp_path / "cache"
     plan = FIXTURES / "plan" / "aws_iam_count.json"
-    scan(["-"], load_config(None), ScanOptions(today=TODAY, cache_dir=str(cache_dir)), stdin_text=KEY_TF)
-    scan([str(plan)], load_config(None), ScanOptions(today=TODAY, cache_dir=str(cache_dir), source_dir=str(tree)))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(KEY_TF.encode())))
+    scan(["-"], ScanOptions(config=Config(), today=TODAY, cache_dir=str(cache_dir)))
+    scan([str(plan)], ScanOptions(config=Config(), today=TODAY, cache_dir=str(cache_dir), source_dir=str(tree)))
     assert _reports(cache_dir) == []
     if hasattr(os, "mkfifo"):
         fifo = tmp_path / "plan.json"
         os.mkfifo(fifo)
         from scanner.pipeline import report_cache as scan_cache
 
-        key = scan_cache.scan_key([str(fifo)], load_config(None), ScanOptions(today=TODAY), ModuleCache(cache_dir))
+        key = scan_cache.scan_key([str(fifo)], Configs(), "", ModuleCache(cache_dir))
         assert key is None  # reading the pipe to hash it would consume the plan
 
 
@@ -352,8 +356,7 @@ def test_config_file_name_and_layout_are_part_of_the_report_key(tmp_path: Path) 
              "expires = 2020-01-01\n"  # expired: reported as NHI_APR_004 at the waiver's line
 
     def apr_004(cfg: Path) -> list[tuple[str, int]]:
-        options = ScanOptions(today=TODAY, cache_dir=cache_dir, config_file=str(cfg))
-        report = scan([str(tree)], load_config(cfg), options)
+        report = scan([str(tree)], ScanOptions(config=str(cfg), today=TODAY, cache_dir=cache_dir)).report
         return [(Path(f.file).name, f.line) for f in report.findings if f.rule_id == "NHI_APR_004"]
 
     cfg = tmp_path / "a.toml"

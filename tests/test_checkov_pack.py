@@ -92,13 +92,13 @@ def test_a_crashing_rule_fails_visibly_instead_of_silently() -> None:
         "import sys\n"
         "sys.path.insert(0, 'checks')\n"
         "import nhi_guard_checks\n"
+        "from scanner.rules import get_rule\n"
         "from scanner.rules.aws.nhi_aws_001_access_key import StaticAccessKey\n"
         "from scanner.integrations.checkov.registration import RuleResourceCheck\n"
-        "class Boom(StaticAccessKey):\n"
-        "    id = 'NHI_TEST_999'\n"
-        "    def check(self, res, ctx):\n"
-        "        raise KeyError('boom')\n"
-        "check = RuleResourceCheck(Boom())\n"
+        "def boom(self, res, ctx):\n"
+        "    raise KeyError('boom')\n"
+        "StaticAccessKey.check = boom\n"
+        "check = RuleResourceCheck(get_rule('NHI_AWS_001'))\n"
         "check.entity_type = 'aws_iam_access_key'\n"
         "result = check.scan_resource_conf({'user': ['u'], '__address__': 'aws_iam_access_key.k'})\n"
         "print(result.value, check.details)\n"
@@ -106,7 +106,7 @@ def test_a_crashing_rule_fails_visibly_instead_of_silently() -> None:
     proc = subprocess.run([str(checkov_python()), "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("FAILED")
-    assert "nhi-guard: internal error in NHI_TEST_999 on aws_iam_access_key.k: KeyError" in proc.stderr
+    assert "nhi-guard: internal error in rule NHI_AWS_001 on aws_iam_access_key.k: KeyError" in proc.stderr
 
 
 def test_installed_wheel_ships_the_pack_and_checkov_loads_it_from_there(tmp_path: Path) -> None:

@@ -360,7 +360,7 @@ def test_internal_error_in_scan_is_one_line(monkeypatch: pytest.MonkeyPatch) -> 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr("scanner.pipeline.engine.scan", boom)
+    monkeypatch.setattr("scanner.api.scan", boom)
     result = cli("scan", ACCESS_KEY)
     assert result.exit_code == 2
     assert "internal error: RuntimeError" in result.stderr and "--debug" in result.stderr

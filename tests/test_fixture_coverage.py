@@ -75,13 +75,9 @@ ALWAYS_FIRES = {
                    "(Workload Identity Federation, attached service accounts) creates no key at all",
 }
 
-#: rules that compare a plan's before and after: HCL and chat answers have no "before"
-PLAN_ONLY = {
-    "NHI_AWS_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
-    "NHI_GCP_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
-    "NHI_K8S_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
-    "NHI_AZ_050": "an in-place update exists only in a plan; HCL and Markdown fixtures hold its negatives",
-}
+#: rules that judge what exists only in a plan (an in-place update): HCL and chat answers hold
+#: only their negatives (the rule's ``needs_plan`` trait)
+PLAN_ONLY = {r.id for r in all_rules() if r.needs_plan}
 
 
 def _targets(rule: Rule, rtype: str) -> bool:

@@ -10,8 +10,7 @@ import pytest
 from annotations import Expectations, from_plan, from_text
 from conftest import FIXTURES, TODAY
 
-from scanner.pipeline.engine import ScanOptions, scan
-from scanner.policy.config import discover, load_config
+from scanner.api import ScanOptions, scan
 
 
 def _cases() -> list[Path]:
@@ -42,13 +41,11 @@ def test_fixture(case: Path) -> None:
     expected, unannotated = _expectations(case)
     assert not unannotated, f"blocks without an `expect:` annotation: {unannotated}"
     assert expected, "fixture has no annotations"
-    config = load_config(discover(case))
     cwd = os.getcwd()
     os.chdir(FIXTURES.parent)  # findings carry paths relative to the repo root
     try:
-        report = scan(
-            [str(case.relative_to(FIXTURES.parent))], config, ScanOptions(today=TODAY, include_unchanged=False)
-        )
+        # the nearest config above the case governs it, as in `nhi-guard scan`
+        report = scan([str(case.relative_to(FIXTURES.parent))], ScanOptions(today=TODAY)).report
     finally:
         os.chdir(cwd)
     assert report.errors == [], f"unexpected load errors: {report.errors}"

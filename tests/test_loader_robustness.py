@@ -268,11 +268,11 @@ def _hcl_value(value: object) -> str:
 
 
 def _full_scan(path: str) -> None:
-    from scanner.pipeline.engine import ScanOptions, scan
+    from scanner.api import ScanOptions, scan
     from scanner.policy.config import Config
     from scanner.reporters import get_reporter
 
-    report = scan([path], Config(), ScanOptions(include_unchanged=True))
+    report = scan([path], ScanOptions(config=Config(), include_unchanged=True)).report
     for fmt in ("text", "json", "sarif", "markdown"):
         get_reporter(fmt)(report, False)
     # A loader bug is a failure here. A rule bug becomes the engine's own error entry ("internal

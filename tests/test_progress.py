@@ -9,9 +9,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.integrations.cli import main
-from scanner.pipeline.engine import ScanOptions, scan
-from scanner.policy.config import load_config
 from scanner.util import progress
 from scanner.util.progress import Progress
 
@@ -102,7 +101,7 @@ def test_module_level_update_is_a_no_op_without_an_indicator() -> None:
 def test_a_scan_reports_its_steps_and_leaves_a_clean_line(tmp_path: Path) -> None:
     tty = FakeTTY()
     with progress.shown(tty, delay=0, interval=0):
-        scan([str(FIXTURES / "hcl" / "aws_access_key")], load_config(None), ScanOptions(today=TODAY))
+        scan([str(FIXTURES / "hcl" / "aws_access_key")], ScanOptions(today=TODAY))
     out = tty.getvalue()
     assert "loading .tf modules 1/1" in out
     assert "checking resources" in out

@@ -18,8 +18,8 @@ import pytest
 from annotations import from_plan
 from conftest import FIXTURES, ROOT, TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.model.report import Report
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.reporters import get_reporter
 
@@ -35,7 +35,7 @@ def _at_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _scan(path: Path | str, include_unchanged: bool = False) -> Report:
-    return scan([str(path)], Config(), ScanOptions(today=TODAY, include_unchanged=include_unchanged))
+    return scan([str(path)], ScanOptions(config=Config(), today=TODAY, include_unchanged=include_unchanged)).report
 
 
 def _plan(name: str) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def test_compact_json_as_terraform_writes_it_scans_the_same(
 
 
 def test_scanning_the_whole_corpus_together() -> None:
-    report = scan([os.path.relpath(p, ROOT) for p in PLANS], Config(), ScanOptions(today=TODAY))
+    report = scan([os.path.relpath(p, ROOT) for p in PLANS], ScanOptions(config=Config(), today=TODAY)).report
     assert report.errors == []
     assert report.summary.files_scanned == len(PLANS)
     assert report.summary.total == sum(len(_scan(p).findings) for p in PLANS)

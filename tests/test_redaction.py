@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, TODAY
 
-import scanner.pipeline.engine
+import scanner.pipeline.checking
+from scanner.api import ScanOptions, scan
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.policy.redact import MASK, Redactor
 from scanner.reporters import get_reporter
@@ -93,7 +93,7 @@ class LeakEverything(Rule):
 
 
 def _render(case: str) -> dict[str, str]:
-    report = scan([str(FIXTURES / case)], Config(), ScanOptions(today=TODAY))
+    report = scan([str(FIXTURES / case)], ScanOptions(config=Config(), today=TODAY)).report
     assert report.errors == []
     return {fmt: get_reporter(fmt)(report, False) for fmt in ("json", "text")}
 
@@ -108,8 +108,8 @@ def test_rules_never_print_planted_secrets(case: str) -> None:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_redactor_masks_planted_secrets_even_when_a_rule_leaks(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    rules = scanner.pipeline.engine.all_rules()
-    monkeypatch.setattr(scanner.pipeline.engine, "all_rules", lambda: (*rules, LeakEverything()))
+    rules = scanner.pipeline.checking.all_rules()
+    monkeypatch.setattr(scanner.pipeline.checking, "all_rules", lambda: (*rules, LeakEverything()))
     rendered = _render(case)
     for fmt, text in rendered.items():
         assert "NHI_TST_999" in text

@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT, TODAY
 from markdown_it import MarkdownIt
 
+from scanner.api import ScanOptions, scan
 from scanner.model.report import ErrorEntry, Finding, InventoryItem, Report
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config, discover, load_config
 from scanner.reporters import FORMATS, get_reporter
 from scanner.reporters.markdown import code, inline
@@ -35,7 +35,7 @@ def _repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def run(*paths: str, config: Config | None = None) -> Report:
     cfg = config if config is not None else load_config(discover(Path(paths[0])))
-    return scan(list(paths), cfg, ScanOptions(today=TODAY))
+    return scan(list(paths), ScanOptions(config=cfg, today=TODAY)).report
 
 
 def as_json(report: Report) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def test_json_top_level_and_finding_keys() -> None:
     assert data["tool"]["version"] == __version__
     required = {
         "rule_id", "category", "severity", "title", "message", "remediation", "resource",
-        "resource_type", "file", "line", "fingerprint", "help_uri",
+        "resource_type", "file", "line", "fingerprint", "help_uri", "related",
     }  # fmt: skip
     assert data["findings"]
     for f in data["findings"]:
@@ -459,7 +459,7 @@ resource "azurerm_key_vault_secret" "unknown" {
 """,
         encoding="utf-8",
     )
-    report = scan([str(tmp_path)], Config(), ScanOptions(today=TODAY))
+    report = scan([str(tmp_path)], ScanOptions(config=Config(), today=TODAY)).report
     expires = {i.resource: i.expires for i in report.inventory}
     assert expires == {
         "azurerm_key_vault_secret.known": "2027-01-31T00:00:00Z",

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.model.values import Unknown
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.rules.aws.nhi_aws_011_wildcard_action import wildcard_problem
 from scanner.rules.aws.nhi_aws_012_managed_admin_policy import admin_policy_name
@@ -128,7 +128,7 @@ def test_widening_through_managed_policy_arns_says_what_the_policy_allows(tmp_pa
         "change": {"actions": ["update"], "before": before, "after": after, "after_unknown": {}},
     }]}
     (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
-    report = scan([str(tmp_path / "plan.json")], Config(), ScanOptions(today=TODAY))
+    report = scan([str(tmp_path / "plan.json")], ScanOptions(config=Config(), today=TODAY)).report
     assert [f.message for f in report.findings if f.rule_id == "NHI_AWS_050"] == [
         "privilege widening: this update of role aws_iam_role.app attaches IAMFullAccess (allows iam:*, "
         "organizations:DescribeAccount, organizations:DescribeOrganization, organizations:DescribeOrganizationalUnit, "

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from conftest import TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.model.resource import Resource
 from scanner.model.values import PartialJson
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.rules import get_rule
 
 
 def findings(tmp_path: Path, text: str, rule_id: str) -> list[tuple[str, str, str]]:
     (tmp_path / "main.tf").write_text(text, encoding="utf-8")
-    report = scan([str(tmp_path)], Config(), ScanOptions(today=TODAY))
+    report = scan([str(tmp_path)], ScanOptions(config=Config(), today=TODAY)).report
     assert report.errors == []
     return [(f.resource, str(f.severity), f.message) for f in report.findings if f.rule_id == rule_id]
 
@@ -426,7 +426,7 @@ def test_gcp_002_service_account_in_a_module_plan(tmp_path: Path) -> None:
     ]})
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan), encoding="utf-8")
-    report = scan([str(path)], Config(), ScanOptions(today=TODAY))
+    report = scan([str(path)], ScanOptions(config=Config(), today=TODAY)).report
     (finding,) = [f for f in report.findings if f.rule_id == "NHI_GCP_002"]
     assert str(finding.severity) == "high"
     assert "service account `google_service_account.etl` (etl@acme.iam.gserviceaccount.com)" in finding.message
@@ -503,7 +503,7 @@ def test_az_050_plan_scopes_and_unknowns(tmp_path: Path) -> None:
     ]})
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan), encoding="utf-8")
-    report = scan([str(path)], Config(), ScanOptions(today=TODAY))
+    report = scan([str(path)], ScanOptions(config=Config(), today=TODAY)).report
     got = [(f.resource, str(f.severity), f.message) for f in report.findings if f.rule_id == "NHI_AZ_050"]
     assert [(a, s) for a, s, _ in got] == [("azurerm_role_definition.wider_scope", "medium")]
     assert f"adds assignable scopes `{sub}`" in got[0][2]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, TODAY
 
-from scanner.pipeline.engine import ScanOptions, scan
+from scanner.api import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.rules.kubernetes.nhi_k8s_050_plan_widens_rbac import additions, read_rules
 
@@ -25,7 +25,7 @@ def _plan_builder() -> Any:
 
 def hcl(tmp_path: Path, text: str, rule_id: str) -> list[tuple[str, str, str]]:
     (tmp_path / "main.tf").write_text(text, encoding="utf-8")
-    report = scan([str(tmp_path)], Config(), ScanOptions(today=TODAY))
+    report = scan([str(tmp_path)], ScanOptions(config=Config(), today=TODAY)).report
     assert report.errors == []
     return [(f.resource, str(f.severity), f.message) for f in report.findings if f.rule_id == rule_id]
 
@@ -37,7 +37,7 @@ def plan(tmp_path: Path, resources: list[dict[str, Any]], rule_id: str) -> list[
             rc["change"]["actions"] = ["delete", "create"]
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(built), encoding="utf-8")
-    report = scan([str(path)], Config(), ScanOptions(today=TODAY))
+    report = scan([str(path)], ScanOptions(config=Config(), today=TODAY)).report
     assert report.errors == []
     return [(f.resource, str(f.severity), f.message) for f in report.findings if f.rule_id == rule_id]
 

@@ -26,13 +26,13 @@ from conftest import TODAY
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import scanner.pipeline.engine
+import scanner.pipeline.checking
 from scanner import PACKAGE_DIR
+from scanner.api import ScanOptions, scan
 from scanner.integrations.cli import main
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.reporters import get_reporter
 from scanner.rules import Context, Rule, Violation
@@ -275,7 +275,7 @@ def _render(directory: Path, case: str, secret: str) -> dict[str, str]:
     for name, text in files.items():
         (directory / name).write_text(text, encoding="utf-8")
     target = str(directory) if case.split(":")[0] in ("hcl", "broken") else str(directory / next(iter(files)))
-    report = scan([target], Config(), ScanOptions(today=TODAY))
+    report = scan([target], ScanOptions(config=Config(), today=TODAY)).report
     if not case.startswith("broken"):
         assert report.errors == [], f"{case}: the planted input should load cleanly: {report.errors}"
     out = {fmt: get_reporter(fmt)(report, False) for fmt in FORMATS}
@@ -352,8 +352,8 @@ def _decoded(value: Any) -> Iterator[str]:
 def test_redactor_masks_planted_secrets_even_when_a_rule_prints_them(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, case: str, secret: str
 ) -> None:
-    rules = scanner.pipeline.engine.all_rules()
-    monkeypatch.setattr(scanner.pipeline.engine, "all_rules", lambda: (*rules, LeakEverything()))
+    rules = scanner.pipeline.checking.all_rules()
+    monkeypatch.setattr(scanner.pipeline.checking, "all_rules", lambda: (*rules, LeakEverything()))
     baseline = _render(workdir, case, PLACEHOLDER)
     assume(not _leaks(baseline, secret))
     outputs = _render(workdir, case, secret)
@@ -391,7 +391,7 @@ def test_a_scan_makes_no_network_call(monkeypatch: pytest.MonkeyPatch) -> None:
     fixtures = PACKAGE_DIR.parent / "fixtures"
     paths = [p for p in sorted((fixtures / "hcl").iterdir()) if p.is_dir()]
     paths += sorted((fixtures / "plan").rglob("*.json")) + sorted((fixtures / "markdown").glob("*.md"))
-    report = scan([str(p) for p in paths], Config(), ScanOptions(today=TODAY))
+    report = scan([str(p) for p in paths], ScanOptions(config=Config(), today=TODAY)).report
     assert report.findings
     for fmt in FORMATS:
         get_reporter(fmt)(report, False)

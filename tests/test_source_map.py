@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, TODAY
 
+from scanner.api import ScanOptions, scan
 from scanner.integrations.cli import main
 from scanner.loaders.source_map import module_names
 from scanner.model.report import Report
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.config import Config
 from scanner.reporters.sarif import to_sarif
 
@@ -36,7 +36,7 @@ def line_of(path: str, needle: str) -> int:
 
 
 def run(plan: str = PLAN, source_dir: str | None = INFRA) -> Report:
-    return scan([plan], Config(), ScanOptions(today=TODAY, source_dir=source_dir))
+    return scan([plan], ScanOptions(config=Config(), today=TODAY, source_dir=source_dir)).report
 
 
 def where(report: Report) -> dict[tuple[str, str], tuple[str, int]]:
@@ -142,7 +142,7 @@ def test_cli_source_dir_must_be_a_directory() -> None:
 
 
 def test_hcl_inputs_are_left_alone() -> None:
-    report = scan([f"{INFRA}/modules/app"], Config(), ScanOptions(today=TODAY, source_dir=INFRA))
+    report = scan([f"{INFRA}/modules/app"], ScanOptions(config=Config(), today=TODAY, source_dir=INFRA)).report
     # the module it calls is expanded (module.nested), each finding at its own block
     assert {(f.resource, f.file) for f in report.findings} == {
         ("aws_iam_role.this", APP),
@@ -205,7 +205,7 @@ def waived_copy(
 
 
 def scan_copy(source_dir: str | None = "infra") -> Report:
-    return scan(["plan.json"], Config(), ScanOptions(today=TODAY, source_dir=source_dir))
+    return scan(["plan.json"], ScanOptions(config=Config(), today=TODAY, source_dir=source_dir)).report
 
 
 def comment_line(file: str) -> int:
@@ -229,7 +229,7 @@ def test_inline_waiver_on_the_block_waives_its_plan_findings(tmp_path: Path, mon
     ]
     assert report.summary.suppressed == 2
     # the same comment in a scan of the .tf module: the same rule, origin and fields
-    (hcl,) = scan(["infra/modules/app"], Config(), ScanOptions(today=TODAY)).waivers
+    (hcl,) = scan(["infra/modules/app"], ScanOptions(config=Config(), today=TODAY)).report.waivers
     assert (hcl.rule_id, hcl.resource, hcl.origin, hcl.suppressed) == ("NHI_OWN_001", "aws_iam_role.this", origin, 1)
     same = {w.model_dump_json(exclude={"resource"}) for w in report.waivers}
     assert same == {hcl.model_dump_json(exclude={"resource"})}

@@ -129,12 +129,8 @@ def scan(
     var_args: tuple[str, ...],
 ) -> None:
     """Scan .tf directories, plan JSON files, Markdown chat answers, or - for stdin."""
-    from scanner.loaders.discover import STDIN
-    from scanner.model.report import ErrorEntry
-    from scanner.model.resource import LoadError
-    from scanner.pipeline.engine import ScanOptions, exit_code
-    from scanner.pipeline.engine import scan as run_scan
-    from scanner.policy.config import ConfigError, discover, load_config
+    from scanner.api import ScanError, ScanOptions
+    from scanner.api import scan as run_scan
     from scanner.reporters import get_chunked_reporter
     from scanner.reporters.text import should_color, summary_line
     from scanner.util import progress
@@ -145,39 +141,6 @@ def scan(
     for n, arg in enumerate(var_args, 1):
         if split_var(arg) is None:  # the text is not shown: it may hold a secret
             _fail(f"--var (number {n}): expected NAME=VALUE, with NAME a Terraform variable name")
-    if config_path:
-        cfg_file: Path | None = Path(config_path)
-        if not Path(config_path).is_file():
-            _fail(f"{config_path}: config file not found")
-    else:
-        first = next((p for p in paths if p != STDIN), ".")
-        try:
-            cfg_file = discover(Path(first))
-        except RuntimeError:  # a symbolic link loop (Path.resolve before 3.13); the scan reports the path
-            cfg_file = discover(Path(os.path.abspath(first)).parent)
-        except OSError as exc:
-            _fail(f"cannot look for a config file above {first}: {exc.strerror or exc}")
-    try:
-        config = load_config(cfg_file)
-    except ConfigError as exc:
-        _fail(str(exc))
-    except (UnicodeDecodeError, ValueError) as exc:
-        _fail(f"{cfg_file}: cannot read config: {exc}")
-
-    stdin_text = None
-    stdin_errors: list[LoadError] = []
-    if STDIN in paths:
-        from scanner.loaders.inputs import MAX_PLAN_BYTES, read_text
-
-        raw = _read_stdin(MAX_PLAN_BYTES + 1)
-        if raw is None:
-            stdin_errors.append(LoadError("<stdin>", None, "stdin is closed; nothing to scan"))
-        elif len(raw) > MAX_PLAN_BYTES:
-            stdin_errors.append(
-                LoadError("<stdin>", None, f"stdin is larger than the {MAX_PLAN_BYTES // 2**20} MiB limit; not scanned")
-            )
-        else:
-            stdin_text = read_text("<stdin>", raw, stdin_errors)
     if use_cache and not cache_dir:
         from scanner.loaders.module_cache import default_dir
 
@@ -185,36 +148,25 @@ def scan(
     if not cache_dir and os.environ.get("NHI_GUARD_CACHE_DIR"):
         cache_dir = os.environ["NHI_GUARD_CACHE_DIR"]
     options = ScanOptions(
+        config=config_path,
+        fail_on=fail_on,
+        baseline=baseline_path,
+        requester=requester,
         include_unchanged=include_unchanged,
-        config_file=str(cfg_file) if cfg_file else None,
+        source_dir=source_dir,
         cache_dir=cache_dir,
         jobs=jobs,
-        source_dir=source_dir,
-        requester=requester.strip() if requester and requester.strip() else None,
         var_files=list(var_files),
         var_args=list(var_args),
     )
-    baseline = None
-    if baseline_path:
-        from scanner.policy.baseline import BaselineError, load_baseline
-
-        try:
-            baseline = load_baseline(baseline_path)
-        except BaselineError as exc:
-            _fail(str(exc))
     # an exception here is reported by _Group.invoke as one line (or re-raised with --debug)
-    with progress.shown(sys.stderr):
-        report = run_scan(list(paths), config, options, stdin_text)
-    if baseline is not None:
-        from scanner.policy.baseline import apply_baseline
-
-        report = apply_baseline(report, baseline.fingerprints)
-    if stdin_errors:
-        report.errors = [ErrorEntry(file=e.file, line=e.line, message=e.message) for e in stdin_errors] + report.errors
-        report.summary.incomplete = True
-
+    try:
+        with progress.shown(sys.stderr):
+            result = run_scan(list(paths), options)
+    except ScanError as exc:
+        _fail(str(exc))
+    report = result.report
     render = get_chunked_reporter(fmt)
-    code = exit_code(report, Severity(fail_on) if fail_on else config.fail_on)
     if output:
         try:
             _write_whole(output, _pieces(render(report, False)))
@@ -225,7 +177,7 @@ def scan(
         color = fmt == "text" and should_color(sys.stdout)
         for chunk in _pieces(render(report, color)):
             click.echo(chunk, nl=False, color=color)
-    sys.exit(code)
+    sys.exit(result.exit_code)
 
 
 def _write_whole(path: str, pieces: Iterable[str]) -> None:
@@ -282,20 +234,6 @@ def _pieces(chunks: Iterable[str], size: int = 1 << 20) -> Iterator[str]:
                 pending, length = [], 0
     if pending:
         yield "".join(pending)
-
-
-def _read_stdin(limit: int) -> bytes | None:
-    """At most ``limit`` bytes of stdin; None when there is no stdin (``<&-``) to read."""
-    stream = sys.stdin
-    if stream is None or stream.closed:
-        return None
-    try:
-        if hasattr(stream, "buffer"):
-            data: bytes = stream.buffer.read(limit)
-            return data
-        return stream.read(limit).encode("utf-8")
-    except OSError:  # EBADF: the descriptor is closed under a live sys.stdin
-        return None
 
 
 def _catalogue() -> tuple[Any, ...]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import re
 import stat
+import sys
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -150,21 +152,69 @@ def _load_text_unguarded(path: str, text: str, kind: str, loaded: Loaded, includ
     loaded.documents.append((path, load_chunks(chunks, sources)))
 
 
+def load_stdin(errors: list[LoadError]) -> str | None:
+    """Standard input as text, at most :data:`MAX_PLAN_BYTES`; None (with an error) when it cannot be scanned."""
+    raw = _read_stdin(MAX_PLAN_BYTES + 1)
+    if raw is None:
+        errors.append(LoadError("<stdin>", None, "stdin is closed; nothing to scan"))
+        return None
+    if len(raw) > MAX_PLAN_BYTES:
+        errors.append(_too_large("<stdin>", None, MAX_PLAN_BYTES, "stdin"))
+        return None
+    return read_text("<stdin>", raw, errors)
+
+
+def _read_stdin(limit: int) -> bytes | None:
+    """At most ``limit`` bytes of stdin; None when there is no stdin (``<&-``) to read."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return None
+    try:
+        if hasattr(stream, "buffer"):
+            data: bytes = stream.buffer.read(limit)
+            return data
+        return stream.read(limit).encode("utf-8")
+    except OSError:  # EBADF: the descriptor is closed under a live sys.stdin
+        return None
+
+
+def _kind_of(name: str, text: str) -> str:
+    lower = name.lower()
+    if lower.endswith(".tf.json"):
+        return "tf.json"
+    if lower.endswith(".tf"):
+        return "hcl"
+    if lower.endswith(".json"):
+        return "json"
+    if Path(lower).suffix in _MARKDOWN_EXT:
+        return "markdown"
+    return sniff(text)
+
+
 def load_inputs(
     paths: list[str],
     stdin_text: str | None = None,
     include_unchanged: bool = False,
     cache: ModuleCache | None = None,
     processes: int | None = 1,
+    texts: list[tuple[str, str]] | None = None,
     var_files: list[str] | None = None,
     var_args: list[str] | None = None,
 ) -> Loaded:
     """``cache`` reuses loaded .tf modules; ``processes`` loads them in parallel (None: choose).
+    ``texts`` are (name, text) inputs that are not on disk, each a module of its own.
 
     ``var_files`` (``--var-file``) and ``var_args`` (``--var NAME=VALUE``) set input variables of
     every .tf directory scanned on its own (scanner/loaders/tfvars.py).
     """
     loaded = Loaded()
+    for name, text in texts or []:
+        loaded.files += 1
+        kind = _kind_of(name, text)
+        if kind == "tf.json":
+            _guarded(name, loaded, functools.partial(_load_tf_json, name, text, loaded))
+        else:
+            _load_text(name, text, kind, loaded, include_unchanged)
     seen: set[str] = set()
     tf_dirs: dict[str, list[str]] = defaultdict(list)
     extra_vars = _read_var_files(var_files or [], loaded)

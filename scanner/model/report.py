@@ -19,6 +19,15 @@ class ToolInfo(_Model):
     version: str = __version__
 
 
+class RelatedLocation(_Model):
+    """Another place a finding involves: the identity a policy attaches to, the user of a key."""
+
+    file: str
+    line: int
+    resource: str
+    message: str = Field(description="what this place is to the finding, e.g. 'the role this policy is attached to'")
+
+
 class Finding(_Model):
     rule_id: str
     category: Category
@@ -32,6 +41,9 @@ class Finding(_Model):
     line: int
     fingerprint: str = Field(description="stable across moved lines and reordered files")
     help_uri: str
+    related: list[RelatedLocation] = Field(
+        default_factory=list, description="other places the finding involves (SARIF relatedLocations)"
+    )
 
 
 class ErrorEntry(_Model):

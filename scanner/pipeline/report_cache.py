@@ -9,14 +9,17 @@ The key is a SHA-256 over the module cache's salt (format, versions of nhi-guard
 Lark and Python, and a hash of nhi-guard's source), a hash of nhi-guard's data files (the AWS
 catalogues), the working directory (report paths are relative to it), the scan options, the
 whole configuration and the config file's path and content (waivers in it are reported by file
-and line), and the path and full content of every input file, discovered exactly as the
-loaders discover them. The key is computed again after the scan, and the report is stored only
-if it has not changed: a file saved while it was being scanned must not leave a report that
-belongs to neither version. A changed, added or removed file is a different key. Reports
-hold no secrets (they are redacted before they are stored) and entries are written like module
-cache entries: atomically, JSON, in a private directory. An unreadable or corrupt entry is a
-miss. Scans that read anything the key cannot cover are never cached: stdin, named pipes and
-other non-regular files, and ``--source-dir`` (the plan's ``.tf`` sources).
+and line), and the path and full content of every input file, discovered exactly as the loaders
+discover them, and of every ``--var-file``. What the evaluation read besides (modules a
+configuration calls from outside the scanned paths, ``file()`` targets, ``modules.json``) is
+stored with the report and checked on every hit (scanner/loaders/deps.py). The key is computed
+again after the scan, and the report is stored only if it has not changed: a file saved while
+it was being scanned must not leave a report that belongs to neither version. A changed, added
+or removed file is a different key. Reports hold no secrets (they are redacted before they are
+stored) and entries are written like module cache entries: atomically, JSON, in a private
+directory. An unreadable or corrupt entry is a miss. Scans that read anything the key cannot
+cover are never cached: stdin, named pipes and other non-regular files, and ``--source-dir``
+(the plan's ``.tf`` sources).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,11 +37,10 @@ from scanner import DATA_DIR
 from scanner.loaders.discover import STDIN, walk_inputs
 from scanner.model.report import Report
 from scanner.model.resource import LoadError
+from scanner.policy.config import ConfigError, ConfigFile, Configs
 
 if TYPE_CHECKING:
     from scanner.loaders.module_cache import ModuleCache
-    from scanner.pipeline.engine import ScanOptions
-    from scanner.policy.config import Config
 
 FORMAT = 2
 _CHUNK = 1 << 20
@@ -75,28 +78,25 @@ def _hash_file(digest: hashlib._Hash, path: str) -> bool:
     return True
 
 
-def scan_key(paths: list[str], config: Config, options: ScanOptions, cache: ModuleCache) -> str | None:
-    """The report's key, or None when this scan must not be cached."""
-    if options.source_dir or STDIN in paths:
+def scan_key(
+    paths: list[str], configs: Configs, options: str, cache: ModuleCache, extra_files: Sequence[str] = ()
+) -> str | None:
+    """The report's key, or None when this scan must not be cached.
+
+    ``options`` is everything else that shapes the report, as text (the entry point's options);
+    ``extra_files`` are files named by options whose content counts too (``--var-file``).
+    Every config that governs an input is part of the key: its settings, its file's name and
+    content (waivers in it are reported by file and line).
+    """
+    if STDIN in paths:
         return None
     digest = hashlib.sha256()
-    for part in (
-        f"scan-cache={FORMAT}",
-        cache.salt,
-        _data_fingerprint(),
-        os.getcwd(),
-        repr((options.include_unchanged, options.today.isoformat(), options.requester)),
-        repr((options.var_files, options.var_args)),
-        config.model_dump_json(),
-        # config waivers are reported with the config file's name and lines
-        repr(options.config_file),
-    ):
+    for part in (f"scan-cache={FORMAT}", cache.salt, _data_fingerprint(), os.getcwd(), options):
         _update(digest, part)
-    if options.config_file and not _hash_file(digest, options.config_file):
-        return None
-    for var_file in options.var_files:
-        if not _hash_file(digest, var_file):
+    for extra in extra_files:
+        if not _hash_file(digest, extra):
             return None
+    governing: dict[str, ConfigFile] = {}
     for raw in paths:
         _update(digest, raw)
         path = Path(raw)
@@ -112,6 +112,16 @@ def scan_key(paths: list[str], config: Config, options: ScanOptions, cache: Modu
         for f in files:
             if not _hash_file(digest, f):
                 return None
+            try:
+                cf = configs.for_input(f)
+            except ConfigError:
+                return None
+            governing[cf.path or ""] = cf
+    for name in sorted(governing):
+        _update(digest, name)
+        _update(digest, governing[name].config.model_dump_json())
+        if name and not _hash_file(digest, name):
+            return None
     return digest.hexdigest()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import warnings
@@ -189,3 +190,84 @@ def _allowed(loc: tuple[Any, ...]) -> list[str]:
         inner = getattr(ann, "__args__", (ann,))[0]
         model = inner if isinstance(inner, type) and issubclass(inner, BaseModel) else model
     return sorted(model.model_fields)
+
+
+class ConfigFile:
+    """A config and where it came from (``path`` None: the default policy, or one given as an object)."""
+
+    __slots__ = ("config", "path")
+
+    def __init__(self, config: Config, path: str | None) -> None:
+        self.config = config
+        self.path = path
+
+
+class Configs:
+    """Which config governs each input file.
+
+    Given one explicitly (a file or a :class:`Config`), it governs everything. Otherwise each file
+    is governed by the nearest config file in its directory or above (``.nhi-guard.toml``,
+    ``nhi-guard.toml``, or a ``pyproject.toml`` with ``[tool.nhi-guard]``), as ruff does: a
+    per-directory config replaces the one above it, it does not merge with it. Inputs that are not
+    files (stdin, text given to the API) take the config found from the working directory.
+    """
+
+    def __init__(self, explicit: Config | str | Path | None = None) -> None:
+        self._explicit: ConfigFile | None = None
+        if isinstance(explicit, Config):
+            self._explicit = ConfigFile(explicit, None)
+        elif explicit is not None:
+            path = Path(explicit)
+            if not path.is_file():
+                raise ConfigError(f"{explicit}: config file not found")
+            self._explicit = _read(path)
+        self._by_dir: dict[str, ConfigFile] = {}
+        self._by_file: dict[str, ConfigFile] = {}
+
+    def for_input(self, path: str) -> ConfigFile:
+        """The config of a scanned file or directory; for ``<stdin>`` (any name in ``<>``), the working directory's."""
+        if self._explicit is not None:
+            return self._explicit
+        start = Path.cwd() if not path or path.startswith("<") else Path(path)
+        try:
+            folder = start.resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop: the scan reports the path itself
+            folder = Path(os.path.abspath(start))
+        if not folder.is_dir():
+            folder = folder.parent
+        key = str(folder)
+        found = self._by_dir.get(key)
+        if found is None:
+            try:
+                file = discover(folder)
+            except OSError as exc:
+                raise ConfigError(f"cannot look for a config file above {path}: {exc.strerror or exc}") from None
+            found = self._by_dir[key] = self._load(file)
+        return found
+
+    def _load(self, file: Path | None) -> ConfigFile:
+        if file is None:
+            return self._by_file.setdefault("", ConfigFile(Config(), None))
+        key = str(file)
+        if key not in self._by_file:
+            self._by_file[key] = _read(file)
+        return self._by_file[key]
+
+    def by_path(self, path: str) -> ConfigFile:
+        """A config already handed out, by its file ("" for one given as an object or the default)."""
+        if self._explicit is not None:
+            return self._explicit
+        return self._by_file[path]
+
+    def used(self) -> list[ConfigFile]:
+        """Every config handed out so far, each once, in a stable order (config files by path)."""
+        if self._explicit is not None:
+            return [self._explicit]
+        return [self._by_file[k] for k in sorted(self._by_file)]
+
+
+def _read(path: Path) -> ConfigFile:
+    try:
+        return ConfigFile(load_config(path), str(path))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None

@@ -5,10 +5,14 @@ from __future__ import annotations
 import fnmatch
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
+from scanner.model.report import Finding
 from scanner.model.resource import Resource, strip_indexes
+from scanner.policy.config import Config
 from scanner.policy.metadata import parse_date
 
 _INLINE_RE = re.compile(r"nhi-guard:ignore\b[=\s]*(.*)$")
@@ -36,6 +40,9 @@ class WaiverEntry:
     suppressed: int = field(default=0)
     #: set for an inline waiver: it only applies to findings in its own file (the block's)
     scope_file: str | None = None
+    #: set for a config waiver: the config file it was written in ("" for a config object); it
+    #: only applies to findings that config governs
+    config_path: str | None = None
 
     def problems(self, today: date) -> list[str]:
         out = [f"no {name}" for name, value in (("reason", self.reason), ("owner", self.owner)) if not value]
@@ -101,3 +108,63 @@ def inline_waivers(res: Resource) -> list[WaiverEntry]:
             )
         )
     return out
+
+
+def config_waivers(config: Config, path: str | None, display: str) -> list[WaiverEntry]:
+    """The ``[[waivers]]`` of one config file; they apply only to findings that config governs.
+
+    ``display`` names the file in the report (``config`` for a config given as an object).
+    """
+    lines = _waiver_lines(path)
+    out = []
+    for i, cw in enumerate(config.waivers):
+        line = lines[i] if i < len(lines) else 1
+        out.append(
+            WaiverEntry(
+                rules=[cw.rule.upper()],
+                resource=cw.resource,
+                reason=cw.reason,
+                owner=cw.owner,
+                expires=cw.expires,
+                origin=f"{display}:{line}",
+                file=display,
+                line=line,
+                config_path=path or "",
+            )
+        )
+    return out
+
+
+def _waiver_lines(path: str | None) -> list[int]:
+    if not path:
+        return []
+    try:
+        return config_waiver_lines(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def apply_waivers(
+    findings: list[Finding], waivers: list[WaiverEntry], today: date, governing: Callable[[Finding], str]
+) -> list[Finding]:
+    """The findings no valid waiver covers; each waiver counts what it suppressed.
+
+    ``governing`` names the config file that governs a finding's file: a config waiver only
+    covers findings of its own config.
+    """
+    valid = [w for w in waivers if not w.problems(today)]
+    kept: list[Finding] = []
+    for f in findings:
+        match = next(
+            (
+                w
+                for w in valid
+                if (w.config_path is None or w.config_path == governing(f)) and w.matches(f.rule_id, f.resource, f.file)
+            ),
+            None,
+        )
+        if match is None:
+            kept.append(f)
+        else:
+            match.suppressed += 1
+    return kept

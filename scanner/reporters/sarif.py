@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner import __version__
-from scanner.model.report import ErrorEntry, Finding, Report
+from scanner.model.report import ErrorEntry, Finding, RelatedLocation, Report
 from scanner.model.severity import Severity
 from scanner.rules import Rule, all_rules
 from scanner.rules.catalogue_docs import rule_sections
@@ -136,6 +136,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "message": {"text": f"{message}{sep}Fix: {f.remediation}"},
         "locations": [_location(f.file, f.line, f.resource)],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+        **({"relatedLocations": [_related(i, r) for i, r in enumerate(f.related, 1)]} if f.related else {}),
         "properties": {
             "severity": severity,
             "category": str(f.category),
@@ -143,6 +144,10 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         },
     }
     return result
+
+
+def _related(index: int, r: RelatedLocation) -> dict[str, Any]:
+    return {"id": index, **_location(r.file, r.line, r.resource), "message": {"text": f"{r.message} ({r.resource})"}}
 
 
 def _location(file: str, line: int | None, resource: str | None = None) -> dict[str, Any]:

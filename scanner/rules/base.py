@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from scanner.model.severity import Category, Severity
@@ -36,6 +36,9 @@ class Violation:
     path: str | None = None
     key: str = ""
     severity: Severity | None = None
+    #: other resources the problem involves, each with what it is to the finding ("the role this
+    #: policy is attached to"); reports show them as related locations
+    related: list[tuple[Resource, str]] = field(default_factory=list)
 
 
 class Rule:
@@ -52,6 +55,15 @@ class Rule:
     modes: ClassVar[tuple[str, ...]] = ("managed",)
     #: the rule reads other resources through ``ctx.model`` (a Checkov graph check)
     cross_resource: ClassVar[bool] = False
+    #: the rule runs as a check of the Checkov policy pack; when False, ``checkov_note`` says why
+    #: (docs/checkov.md is generated from it)
+    in_checkov: ClassVar[bool] = True
+    checkov_note: ClassVar[str] = ""
+    #: what the rule judges exists only in plan JSON (an in-place update): HCL and chat answers
+    #: can hold only its negatives
+    needs_plan: ClassVar[bool] = False
+    #: the rule compares a plan object's ``before`` with its ``after`` (a widening, a weakened gate)
+    compares_before_after: ClassVar[bool] = False
 
     def applies_to(self, res: Resource) -> bool:
         if res.mode not in self.modes:

@@ -93,8 +93,29 @@ def render_rules_md() -> str:
         ]
         if r.cross_resource:
             out.append("- Cross-resource: reads other resources of the same scan")
+        if r.needs_plan:
+            out.append("- Needs a plan: what it judges exists only in plan JSON")
+        if r.compares_before_after:
+            out.append("- Compares a plan's `before` with its `after`")
+        out.append("- Checkov pack: " + ("yes" if r.in_checkov else "no, see [docs/checkov.md](checkov.md)"))
         out += ["", _demote(r.doc()), "", "### Fix", "", r.fix]
     return "\n".join(out) + "\n"
+
+
+CHECKOV_MD = "checkov.md"
+_CHECKOV_TABLE = re.compile(r"(<!-- checkov-table: begin.*?-->\n).*?(<!-- checkov-table: end -->)", re.S)
+
+
+def render_checkov_table() -> str:
+    """The table of rules the Checkov pack cannot run, from each rule's ``in_checkov`` and ``checkov_note``."""
+    rows = ["| rule | why |", "|---|---|"]
+    rows += [f"| `{r.id}` | {_cell(r.checkov_note)} |" for r in all_rules() if not r.in_checkov]
+    return "\n".join(rows) + "\n"
+
+
+def render_checkov_md(current: str) -> str:
+    """docs/checkov.md with its generated table replaced; the prose around it is written by hand."""
+    return _CHECKOV_TABLE.sub(lambda m: m.group(1) + render_checkov_table() + m.group(2), current, count=1)
 
 
 def render_schema() -> str:
@@ -104,7 +125,11 @@ def render_schema() -> str:
 
 
 def generated(docs_dir: Path = DOCS_DIR) -> dict[Path, str]:
-    return {docs_dir / RULES_MD: render_rules_md(), docs_dir / SCHEMA_JSON: render_schema()}
+    out = {docs_dir / RULES_MD: render_rules_md(), docs_dir / SCHEMA_JSON: render_schema()}
+    checkov = docs_dir / CHECKOV_MD
+    if checkov.is_file():
+        out[checkov] = render_checkov_md(checkov.read_text(encoding="utf-8"))
+    return out
 
 
 def stale(docs_dir: Path = DOCS_DIR) -> list[Path]:

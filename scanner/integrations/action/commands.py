@@ -59,9 +59,12 @@ def annotation(f: Finding, workspace: str) -> str:
     severity = str(f.severity)
     message = f.message.rstrip()
     sep = " " if message.endswith((".", "!", "?")) else ". "
+    also = "".join(
+        f" See also {r.resource} ({r.message}) at {workspace_path(r.file, workspace)}:{r.line}." for r in f.related
+    )
     return command(
         LEVEL[severity],
-        f"{message}{sep}Fix: {f.remediation} ({f.resource})",
+        f"{message}{sep}Fix: {f.remediation} ({f.resource}){also}",
         file=None if f.file.startswith("<") else workspace_path(f.file, workspace),
         line=f.line if f.line else None,
         title=f"{f.rule_id} ({severity}): {f.title}",

@@ -22,9 +22,12 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from scanner.api import ScanError, ScanOptions, resolve_fail_on, scan
+from scanner.api import exit_code as api_exit_code
 from scanner.integrations.action.commands import (
     annotation_commands,
     command,
@@ -35,11 +38,9 @@ from scanner.integrations.action.commands import (
 from scanner.integrations.action.context import ActionContext, InputError
 from scanner.integrations.action.github_api import ApiError, GitHub
 from scanner.integrations.action.summary import SummaryInput, comment_body, job_summary
-from scanner.model.report import Report
 from scanner.model.severity import Severity
-from scanner.pipeline.engine import ScanOptions, scan
 from scanner.policy.baseline import Baseline, BaselineError, apply_baseline, load_baseline
-from scanner.policy.config import Config, ConfigError, discover, load_config
+from scanner.policy.config import ConfigError, ConfigFile, Configs
 from scanner.reporters import get_reporter
 from scanner.reporters.markdown import code
 from scanner.reporters.text import summary_line
@@ -81,7 +82,7 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
         return EXIT_ERROR
     try:
         return run(ctx, log)
-    except (InputError, ConfigError) as exc:
+    except (InputError, ConfigError, ScanError) as exc:
         log.error(str(exc))
     except Exception as exc:  # noqa: BLE001 - one line and exit 2: exit 1 means findings
         if ctx.env.get("RUNNER_DEBUG") == "1" or ctx.env.get("NHI_GUARD_DEBUG"):
@@ -90,19 +91,6 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
         log.error(f"internal error: {type(exc).__name__}; rerun with debug logging (RUNNER_DEBUG=1) for details")
     write_outputs(ctx.output, {"exit-code": EXIT_ERROR})
     return EXIT_ERROR
-
-
-def _config(ctx: ActionContext, first: str) -> tuple[Config, str | None]:
-    if ctx.config:
-        if not Path(ctx.config).is_file():
-            raise InputError(f"input 'config': {ctx.config}: config file not found")
-        path: Path | None = Path(ctx.config)
-    else:
-        path = discover(Path(first))
-    try:
-        return load_config(path), str(path.resolve()) if path else None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
 
 
 def run(ctx: ActionContext, log: _Log) -> int:
@@ -117,18 +105,20 @@ def run(ctx: ActionContext, log: _Log) -> int:
             notes.append(f"`path` {code(ctx.paths[0])} is not a directory: plan findings point at the plan file.")
     else:
         inputs = ctx.paths
-    config, config_file = _config(ctx, inputs[0])
-    fail_on = _fail_on(ctx.fail_on, config)
+    if ctx.config and not Path(ctx.config).is_file():
+        raise InputError(f"input 'config': {ctx.config}: config file not found")
+    configs = Configs(ctx.config or None)  # shared with the base commit's scan: same policy for both
     requester = pr.author if pr else None
-    options = ScanOptions(config_file=config_file, source_dir=source_dir, requester=requester)
-
+    options = ScanOptions(config=configs, fail_on=ctx.fail_on, source_dir=source_dir, requester=requester)
     with log.group(f"nhi-guard: scanning {' '.join(inputs)}"):
-        full = scan(inputs, config, options)
-        log.line(summary_line(full))
+        head = scan(inputs, options)
+        log.line(summary_line(head.report))
 
-    baseline, baseline_source = _baseline(ctx, inputs, config, config_file, requester, notes, log)
+    baseline, baseline_source = _baseline(ctx, inputs, options, configs, notes, log)
+    full, config = head.report, head.config
     report = apply_baseline(full, baseline.fingerprints) if baseline is not None else full
-    exit_code = _exit_code(report, fail_on)
+    fail_on = resolve_fail_on(ctx.fail_on, config)
+    exit_code = api_exit_code(report, fail_on)
 
     Path(ctx.temp_dir).mkdir(parents=True, exist_ok=True)
     out_dir = Path(tempfile.mkdtemp(prefix="run-", dir=ctx.temp_dir))  # one per use of the action in a job
@@ -187,28 +177,8 @@ def run(ctx: ActionContext, log: _Log) -> int:
     return exit_code
 
 
-def _fail_on(value: str | None, config: Config) -> Severity | None:
-    if value is None:
-        return config.fail_on
-    return None if value == "none" else Severity(value)
-
-
-def _exit_code(report: Report, fail_on: Severity | None) -> int:
-    if report.errors:
-        return EXIT_ERROR
-    if fail_on is not None and any(Severity(f.severity).rank >= fail_on.rank for f in report.findings):
-        return EXIT_FINDINGS
-    return EXIT_OK
-
-
 def _baseline(
-    ctx: ActionContext,
-    inputs: list[str],
-    config: Config,
-    config_file: str | None,
-    requester: str | None,
-    notes: list[str],
-    log: _Log,
+    ctx: ActionContext, inputs: list[str], options: ScanOptions, configs: Configs, notes: list[str], log: _Log
 ) -> tuple[Baseline | None, str | None]:
     if ctx.baseline:
         try:
@@ -228,7 +198,7 @@ def _baseline(
     if problem is None and pr is not None and pr.base_sha:
         with log.group(f"nhi-guard: scanning the base commit {pr.base_sha[:12]}"):
             try:
-                base = scan_base(pr.base_sha, inputs, config, config_file, requester, ctx.temp_dir)
+                base = scan_base(pr.base_sha, inputs, options, configs, ctx.temp_dir)
             except BaseScanError as exc:
                 problem = str(exc)
             else:
@@ -242,6 +212,26 @@ def _baseline(
 
 class BaseScanError(Exception):
     pass
+
+
+class RebasedConfigs(Configs):
+    """The head's configs, asked about a file of the base commit's worktree by its head path."""
+
+    def __init__(self, head: Configs, worktree_cwd: str, head_cwd: str) -> None:
+        super().__init__()
+        self.head, self.worktree_cwd, self.head_cwd = head, worktree_cwd, head_cwd
+
+    def for_input(self, path: str) -> ConfigFile:
+        if path and not path.startswith("<"):
+            rel = os.path.relpath(os.path.abspath(path), self.worktree_cwd)
+            path = os.path.join(self.head_cwd, rel)
+        return self.head.for_input(path)
+
+    def by_path(self, path: str) -> ConfigFile:
+        return self.head.by_path(path)
+
+    def used(self) -> list[ConfigFile]:
+        return self.head.used()
 
 
 def _git(*args: str, cwd: str | None = None) -> str:
@@ -268,13 +258,12 @@ def _cwd(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
-def scan_base(
-    sha: str, inputs: list[str], config: Config, config_file: str | None, requester: str | None, temp_dir: str
-) -> Baseline:
+def scan_base(sha: str, inputs: list[str], options: ScanOptions, configs: Configs, temp_dir: str) -> Baseline:
     """Scan ``inputs`` as they are in commit ``sha``, from the same place in a worktree of it.
 
     Paths in a report are relative to the working directory, so the base is scanned from the
-    worktree's copy of the working directory: fingerprints then match the head's.
+    worktree's copy of the working directory: fingerprints then match the head's. The base is
+    judged by the head's configs (``configs``), each file by the config its head copy has.
     """
     prefix = _git("rev-parse", "--show-prefix")
     try:
@@ -297,11 +286,13 @@ def scan_base(
         here = worktree / prefix
         if not here.is_dir():  # the working directory is new in this change
             return Baseline()
+        head_cwd = os.getcwd()
         with _cwd(here):
             existing = [p for p in relative if os.path.exists(p)]
             if not existing:
                 return Baseline()
-            report = scan(existing, config, ScanOptions(config_file=config_file, requester=requester))
+            rebased = RebasedConfigs(configs, str(here), head_cwd)
+            report = scan(existing, replace(options, config=rebased, fail_on="none")).report
         return Baseline({f.fingerprint for f in report.findings}, list(report.inventory))
     finally:
         try:

@@ -26,7 +26,8 @@ from typing import Any
 from scanner.integrations.checkov.conf import attributes, first_int
 from scanner.loaders.derived import RENDERED, apply_provider_defaults, encode
 from scanner.loaders.plan import is_plan, load_plan
-from scanner.model.resource import Model, Resource, strip_indexes
+from scanner.model.report import Report
+from scanner.model.resource import Document, Model, Resource, strip_indexes
 from scanner.model.values import Unknown
 from scanner.policy.waivers import marker_comments
 
@@ -48,6 +49,15 @@ class BuiltModel:
     model: Model
     by_address: dict[str, list[Resource]]
     secrets: set[str]
+    #: the entry point's report of this model (scanner/integrations/checkov/registration.py), once made
+    report: Report | None = None
+
+    def documents(self) -> list[tuple[str, Document]]:
+        """The model's resources as the loaders would hand them over: one document per scope."""
+        grouped: dict[str, Document] = {}
+        for res in self.model.resources:
+            grouped.setdefault(self.model.scope(res), Document()).resources.append(res)
+        return list(grouped.items())
 
     def find(self, address: str, scanned_file: str = "") -> Resource | None:
         """The resource at ``address`` in the file Checkov is scanning.

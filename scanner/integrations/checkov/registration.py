@@ -5,11 +5,7 @@ Imported only inside Checkov's environment (by ``checks/nhi_guard_checks.py``).
 
 from __future__ import annotations
 
-import os
 import sys
-from datetime import date
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from checkov.common.bridgecrew.severities import BcSeverities, Severities
@@ -17,15 +13,15 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
+from scanner.api import ScanError, ScanOptions, scan_documents
 from scanner.integrations.checkov.conf import attributes, first_int
 from scanner.integrations.checkov.graph_model import BuiltModel, model_for
+from scanner.model.report import Report
 from scanner.model.resource import Model, Resource
 from scanner.model.severity import Category, Severity
-from scanner.policy.config import Config, ConfigError, discover, load_config
-from scanner.policy.metadata import MetadataResolver
-from scanner.policy.redact import Redactor, secret_values
-from scanner.policy.waivers import WaiverEntry, inline_waivers
-from scanner.rules import Context, Rule, all_rules
+from scanner.pipeline.findings import display_path
+from scanner.policy.config import Config
+from scanner.rules import Rule, all_rules
 
 _SEVERITY = {
     Severity.CRITICAL: BcSeverities.CRITICAL,
@@ -33,27 +29,6 @@ _SEVERITY = {
     Severity.MEDIUM: BcSeverities.MEDIUM,
     Severity.LOW: BcSeverities.LOW,
 }
-#: rules that cannot be Checkov checks, and why (also listed in docs/checkov.md)
-NOT_IN_CHECKOV = {
-    "NHI_SEC_003": "Checkov runs no checks on `output` blocks",
-    "NHI_APR_004": "waivers are applied by nhi-guard's engine; in Checkov use #checkov:skip or nhi-guard:ignore",
-}
-
-
-def today() -> date:
-    """``NHI_GUARD_TODAY`` pins the date (reproducible tests); otherwise the real date."""
-    pinned = os.environ.get("NHI_GUARD_TODAY")
-    return date.fromisoformat(pinned) if pinned else date.today()
-
-
-@lru_cache(maxsize=64)
-def _config_for(directory: str) -> tuple[Config, str | None]:
-    path = discover(Path(directory)) if directory else None
-    try:
-        return load_config(path), str(path) if path else None
-    except ConfigError as exc:
-        print(f"nhi-guard: {exc}; using the default policy", file=sys.stderr)
-        return Config(), None
 
 
 def _single(conf: dict[str, Any], entity_type: str, mode: str) -> BuiltModel:
@@ -64,14 +39,31 @@ def _single(conf: dict[str, Any], entity_type: str, mode: str) -> BuiltModel:
     return BuiltModel(Model([res]), {address: [res]}, set())
 
 
+def report_of(built: BuiltModel) -> Report:
+    """nhi-guard's own report of the model, through the same entry point as ``nhi-guard scan``:
+    the nearest config of each file, its severity overrides, disabled rules, waivers and
+    redaction. Made once per model; each check then looks up its own findings in it."""
+    if built.report is None:
+        try:
+            result = scan_documents(built.documents(), ScanOptions(), secrets=built.secrets)
+        except ScanError as exc:
+            print(f"nhi-guard: {exc}; using the default policy", file=sys.stderr)
+            result = scan_documents(built.documents(), ScanOptions(config=Config()),
+                                    secrets=built.secrets)
+        built.report = result.report
+    return built.report
+
+
 class _Adapter:
     """Shared behaviour of resource and provider checks."""
 
     rule: Rule
     graph: Any
     details: list[str]
+    severity: Any
 
     def _evaluate(self, conf: dict[str, Any], entity_type: str, address: str, mode: str) -> CheckResult:
+        self.severity = Severities[_SEVERITY[self.rule.severity]]  # the rule's own, unless a config overrides it
         try:
             built = model_for(self.graph, conf) or _single(conf, entity_type, mode)
             res = built.find(address, str(getattr(self, "entity_path", "")).rsplit(":", 2)[0])
@@ -80,31 +72,27 @@ class _Adapter:
             if res is None or res.context_only:
                 # Not in the model, or only as context: a plan resource nhi-guard does not scan (no-op, delete).
                 return CheckResult.UNKNOWN if conf.get("__change_actions__") else CheckResult.PASSED
-            config, config_file = _config_for(str(Path(res.file).parent) if res.file else "")
-            if self.rule.id in {d.upper() for d in config.disable}:
+            file = display_path(res.file)
+            report = report_of(built)
+            crash = f"internal error in rule {self.rule.id} on {res.address}:"
+            for error in report.errors:
+                if error.message.startswith(crash):  # Checkov would show a crashed rule as passed
+                    print(f"nhi-guard: {error.message}", file=sys.stderr)
+                    self.details.append(f"nhi-guard {error.message}; the check could not run")
+                    return CheckResult.FAILED
+            mine = [f for f in report.findings
+                    if f.rule_id == self.rule.id and f.resource == res.address and f.file == file]
+            if not mine:
                 return CheckResult.PASSED
-            ctx = Context(model=built.model, config=config, metadata=MetadataResolver(built.model, config),
-                          today=today())
-            violations = list(self.rule.check(res, ctx))
-            if not violations or self._waived(res, config, config_file, ctx.today):
-                return CheckResult.PASSED
-            secrets = set(built.secrets)
-            for r in built.model.resources:
-                secrets |= secret_values(r)
-            redactor = Redactor(secrets)
-            self.details.extend(redactor.text(v.message) for v in violations)
+            # Checkov reads the check's severity when it records this result, right after this call.
+            worst = max((Severity(f.severity) for f in mine), key=lambda s: s.rank)
+            self.severity = Severities[_SEVERITY[worst]]
+            self.details.extend(f.message for f in mine)
             return CheckResult.FAILED
         except Exception as exc:  # noqa: BLE001 - Checkov would drop the result silently; fail visibly instead
             print(f"nhi-guard: internal error in {self.rule.id} on {address}: {type(exc).__name__}", file=sys.stderr)
             self.details.append(f"nhi-guard internal error ({type(exc).__name__}); the check could not run")
             return CheckResult.FAILED
-
-    def _waived(self, res: Resource, config: Config, config_file: str | None, day: date) -> bool:
-        waivers = inline_waivers(res)
-        waivers += [WaiverEntry(rules=[w.rule.upper()], resource=w.resource, reason=w.reason, owner=w.owner,
-                                expires=w.expires, origin=config_file or "config", file=config_file or "", line=1)
-                    for w in config.waivers]
-        return any(not w.problems(day) and w.matches(self.rule.id, res.address, res.file) for w in waivers)
 
 
 def _category(rule: Rule) -> CheckCategories:
@@ -142,7 +130,7 @@ def register() -> list[str]:
     """Instantiate (and so register with Checkov) a check for every rule that fits Checkov's model."""
     registered = []
     for rule in all_rules():
-        if rule.id in NOT_IN_CHECKOV or not (rule.resource_types or rule.resource_patterns):
+        if not rule.in_checkov or not (rule.resource_types or rule.resource_patterns):
             continue
         if "provider" in rule.modes:
             RuleProviderCheck(rule)

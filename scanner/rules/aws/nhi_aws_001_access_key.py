@@ -39,9 +39,15 @@ class StaticAccessKey(Rule):
     title = "Static AWS access key never expires"
     fix = "Replace the access key with a role assumed via OIDC (GitHub Actions, EKS IRSA) or IAM Roles Anywhere."
     resource_types = ("aws_iam_access_key",)
+    cross_resource = True
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         status = res.get("status")
         if status == "Inactive":
             return
-        yield Violation(f"{res.address} creates a long-lived AWS access key that never expires", "user")
+        users = ctx.model.referenced(res, "user", "aws_iam_user")
+        yield Violation(
+            f"{res.address} creates a long-lived AWS access key that never expires",
+            "user",
+            related=[(u, "the IAM user the key belongs to") for u in users],
+        )

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from scanner.iam.aws_policy import FULL_ACCESS_ACTIONS, POLICY_TYPES, describe_policy, grants_full_admin, policies_of
 from scanner.iam.evaluate import cancelled_for_all_holders
+from scanner.iam.principals import holders_of
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
@@ -73,6 +74,8 @@ class AdminPolicy(Rule):
     cross_resource = True  # an unknown policy is read from the aws_iam_policy_document it references
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        found, _ = holders_of(res, ctx)
+        holders = [(h, f"the {h.type.removeprefix('aws_iam_')} that holds this policy") for h in found]
         for path, statements in policies_of(res, ctx):
             for stmt in statements:
                 if grants_full_admin(stmt) and not cancelled_for_all_holders(res, stmt, "*", ctx):
@@ -83,4 +86,5 @@ class AdminPolicy(Rule):
                         f'{stmt.label} allows Action "{action}" on {target}',
                         path=path,
                         key=f"{path}:{stmt.key}",
+                        related=holders,
                     )

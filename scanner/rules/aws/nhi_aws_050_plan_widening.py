@@ -75,6 +75,8 @@ class PlanWidensPolicy(Rule):
     """
 
     id = "NHI_AWS_050"
+    needs_plan = True
+    compares_before_after = True
     category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Plan widens an existing IAM policy (privilege widening)"

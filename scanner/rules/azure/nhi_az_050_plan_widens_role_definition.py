@@ -145,6 +145,8 @@ class PlanWidensRoleDefinition(Rule):
     """
 
     id = "NHI_AZ_050"
+    needs_plan = True
+    compares_before_after = True
     category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Plan widens an Azure custom role definition (privilege widening)"

@@ -71,6 +71,8 @@ class PlanWidensGoogleBinding(Rule):
     """
 
     id = "NHI_GCP_050"
+    needs_plan = True
+    compares_before_after = True
     category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Plan widens an existing Google IAM binding (privilege widening)"

@@ -43,3 +43,9 @@ class InvalidWaiver(Rule):
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         return ()
+    in_checkov = False
+    checkov_note = (
+        "It reports invalid *waivers*, which nhi-guard's engine applies across all findings; it is "
+        "not a property of one resource. In Checkov, use `#checkov:skip` (Checkov's own "
+        "suppression) or `# nhi-guard:ignore`, which the adapter honours."
+    )

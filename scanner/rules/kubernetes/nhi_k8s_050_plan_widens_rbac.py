@@ -224,6 +224,8 @@ class PlanWidensRbac(Rule):
     """
 
     id = "NHI_K8S_050"
+    needs_plan = True
+    compares_before_after = True
     category = Category.LEAST_PRIVILEGE
     severity = Severity.HIGH
     title = "Plan widens a Kubernetes role or binding (privilege widening)"

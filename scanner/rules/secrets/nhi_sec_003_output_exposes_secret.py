@@ -105,6 +105,11 @@ class OutputExposesSecret(Rule):
     fix = "Mark the output `sensitive = true` (and drop any nonsensitive()), or stop outputting the credential."
     modes = ("output",)
     resource_types = ("output",)
+    in_checkov = False
+    checkov_note = (
+        "Checkov runs no checks on `output` blocks: its Terraform registries cover resources, data "
+        "sources, providers and modules only. Run `nhi-guard scan` for outputs."
+    )
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         sensitive = res.get("sensitive")

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.model.values import Unknown, is_missing
+from scanner.model.values import MISSING, is_known, is_missing
 
 
-def unset(value: Any) -> bool:
-    """Not set, or set to a value Vault reads as "use the default" (0, "0", "0s", "")."""
-    if is_missing(value):
-        return True
-    if isinstance(value, Unknown | bool):
+def _zero(value: Any) -> bool:
+    if isinstance(value, bool):
         return False
     if isinstance(value, int | float):
         return value == 0
@@ -21,6 +18,17 @@ def unset(value: Any) -> bool:
     return False
 
 
+def duration(value: Any) -> Any:
+    """A duration attribute as a three-valued value: MISSING where Vault reads it as "use the
+    default" (0, "0", "0s", ""), unknown where it is unknown, else the value itself."""
+    return MISSING if is_known(value) and _zero(value) else value
+
+
+def unset(value: Any) -> bool:
+    """Not set, or set to a value Vault reads as "use the default"."""
+    return is_missing(duration(value))
+
+
 def is_set(value: Any) -> bool:
     """Known to be set to a non-zero duration."""
-    return not isinstance(value, Unknown) and not unset(value)
+    return is_known(duration(value))

@@ -1,0 +1,87 @@
+"""Run the rules over the model, each resource under the config that governs its file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from scanner.model.report import Finding
+from scanner.model.resource import LoadError, Model, Resource
+from scanner.pipeline.findings import display_path, make_finding
+from scanner.policy.config import ConfigFile, Configs
+from scanner.policy.context import Context
+from scanner.policy.metadata import MetadataResolver
+from scanner.policy.waivers import WaiverEntry, inline_waivers
+from scanner.rules import Rule, all_rules
+from scanner.util import progress
+
+
+@dataclass
+class Checked:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[LoadError] = field(default_factory=list)
+    #: inline waivers of the checked blocks, each once
+    waivers: list[WaiverEntry] = field(default_factory=list)
+    #: id(finding) -> the config that governs its file (its config waivers, its APR_004 severity)
+    governing: dict[int, ConfigFile] = field(default_factory=dict)
+
+
+class Contexts:
+    """One rule context, and one set of enabled rules, per config in use."""
+
+    def __init__(self, model: Model, configs: Configs, today: date, requester: str | None) -> None:
+        self.model, self.configs, self.today, self.requester = model, configs, today, requester
+        self._made: dict[int, tuple[ConfigFile, Context, list[Rule]]] = {}
+
+    def of(self, path: str) -> tuple[ConfigFile, Context, list[Rule]]:
+        cf = self.configs.for_input(path)
+        made = self._made.get(id(cf))
+        if made is None:
+            config = cf.config
+            ctx = Context(self.model, config, MetadataResolver(self.model, config), self.today, self.requester)
+            disabled = {d.upper() for d in config.disable}
+            made = self._made[id(cf)] = (cf, ctx, [r for r in all_rules() if r.id not in disabled])
+        return made
+
+
+def _applies(rule: Rule, res: Resource) -> bool:
+    return type(rule).applies_to is Rule.applies_to or rule.applies_to(res)
+
+
+def check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Checked:
+    out = Checked()
+    inline_seen: set[tuple[str, str]] = set()
+    # Rules that keep the base applies_to depend on mode and type only: decided once per pair.
+    by_kind: dict[tuple[int, str, str], list[Rule]] = {}
+    for done, res in enumerate(resources, 1):
+        progress.update("checking resources", done, total)
+        if res.context_only:
+            continue
+        for w in inline_waivers(res):
+            w.file = w.scope_file = display_path(w.file)
+            w.origin = f"{w.file}:{w.line}"
+            if (w.origin, w.resource) not in inline_seen:  # plan instances of one block share its comments
+                inline_seen.add((w.origin, w.resource))
+                out.waivers.append(w)
+        cf, ctx, rules = contexts.of(res.file)
+        kind = (id(cf), res.mode, res.type)
+        candidates = by_kind.get(kind)
+        if candidates is None:
+            candidates = by_kind[kind] = [r for r in rules if type(r).applies_to is not Rule.applies_to
+                                          or r.applies_to(res)]
+        scope = ctx.model.scope(res)
+        for rule in candidates:
+            if not _applies(rule, res):
+                continue
+            try:
+                violations = list(rule.check(res, ctx))
+            except Exception as exc:  # noqa: BLE001 - a rule bug must not end the scan silently
+                message = f"internal error in rule {rule.id} on {res.address}: {type(exc).__name__}"
+                out.errors.append(LoadError(display_path(res.file), res.line, message))
+                continue
+            for v in violations:
+                finding = make_finding(rule, v, res, scope, cf.config)
+                out.findings.append(finding)
+                out.governing[id(finding)] = cf
+    return out
