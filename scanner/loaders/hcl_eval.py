@@ -266,7 +266,8 @@ class Evaluator:
         parts = [p for p in parts if p != ""] or [""]
         joined = self._concat(parts)
         if isinstance(joined, Unknown) and not isinstance(joined, PartialJson) and len(parts) > 1:
-            return self._template_json(parts) or joined
+            structured = self._template_json(parts)
+            return joined if structured is None else structured
         return joined
 
     def _template_string(self, node: Tree) -> Any:
