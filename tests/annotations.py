@@ -105,9 +105,7 @@ def from_text(path: Path, module_dir: bool = False) -> tuple[Expectations, list[
                 if pending is None:
                     if block.group(1) == "resource" or block.group(4):
                         unannotated.append(f"{path}: {address}" if module_dir else address)
-                elif pending and not module_dir:
-                    expected[(str(path), address)] = pending
-                elif not module_dir and (str(path), address) not in expected:
+                elif not module_dir and (pending or (str(path), address) not in expected):
                     expected[(str(path), address)] = pending
             pending = None
     return expected, unannotated

@@ -82,7 +82,12 @@ def read_file(file: str, text: str, errors: list[LoadError]) -> dict[str, Assign
             out[str(name)] = Assignment(value, file, None)
         return out
     body, problems = parse_body(text, file)
-    errors.extend(LoadError(e.file, e.line, e.message.replace("HCL", "variables file: HCL", 1)) for e in problems)
+    last = text.count("\n") + (0 if text.endswith("\n") else 1)
+    for e in problems:  # past the last line: the closing brace parse_body adds met an open value
+        if e.line is not None and e.line > last:
+            errors.append(LoadError(file, last, "variables file: HCL syntax error: the file ends inside a value"))
+        else:
+            errors.append(LoadError(e.file, e.line, e.message.replace("HCL", "variables file: HCL", 1)))
     if body is None:
         return out
     evaluator = _evaluator()
