@@ -146,6 +146,7 @@ class Instance:
         assignments: dict[str, tfvars.Assignment] | None = None,
         names: tuple[str, ...] = (),
         rel_dir: str = ".",
+        chain: tuple[str, ...] = (),
     ) -> None:
         self.session = session
         self.config = config
@@ -159,6 +160,9 @@ class Instance:
         self.names = names
         self.rel_dir = rel_dir
         self.depth = len(names)
+        #: real paths of the module directories from the root to this one (a call back into one
+        #: of them is a cycle)
+        self.chain: tuple[str, ...] = chain
         self._cache: dict[Any, tuple[Any, list[str]]] = {}
         self._busy: set[Any] = set()
         self._children: dict[str, dict[Any, Instance] | None] = {}
@@ -401,15 +405,11 @@ class Instance:
         directory = reader.source_dir(self._directory, (*self.names, name), source)
         if directory is None:
             return None
-        if self.depth + 1 > MAX_MODULE_DEPTH:
+        real = os.path.realpath(directory)
+        if real in self.chain or self.depth + 1 > MAX_MODULE_DEPTH:
+            why = "calls itself" if real in self.chain else f"calls modules nested more than {MAX_MODULE_DEPTH} deep"
             self.session.errors.append(
-                LoadError(
-                    block.file,
-                    block.line,
-                    f"module calls nested more than "
-                    f"{MAX_MODULE_DEPTH} deep (a module that calls itself?); "
-                    "not expanded further",
-                )
+                LoadError(block.file, block.line, f'module "{name}" {why}; it was not expanded again')
             )
             return None
         config = reader.config(directory)
@@ -436,6 +436,7 @@ class Instance:
                 call=Call(self, block, binding),
                 names=(*self.names, name),
                 rel_dir=rel_dir,
+                chain=(*self.chain, real),
             )
         return out
 
@@ -747,7 +748,7 @@ def load_root(
     session = Session(reader)
     assignments = tfvars.assignments(var_files, var_args, doc.errors)
     mode = "root" if config.root_marker or has_tfvars else "reusable"
-    root = Instance(session, config, mode=mode, assignments=assignments)
+    root = Instance(session, config, mode=mode, assignments=assignments, chain=(os.path.realpath(directory),))
     _finish(session, root, sorted({c.file for c in chunks}), doc)
     doc.errors.extend(reader.errors)
     if reader.line_maps:
