@@ -522,3 +522,41 @@ def test_module_cache_and_report_cache_see_a_changed_called_module(tmp_path: Pat
     assert after == findings(tree)
     assert ("NHI_AWS_001", "module.ci.aws_iam_access_key.this[0]") in first
     assert ("NHI_AWS_001", "module.ci.aws_iam_access_key.this[0]") not in after
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+def test_expressions_go_on_across_lines_inside_brackets() -> None:
+    text = """
+locals { m = { k = "v" } }
+resource "null_resource" "r" {
+  triggers = {
+    call = join(",", [
+      lower
+      ("A"),
+      upper(
+        "b"
+      ),
+    ])
+    chained = (
+      local
+      .m
+      ["k"]
+    )
+    lists = jsonencode([
+      [1, 2],
+      [3],
+    ])
+  }
+}
+"""
+    doc = load_chunks([Chunk("main.tf", text)], {})
+    assert doc.errors == []
+    assert doc.resources[0].attrs["triggers"] == {"call": "a,B", "chained": "v", "lists": "[[1,2],[3]]"}
+
+
+@pytest.mark.parametrize("text", ['a = lower\n("X")\n', 'a = local.m\n.k\n'])
+def test_outside_brackets_a_newline_still_ends_the_attribute(text: str) -> None:
+    doc = load_chunks([Chunk("main.tf", 'resource "x" "y" {\n' + text + "}\n")], {})
+    assert [e.message.split(":")[0] for e in doc.errors] == ["HCL syntax error"]

@@ -61,17 +61,21 @@ def _parser() -> Any:  # built lazily: loading the Lark parser is the slow part 
     )
 
 
+#: tokens that go on a traversal (``.attr``, ``.*``, ``[index]``), and what they may follow
+_STEPS = frozenset({"DOT", "ATTR_SPLAT", "LSQB", "FULL_SPLAT_START"})
+_STEP_AFTER = frozenset({"NAME", "RSQB", "RPAR", "RBRACE", "DBLQUOTE"})
 _OPENERS = {"LSQB": "RSQB", "LPAR": "RPAR", "LBRACE": "RBRACE", "INTERP_START": "RBRACE", "DIRECTIVE_START": "RBRACE"}
 
 
 def _postlexer() -> Any:
-    """python-hcl2's post-lexer, plus one pass: inside ``[...]`` and ``(...)`` a function name
-    may stand on the line before its ``(``.
+    """python-hcl2's post-lexer, plus one pass: inside ``[...]`` and ``(...)`` an expression may
+    go on across lines.
 
     HCL ignores newlines inside brackets and parentheses, so ``[lower\n("A")]`` is a call of
-    ``lower`` (seen in a large public Azure module); python-hcl2's grammar allows no newline
-    between a name and its ``(``. Newlines (and comments) found there are dropped; elsewhere,
-    where newlines end attributes, nothing changes.
+    ``lower`` (seen in a large public Azure module) and ``(var.a\n.b)`` is ``var.a.b`` (seen in
+    cloud-foundation-fabric); python-hcl2's grammar allows no newline between a name and its
+    ``(``, nor before a ``.attr`` or ``[index]``. Newlines (and comments) found there are dropped;
+    elsewhere, where newlines end attributes, nothing changes.
     """
     from hcl2.postlexer import PostLexer
 
@@ -92,7 +96,9 @@ def _join_call_newlines(stream: Any) -> Any:
             continue
         if pending:
             inside = bool(closers) and closers[-1] in ("RSQB", "RPAR")
-            if not (token.type == "LPAR" and previous == "NAME" and inside):
+            call = token.type == "LPAR" and previous == "NAME"
+            step = token.type in _STEPS and previous in _STEP_AFTER
+            if not (inside and (call or step)):
                 yield from pending
             pending = []
         if token.type in _OPENERS:
