@@ -560,3 +560,26 @@ resource "null_resource" "r" {
 def test_outside_brackets_a_newline_still_ends_the_attribute(text: str) -> None:
     doc = load_chunks([Chunk("main.tf", 'resource "x" "y" {\n' + text + "}\n")], {})
     assert [e.message.split(":")[0] for e in doc.errors] == ["HCL syntax error"]
+
+
+def test_a_risky_value_points_at_where_it_was_written() -> None:
+    # a reusable module's default: the finding stays on the resource (waivers, fingerprints) and
+    # names the default as where its value comes from
+    case = FIXTURES / "hcl" / "eval_reusable_module"
+    report = scan([str(case)], ScanOptions(config=Config(), today=TODAY)).report
+    (finding,) = report.findings
+    lines = (case / "main.tf").read_text(encoding="utf-8").splitlines()
+    default_line = lines.index('  default = ["*"]') + 1
+    assert [(r.line, r.message) for r in finding.related if r.message.startswith("the value")] == [
+        (default_line, "the value comes from the default of var.actions, which every caller that does not set it gets")
+    ]
+    # through a module call: the caller's argument and the root's variables file
+    report = scan([str(MODULES)], ScanOptions(today=TODAY)).report
+    finding = next(f for f in report.findings if f.resource == 'module.readers["alice"].aws_iam_user_policy.this')
+    root = (MODULES / "main.tf").read_text(encoding="utf-8").splitlines()
+    assert sorted((os.path.basename(r.file), r.line, r.message) for r in finding.related
+                  if r.message.startswith("the value")) == [
+        ("main.tf", root.index("  actions  = concat([\"s3:GetObject\"], var.extra_actions)") + 1,
+         'the value comes from the argument actions of module "readers"'),
+        ("terraform.tfvars", 1, "the value comes from extra_actions in terraform.tfvars"),
+    ]

@@ -35,6 +35,7 @@ from scanner.loaders.hcl_config import (
     ModuleConfig,
     attr_expr,
     attr_name,
+    attr_node,
     label_text,
     string_literal,
     traversal_text,
@@ -85,6 +86,8 @@ class Evaluated:
     lines: dict[str, int]
     refs: dict[str, list[str]]
     all_refs: list[str] = field(default_factory=list)
+    #: attribute path -> where the values it was made from were written outside the block
+    origins: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Session:
@@ -279,10 +282,14 @@ class Instance:
         if not rest or rest[0] != rendered[0]:
             return Unknown(source)
         attr, renderer = rendered
-        value = self._memo(
-            (*key, instance, attr),
-            lambda: _encode(renderer(self.evaluate(block, instance).attrs), rtype),
-        )
+
+        def render() -> Any:
+            ev = self.evaluate(block, instance)
+            for origin in dict.fromkeys(r for r in ev.all_refs if r.startswith(_ORIGIN)):
+                self.session.record(origin)  # the document's values came from there too
+            return _encode(renderer(ev.attrs), rtype)
+
+        value = self._memo((*key, instance, attr), render)
         return descend(value, rest[1:], source)
 
     def _instance_value(self, block: RawBlock, rest: list[Any], source: str) -> Any:
@@ -315,29 +322,48 @@ class Instance:
         if block is None:
             return Unknown(f"var.{name}")
         if self.call is not None:
-            arg = attr_expr(self.call.block.body, name) if name not in _CALL_META else None
+            call = self.call
+            arg = attr_node(call.block.body, name) if name not in _CALL_META else None
             if arg is not None:
-                value = self.call.parent._eval_here(arg, self.call.binding)
+                value = call.parent._eval_here(_children(arg)[-1], call.binding)
                 if value is not None or not _not_nullable(block, self):
+                    self._origin(call.block.file, arg.meta.line + call.block.line_offset,
+                                 f'the argument {name} of module "{call.block.labels[0]}"', value)
                     return value
-            default = self._default(block)
+            default = self._default(block, f'the default of var.{name} (module "{call.block.labels[0]}" does not '
+                                           "set it)")
             return Unknown(f"var.{name}") if default is _NO_DEFAULT else default
         assigned = self.assignments.get(name)
         if assigned is not None:
             value = assigned.value
             if isinstance(value, tfvars.RawVar):
                 value = tfvars.convert_raw(value, attr_expr(block.body, "type"))
+            else:
+                self._origin(assigned.file, assigned.line or 1, f"{name} in {os.path.basename(assigned.file)}", value)
             return value
-        default = self._default(block)
+        note = f"the default of var.{name}, which every caller that does not set it gets"
+        default = self._default(block, note if self.mode == "reusable" else None)
         if default is _NO_DEFAULT or default is None:
             return Unknown(f"var.{name}")
         if self.mode == "reusable":
             return _open(default)
         return default
 
-    def _default(self, block: RawBlock) -> Any:
-        node = attr_expr(block.body, "default")
-        return _NO_DEFAULT if node is None else self._eval_here(node)
+    def _default(self, block: RawBlock, note: str | None = None) -> Any:
+        """The variable's default; with ``note``, where it is becomes an origin of the values it feeds."""
+        node = attr_node(block.body, "default")
+        if node is None:
+            return _NO_DEFAULT
+        value = self._eval_here(_children(node)[-1])
+        if note is not None:
+            self._origin(block.file, node.meta.line + block.line_offset, note, value)
+        return value
+
+    def _origin(self, file: str, line: int, note: str, value: Any) -> None:
+        """Record where a known value was written, outside the blocks it will feed: findings on
+        what it feeds point there too (``Resource.origins``)."""
+        if value is not None and not isinstance(value, Unknown):
+            self.session.record(_ORIGIN.join(("", file, str(line), note)))
 
     def sensitive_values(self) -> set[str]:
         """Values of ``sensitive = true`` variables, wherever they come from: masked wherever
@@ -527,8 +553,13 @@ class Instance:
                 finally:
                     refs = collect.pop()
                 if refs:
-                    out.refs[path] = list(dict.fromkeys(refs))
                     out.all_refs.extend(refs)
+                    origins = [r for r in refs if r.startswith(_ORIGIN)]
+                    if origins:
+                        out.origins[path] = list(dict.fromkeys(origins))
+                        refs = [r for r in refs if not r.startswith(_ORIGIN)]
+                    if refs:
+                        out.refs[path] = list(dict.fromkeys(refs))
             elif node.data == "block":
                 parts = [
                     c for c in node.children if isinstance(c, Tree) and c.data not in ("new_line_or_comment", "body")
@@ -622,10 +653,16 @@ class Instance:
             lines=dict(ev.lines),
             refs=dict(ev.refs),
             comments=comments,
+            origins={
+                path: [(f, int(n), note) for f, n, note in (o[1:].split(_ORIGIN, 2) for o in found)]
+                for path, found in ev.origins.items()
+            },
         )
 
 
 _NO_DEFAULT: Any = object()
+#: marks an origin among the references an evaluation collects: "\0file\0line\0note"
+_ORIGIN = "\0"
 
 
 def _instance_key(keys: dict[Any, Any] | None, raw: Any) -> Any:

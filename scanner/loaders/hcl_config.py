@@ -96,12 +96,18 @@ def label_text(node: Any) -> str:
     return str(node)
 
 
-def attr_expr(body: Tree, name: str) -> Tree | None:
-    """The expression of attribute ``name`` in a block body; None when it is not set."""
+def attr_node(body: Tree, name: str) -> Tree | None:
+    """The attribute ``name`` of a block body (its line is ``meta.line``); None when it is not set."""
     for c in _children(body):
         if c.data == "attribute" and attr_name(c) == name:
-            return _children(c)[-1]
+            return c
     return None
+
+
+def attr_expr(body: Tree, name: str) -> Tree | None:
+    """The expression of attribute ``name`` in a block body; None when it is not set."""
+    node = attr_node(body, name)
+    return None if node is None else _children(node)[-1]
 
 
 def nested_blocks(body: Tree) -> list[tuple[str, Tree]]:

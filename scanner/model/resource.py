@@ -59,6 +59,9 @@ class Resource:
     #: an unchanged (``no-op``) plan object: rules read it as context (a role's boundary, its
     #: Deny policies, an owner to inherit) but nothing is reported on it
     context_only: bool = False
+    #: attribute path -> (file, line, note) of where values it was made from were written outside
+    #: the block: a reusable module's variable default, a module call's argument (HCL only)
+    origins: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
 
     @property
     def config_address(self) -> str:
@@ -77,6 +80,16 @@ class Resource:
                 if line:
                     return line
         return self.line
+
+    def origins_of(self, path: str | None) -> list[tuple[str, int, str]]:
+        """Where the value at ``path`` (or its deepest recorded prefix) was written outside the block."""
+        if path:
+            parts = path.split(".")
+            for end in range(len(parts), 0, -1):
+                found = self.origins.get(".".join(parts[:end]))
+                if found:
+                    return found
+        return []
 
     def references(self, path: str) -> list[str]:
         found: list[str] = []
@@ -152,8 +165,15 @@ class Model:
             yield from self._by_type.get(t, ())
 
     def by_address(self, near: Resource, config_address: str) -> list[Resource]:
-        """Resources with this (index-free) address in ``near``'s scope."""
-        return self._by_config_address.get((self.scope(near), config_address), [])
+        """Resources with this (index-free) address in ``near``'s scope; those in ``near``'s own
+        module instance when there are any (``module.a["x"]``'s key references
+        ``module.a.aws_iam_user.u``: its own user, not ``module.a["y"]``'s)."""
+        found = self._by_config_address.get((self.scope(near), config_address), [])
+        if len(found) > 1 and near.module:
+            same = [t for t in found if t.module == near.module]
+            if same:
+                return same
+        return found
 
     def referenced(self, res: Resource, path: str, *types: str) -> list[Resource]:
         """Resources of ``types`` that ``res.<path>`` points at.
