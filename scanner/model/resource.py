@@ -73,23 +73,11 @@ class Resource:
 
     def line_of(self, path: str | None) -> int:
         """Best line for an attribute path: the deepest recorded prefix."""
-        if path:
-            parts = path.split(".")
-            for end in range(len(parts), 0, -1):
-                line = self.lines.get(".".join(parts[:end]))
-                if line:
-                    return line
-        return self.line
+        return _deepest(self.lines, path) or self.line
 
     def origins_of(self, path: str | None) -> list[tuple[str, int, str]]:
         """Where the value at ``path`` (or its deepest recorded prefix) was written outside the block."""
-        if path:
-            parts = path.split(".")
-            for end in range(len(parts), 0, -1):
-                found = self.origins.get(".".join(parts[:end]))
-                if found:
-                    return found
-        return []
+        return _deepest(self.origins, path) or []
 
     def references(self, path: str) -> list[str]:
         found: list[str] = []
@@ -97,6 +85,17 @@ class Resource:
             if key == path or key.startswith(path + "."):
                 found.extend(targets)
         return found
+
+
+def _deepest(recorded: dict[str, Any], path: str | None) -> Any:
+    """What is recorded for ``path`` or its deepest prefix (``a.0.b``, ``a.0``, ``a``); None if nothing."""
+    if path:
+        parts = path.split(".")
+        for end in range(len(parts), 0, -1):
+            found = recorded.get(".".join(parts[:end]))
+            if found:
+                return found
+    return None
 
 
 @dataclass
