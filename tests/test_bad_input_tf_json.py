@@ -91,7 +91,7 @@ CONFIG = """{
       "value": "${aws_iam_access_key.ci.secret}"
     }
   },
-  "module": {"vpc": {"source": "./vpc"}},
+  "module": {"vpc": {"source": "terraform-aws-modules/vpc/aws", "version": "5.0.0"}},
   "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws"}}}
 }
 """

@@ -583,3 +583,21 @@ def test_a_risky_value_points_at_where_it_was_written() -> None:
          'the value comes from the argument actions of module "readers"'),
         ("terraform.tfvars", 1, "the value comes from extra_actions in terraform.tfvars"),
     ]
+
+
+def test_terraform_json_module_calls_backend_and_provider_maps(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "main.tf.json": json.dumps({
+            "terraform": {"backend": {"s3": {"bucket": "b"}}},
+            "provider": {"aws": [{"alias": "us", "default_tags": {"tags": {"owner": "team-us"}}}]},
+            "variable": {"tags": {"default": {}}},
+            "module": {"u": {"source": "./m", "name": "ci", "tags": "${var.tags}", "providers": {"aws": "aws.us"}}},
+        }, indent=1),
+        "m/main.tf": 'variable "name" {}\nvariable "tags" {}\nresource "aws_iam_user" "u" {\n'
+                     "  name = var.name\n  tags = var.tags\n}\n",
+    })
+    user = resources(tmp_path)["module.u.aws_iam_user.u"]
+    assert user.attrs["name"] == "ci"
+    # a backend makes the directory a root module: the empty default is final, not open
+    assert type(user.attrs["tags"]) is dict
+    assert user.attrs["tags_all"] == {"owner": "team-us"}

@@ -475,9 +475,11 @@ class Instance:
         if node is not None and node.data == "object":
             for elem in _children(node):
                 key_node, value_node = _children(elem)[0], _children(elem)[-1]
-                target = self.providers.get(traversal_text(value_node))
+                # `aws = aws.us`; in .tf.json the names are strings: `"aws": "aws.us"`
+                key = string_literal(key_node) or traversal_text(key_node)
+                target = self.providers.get(string_literal(value_node) or traversal_text(value_node))
                 if target is not None:
-                    inherited[traversal_text(key_node)] = target
+                    inherited[key] = target
         return inherited
 
     def _module_output(self, path: list[Any], source: str) -> Any:

@@ -128,7 +128,7 @@ def traversal_text(node: Tree) -> str:
 
 def string_literal(node: Tree | None) -> str | None:
     """The text of a plain quoted string without interpolation; None otherwise."""
-    while node is not None and node.data == "expr_term" and len(_children(node)) == 1:
+    while node is not None and node.data in ("expr_term", "object_elem_key") and len(_children(node)) == 1:
         node = _children(node)[0]
     if node is None or node.data != "string":
         return None

@@ -30,9 +30,10 @@ _TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _TRAVERSAL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
 #: top-level block types read, and how many labels they take
-_TOP = {"resource": 2, "data": 2, "provider": 1, "variable": 1, "output": 1, "locals": 0}
-#: top-level block types that hold no resource (module calls are not expanded, as in .tf files)
-_OTHER_TOP = frozenset({"//", "module", "terraform", "moved", "import", "removed", "check"})
+_TOP = {"resource": 2, "data": 2, "provider": 1, "variable": 1, "output": 1, "locals": 0, "module": 1}
+#: top-level block types that hold no resource (of ``terraform``, only a backend or cloud block
+#: is read: it makes the directory a root module)
+_OTHER_TOP = frozenset({"//", "terraform", "moved", "import", "removed", "check"})
 #: attributes whose object value is a map, never a nested block
 _MAP_ATTRS = frozenset(
     {
@@ -54,7 +55,7 @@ _MAP_ATTRS = frozenset(
     }
 )
 #: block types whose body holds expressions only (objects there are object values)
-_EXPRESSION_BODIES = frozenset({"variable", "output", "locals"})
+_EXPRESSION_BODIES = frozenset({"variable", "output", "locals", "module"})
 
 
 @dataclass
@@ -280,10 +281,30 @@ def to_hcl(text: str) -> tuple[str, list[int]]:
         raise TfJsonError(1, "Terraform JSON configuration must be an object")
     w = _Writer()
     for kind, line, value in root.pairs:
+        if kind == "terraform":
+            _root_markers(w, value, line)
         if kind not in _TOP:
-            continue  # comments, module calls, and blocks that hold no resource
+            continue  # comments, and blocks that hold no resource
         _labelled(w, kind, value, [], _TOP[kind], line)
     return "\n".join(w.out) + "\n", w.lines
+
+
+def _root_markers(w: _Writer, value: Any, line: int) -> None:
+    """``"terraform": {"backend": {"s3": {...}}}`` -> ``terraform { backend "s3" {} }``: all that is
+    read of it is that there is a backend or cloud block."""
+    for item in value if isinstance(value, list) else [value]:
+        if not isinstance(item, _Obj):
+            continue
+        for name, at, inner in item.pairs:
+            if name == "cloud":
+                w.statement(at, "terraform {")
+                w.statement(at, "cloud {}")
+                w.statement(at, "}")
+            elif name == "backend" and isinstance(inner, _Obj):
+                for label, label_at, _ in inner.pairs:
+                    w.statement(label_at, "terraform {")
+                    w.statement(label_at, f"backend {_string(label)} {{}}")
+                    w.statement(label_at, "}")
 
 
 def native(file: str, text: str, maps: dict[str, list[int]], errors: list[LoadError]) -> str | None:
