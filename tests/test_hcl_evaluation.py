@@ -601,3 +601,11 @@ def test_terraform_json_module_calls_backend_and_provider_maps(tmp_path: Path) -
     # a backend makes the directory a root module: the empty default is final, not open
     assert type(user.attrs["tags"]) is dict
     assert user.attrs["tags_all"] == {"owner": "team-us"}
+
+
+def test_hcl_addresses_are_the_plans() -> None:
+    # the same configuration, as .tf files and as `terraform show -json` of its plan
+    hcl = findings(FIXTURES / "hcl" / "eval_plan_twin")
+    plan = findings(FIXTURES / "plan" / "aws_iam_count.json")
+    assert hcl == plan
+    assert ("NHI_AWS_001", "aws_iam_access_key.service[1]") in hcl
