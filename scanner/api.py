@@ -33,7 +33,7 @@ are listed in ``report.errors`` and make the exit code 2.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,6 +45,7 @@ from scanner.model.severity import Severity
 from scanner.pipeline.engine import Settings, evaluate
 from scanner.policy.baseline import Baseline, BaselineError, apply_baseline, load_baseline
 from scanner.policy.config import Config, ConfigError, ConfigFile, Configs
+from scanner.policy.selection import Selection, normalise
 
 __all__ = [
     "EXIT_ERROR",
@@ -58,6 +59,7 @@ __all__ = [
     "resolve_fail_on",
     "scan",
     "scan_documents",
+    "selection_of",
 ]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -102,6 +104,16 @@ class ScanOptions:
     jobs: int | None = 1
     #: the date the scan is "as of" (expiry checks); None: $NHI_GUARD_TODAY, else today
     today: date | None = None
+    #: rule IDs or prefixes to run, ruff-style (``["NHI_AWS", "NHI_SEC_001"]``); replaces the config's
+    #: ``select``. None: the config's (scanner/policy/selection.py)
+    select: Sequence[str] | None = None
+    #: rule IDs or prefixes not to run; added to the config's ``disable``
+    ignore: Sequence[str] = ()
+    #: path -> text read instead of that file, or as an extra file when it does not exist: a ``.tf``
+    #: overlay joins the module of its directory (a coding agent's proposed write, an unsaved buffer)
+    overlays: Mapping[str, str] = field(default_factory=dict)
+    #: a directory (or tree) holding no Terraform file is not an input error
+    allow_empty: bool = False
     #: variables files (``--var-file``) and ``NAME=VALUE`` pairs (``--var``) for every .tf
     #: directory scanned on its own, after its terraform.tfvars and *.auto.tfvars
     var_files: list[str] = field(default_factory=list)
@@ -172,7 +184,27 @@ def _baseline(value: str | Path | Baseline | None) -> Baseline | None:
 
 def _settings(options: ScanOptions, configs: Configs) -> Settings:
     requester = options.requester.strip() if options.requester and options.requester.strip() else None
-    return Settings(configs=configs, today=options.today or _today(), requester=requester)
+    selection = selection_of(options)
+    return Settings(configs=configs, today=options.today or _today(), requester=requester, selection=selection)
+
+
+def selection_of(options: ScanOptions) -> Selection:
+    """The options' ``select`` / ``ignore``; a selector that matches no rule is a :class:`ScanError`."""
+    selection = Selection(
+        select=normalise(options.select) if options.select is not None else None,
+        ignore=normalise(options.ignore),
+    )
+    if selection.select is None and not selection.ignore:
+        return selection
+    from scanner.rules import all_rules
+
+    unknown = selection.unknown(r.id for r in all_rules())
+    if unknown:
+        raise ScanError(
+            f"select/ignore: {', '.join(unknown)} matches no rule; run `nhi-guard rules` for the IDs "
+            "(a prefix such as NHI_AWS selects a family)"
+        )
+    return selection
 
 
 def _today() -> date:
@@ -233,14 +265,15 @@ def _result(report: Report, fail_on: Severity | None, top: ConfigFile, baseline:
 def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: Settings) -> Report:
     paths = [i for i in inputs if isinstance(i, str)]
     texts = [i for i in inputs if isinstance(i, Source)]
-    if not options.cache_dir or texts or options.source_dir:  # what the cache key cannot cover
+    if not options.cache_dir or texts or options.source_dir or options.overlays:  # what the cache key cannot cover
         return _load_and_evaluate(paths, texts, options, settings, None)[0]
     from scanner.loaders.module_cache import ModuleCache
     from scanner.pipeline import report_cache
 
     cache = ModuleCache(options.cache_dir)
     shape = repr(
-        (options.include_unchanged, settings.today.isoformat(), settings.requester, options.var_files, options.var_args)
+        (options.include_unchanged, settings.today.isoformat(), settings.requester, settings.selection,
+         options.allow_empty, options.var_files, options.var_args)
     )
     key = report_cache.scan_key(paths, settings.configs, shape, cache, options.var_files)
     cached = report_cache.get(cache, key) if key else None
@@ -267,6 +300,8 @@ def _load_and_evaluate(
         cache,  # type: ignore[arg-type]
         options.jobs,
         texts=[(t.name, t.text) for t in texts],
+        overlays=options.overlays,
+        allow_empty=options.allow_empty,
         var_files=options.var_files,
         var_args=options.var_args,
     )

@@ -17,6 +17,7 @@ from conftest import ROOT
 from markdown_it import MarkdownIt
 from test_action_harness import (
     COMMENT_LIMIT,
+    CONFIG,
     REPOSITORY,
     FakeGitHub,
     build_repo,
@@ -70,7 +71,8 @@ def tables(markdown: str) -> list[list[list[str]]]:
 
 def test_pull_request_new_only(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     repo, base, head = build_repo(tmp_path)
-    env = runner_env(tmp_path, repo, github.url, base_sha=base, head_sha=head, inputs={"new-only": "true"})
+    env = runner_env(tmp_path, repo, github.url, base_sha=base, head_sha=head,
+                     inputs={"new-only": "true", "fail-on": "high"})  # fmt: skip
     run = run_action(env, repo, monkeypatch)
 
     # exit code: two new high findings, fail-on high
@@ -205,6 +207,25 @@ def test_read_only_token_never_fails_the_job(
     assert "Could not comment on the pull request: HTTP 403" in run.summary and "read-only" in run.summary
     assert run.outputs["comment-url"] == "" and run.outputs["findings"] == "5"
     assert "## nhi-guard" in run.summary and "### Findings" in run.summary
+
+
+@pytest.mark.parametrize(
+    ("config_fail_on", "fail_on_input", "code"),
+    [(None, "", 1), ("critical", "", 0), ("critical", "high", 1), ("low", "none", 0)],
+)
+def test_fail_on_defaults_to_the_config_as_the_cli_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config_fail_on: str | None, fail_on_input: str, code: int
+) -> None:
+    extra = {".nhi-guard.toml": f'fail_on = "{config_fail_on}"\n' + CONFIG} if config_fail_on else {}
+    repo, base, head = build_repo(tmp_path, extra_head=extra)
+    env = runner_env(tmp_path, repo, "http://127.0.0.1:9", base_sha=base, head_sha=head,
+                     inputs={"fail-on": fail_on_input, "comment": "false"})  # fmt: skip
+    run = run_action(env, repo, monkeypatch)
+    assert run.outputs["critical"] == "0" and int(run.outputs["high"]) > 0
+    assert run.exit_code == code
+    monkeypatch.chdir(repo)
+    cli = CliRunner().invoke(cli_main, ["scan", "infra", *(["--fail-on", fail_on_input] if fail_on_input else [])])
+    assert cli.exit_code == code  # the same threshold as the CLI's
 
 
 def test_api_unreachable_is_reported_and_does_not_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -264,7 +264,7 @@ def runner_env(
         "INPUT_PATH": ".",
         "INPUT_PLAN": "",
         "INPUT_CONFIG": "",
-        "INPUT_FAIL_ON": "high",
+        "INPUT_FAIL_ON": "",
         "INPUT_SARIF_FILE": "",
         "INPUT_COMMENT": "",
         "INPUT_NEW_ONLY": "false",

@@ -19,6 +19,7 @@ import click
 
 from scanner import __version__
 from scanner.model.severity import Severity
+from scanner.reporters import FORMATS
 
 SEVERITIES = [s.value for s in Severity]
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -60,12 +61,44 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text", show_default=True
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="[FORMAT=]FILE",
+    help="write the --format report to FILE instead of stdout; FORMAT=FILE writes one more report in "
+    "FORMAT (repeatable: -o sarif=nhi.sarif -o junit=nhi.xml)",
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="write the report to this file")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config file (else discovered)")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), help="lowest severity that fails (default: config, low)")
+@click.option(
+    "--fail-on",
+    type=click.Choice([*SEVERITIES, "none"]),
+    help="lowest severity that fails; none: report, never fail (default: config, low)",
+)
+@click.option(
+    "--select",
+    "select",
+    multiple=True,
+    metavar="RULES",
+    help="run only these rule IDs or prefixes, comma-separated (NHI_AWS,NHI_SEC_001); replaces the config's select",
+)
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="RULES",
+    help="do not run these rule IDs or prefixes, comma-separated; added to the config's disable",
+)
+@click.option(
+    "--allow-empty", is_flag=True, help="a directory or tree without Terraform files is not an error (monorepo jobs)"
+)
+@click.option(
+    "--module-dirs",
+    is_flag=True,
+    help="a .tf or .tf.json file given stands for its whole directory, scanned as one module (pre-commit)",
+)
 @click.option("--include-unchanged", is_flag=True, help="plan JSON: also scan no-op resources")
 @click.option("--debug", is_flag=True, help="show tracebacks for internal errors")
 @click.option(
@@ -114,9 +147,13 @@ def scan(
     ctx: click.Context,
     paths: tuple[str, ...],
     fmt: str,
-    output: str | None,
+    outputs: tuple[str, ...],
     config_path: str | None,
     fail_on: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    allow_empty: bool,
+    module_dirs: bool,
     include_unchanged: bool,
     debug: bool,
     use_cache: bool,
@@ -141,6 +178,9 @@ def scan(
     for n, arg in enumerate(var_args, 1):
         if split_var(arg) is None:  # the text is not shown: it may hold a secret
             _fail(f"--var (number {n}): expected NAME=VALUE, with NAME a Terraform variable name")
+    output, extra = _outputs(outputs)
+    if module_dirs:
+        paths = _module_dirs(paths)
     if use_cache and not cache_dir:
         from scanner.loaders.module_cache import default_dir
 
@@ -156,6 +196,9 @@ def scan(
         source_dir=source_dir,
         cache_dir=cache_dir,
         jobs=jobs,
+        select=select or None,
+        ignore=ignore,
+        allow_empty=allow_empty,
         var_files=list(var_files),
         var_args=list(var_args),
     )
@@ -167,17 +210,56 @@ def scan(
         _fail(str(exc))
     report = result.report
     render = get_chunked_reporter(fmt)
-    if output:
+    for extra_fmt, path in [*((fmt, output) for output in [output] if output), *extra]:
         try:
-            _write_whole(output, _pieces(render(report, False)))
+            _write_whole(path, _pieces(get_chunked_reporter(extra_fmt)(report, False)))
         except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror or exc}")
-        click.echo(f"nhi-guard: wrote {fmt} report to {output}: {summary_line(report)}", err=True)
-    else:
+            _fail(f"cannot write {path}: {exc.strerror or exc}")
+        click.echo(f"nhi-guard: wrote {extra_fmt} report to {path}: {summary_line(report)}", err=True)
+    if not output:
         color = fmt == "text" and should_color(sys.stdout)
         for chunk in _pieces(render(report, color)):
             click.echo(chunk, nl=False, color=color)
     sys.exit(result.exit_code)
+
+
+def _module_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """Each Terraform file's directory instead of the file (once, in order); other paths as given.
+
+    pre-commit passes the changed files; a module is every file of its directory, and a finding
+    can depend on a file that did not change (the user an access key belongs to)."""
+    out: dict[str, None] = {}
+    for p in paths:
+        out[(os.path.dirname(p) or ".") if p.lower().endswith((".tf", ".tf.json")) else p] = None
+    return tuple(out)
+
+
+def _outputs(values: tuple[str, ...]) -> tuple[str | None, list[tuple[str, str]]]:
+    """``-o FILE`` (the --format report, at most once) and ``-o FORMAT=FILE`` (more reports).
+
+    A value whose part before ``=`` is a word but no format is a usage error, not a file name, so
+    that a typo (``-o sarf=x.sarif``) does not quietly write the wrong report; ``-o ./a=b`` names
+    such a file.
+    """
+    plain: list[str] = []
+    extra: list[tuple[str, str]] = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if sep and name in FORMATS and path:
+            extra.append((name, path))
+        elif sep and name.isidentifier():
+            raise click.BadParameter(
+                f"'{name}' is not a format ({', '.join(FORMATS)}); for a file of that name write ./{value}",
+                param_hint="'--output'",
+            )
+        else:
+            plain.append(value)
+    if len(plain) > 1:
+        raise click.BadParameter(
+            "give one FILE for the --format report; name the format of the others: -o sarif=FILE",
+            param_hint="'--output'",
+        )
+    return (plain[0] if plain else None), extra
 
 
 def _write_whole(path: str, pieces: Iterable[str]) -> None:
@@ -251,23 +333,9 @@ def rules(fmt: str) -> None:
     """List the rule catalogue."""
     catalogue = _catalogue()
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "id": r.id,
-                        "category": str(r.category),
-                        "severity": str(r.severity),
-                        "title": r.title,
-                        "remediation": r.fix,
-                        "resource_types": list(r.resource_types),
-                        "help_uri": r.help_uri(),
-                    }
-                    for r in catalogue
-                ],
-                indent=2,
-            )
-        )
+        from scanner.rules.catalogue_docs import rule_summary
+
+        click.echo(json.dumps([rule_summary(r) for r in catalogue], indent=2))
         return
     click.echo(f"{'ID':12} {'CATEGORY':16} {'SEVERITY':9} TITLE")
     for r in catalogue:
@@ -298,3 +366,33 @@ def checkov_dir() -> None:
     if spec is None or not spec.submodule_search_locations:
         raise click.ClickException("the Checkov pack is not installed with this copy of nhi-guard")
     click.echo(next(iter(spec.submodule_search_locations)))
+
+
+@main.command()
+def mcp() -> None:
+    """Run the MCP server over stdio (tools: scan, explain_rule, list_rules); needs nhi-guard[mcp]."""
+    try:
+        from scanner.integrations.mcp_server import run
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != "mcp":
+            raise
+        # not installed, or the 1.x SDK (no mcp.server.mcpserver)
+        _fail("nhi-guard mcp needs the MCP Python SDK 2.x: pip install 'nhi-guard[mcp]'")
+    run()
+
+
+@main.group()
+def hook() -> None:
+    """Hooks for coding agents: scan a change before the agent writes it."""
+
+
+@hook.command("claude-code")
+def hook_claude_code() -> None:
+    """Claude Code PreToolUse hook for Write|Edit|MultiEdit: deny a Terraform change that adds findings.
+
+    Reads the hook event on stdin; prints a deny decision for findings at or above fail_on that the
+    change adds; exits 0 otherwise (1 only for an event that is not JSON).
+    """
+    from scanner.integrations.claude_code import run
+
+    sys.exit(run())

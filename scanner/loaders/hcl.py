@@ -771,19 +771,20 @@ def load_root(
     var_files: list[tuple[str, str]],
     var_args: list[str],
     has_tfvars: bool,
+    overlays: dict[str, str] | None = None,
 ) -> Document:
     """A module directory scanned on its own, its module calls expanded from disk.
 
     ``var_files`` are (name, text) of the variables files to apply, in order (the directory's
     auto-loaded ones, then ``--var-file``); ``has_tfvars``: the directory holds a variables file,
-    which makes it a root module.
+    which makes it a root module; ``overlays``: real path -> text read instead of that file.
     """
     from scanner.loaders.hcl_modules import ModuleReader
     from scanner.loaders.tf_json import remap
 
     doc = Document()
     config = ModuleConfig(_parse_chunks(chunks, doc), sources, directory)
-    reader = ModuleReader(directory)
+    reader = ModuleReader(directory, overlays)
     session = Session(reader)
     assignments = tfvars.assignments(var_files, var_args, doc.errors)
     mode = "root" if config.root_marker or has_tfvars else "reusable"

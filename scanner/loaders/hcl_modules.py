@@ -45,8 +45,10 @@ def _inside(path: str, directory: str) -> bool:
 class ModuleReader:
     """Module directories and files for one root module, each read once."""
 
-    def __init__(self, root_dir: str) -> None:
+    def __init__(self, root_dir: str, overlays: dict[str, str] | None = None) -> None:
         self.root_dir = root_dir
+        #: real path -> text that stands in for that file (an editor's buffer, an agent's write)
+        self.overlays = overlays or {}
         self.depends: dict[str, str] = {}
         self.errors: list[LoadError] = []
         #: .tf.json files read: generated HCL line -> JSON line (scanner/loaders/tf_json.py)
@@ -96,10 +98,14 @@ class ModuleReader:
 
     def _load(self, directory: str) -> ModuleConfig | None:
         self.depends[f"dir:{directory}"] = deps.listing_digest(directory)
+        real = os.path.realpath(directory)
+        added = {os.path.basename(p) for p in self.overlays if os.path.dirname(p) == real and p.endswith(TF_SUFFIXES)}
         try:
-            names = sorted(n for n in os.listdir(directory) if n.endswith(TF_SUFFIXES))
+            names = sorted({n for n in os.listdir(directory) if n.endswith(TF_SUFFIXES)} | added)
         except OSError:
-            return None
+            if not added:
+                return None
+            names = sorted(added)
         blocks: list[RawBlock] = []
         sources: dict[str, list[str]] = {}
         for name in names:
@@ -133,6 +139,9 @@ class ModuleReader:
 
     def _read(self, path: str) -> Any:
         """A regular file's text, recorded as a dependency; None when absent."""
+        overlaid = self.overlays.get(os.path.realpath(path)) if self.overlays else None
+        if overlaid is not None:
+            return overlaid if len(overlaid) <= MAX_TEXT_BYTES else Unknown("larger than the size limit")
         try:
             st = os.stat(path)
         except FileNotFoundError:

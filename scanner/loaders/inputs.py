@@ -10,7 +10,7 @@ import re
 import stat
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,23 +198,35 @@ def load_inputs(
     cache: ModuleCache | None = None,
     processes: int | None = 1,
     texts: list[tuple[str, str]] | None = None,
+    overlays: Mapping[str, str] | None = None,
+    allow_empty: bool = False,
     var_files: list[str] | None = None,
     var_args: list[str] | None = None,
 ) -> Loaded:
     """``cache`` reuses loaded .tf modules; ``processes`` loads them in parallel (None: choose).
     ``texts`` are (name, text) inputs that are not on disk, each a module of its own.
+    ``overlays`` maps a file path to the text it is read as, whether or not the file exists: a
+    ``.tf`` overlay in a scanned directory is part of that directory's module (an editor's unsaved
+    buffer, a coding agent's proposed write), and of the modules that directory calls.
+    ``allow_empty``: a directory without Terraform files is not an error.
 
     ``var_files`` (``--var-file``) and ``var_args`` (``--var NAME=VALUE``) set input variables of
     every .tf directory scanned on its own (scanner/loaders/tfvars.py).
     """
     loaded = Loaded()
+    overlay = Overlay(overlays)
     for name, text in texts or []:
         loaded.files += 1
         kind = _kind_of(name, text)
+        first = len(loaded.documents)
         if kind == "tf.json":
             _guarded(name, loaded, functools.partial(_load_tf_json, name, text, loaded))
         else:
             _load_text(name, text, kind, loaded, include_unchanged)
+        if name.lower().endswith(_TF_SUFFIXES):
+            # a module file: its scope is its directory, as on disk, so fingerprints match a scan of the file
+            scope = str(Path(name).parent)
+            loaded.documents[first:] = [(scope, doc) for _, doc in loaded.documents[first:]]
     seen: set[str] = set()
     tf_dirs: dict[str, list[str]] = defaultdict(list)
     extra_vars = _read_var_files(var_files or [], loaded)
@@ -226,12 +238,14 @@ def load_inputs(
                 _load_text("<stdin>", stdin_text, sniff(stdin_text), loaded, include_unchanged)
             continue
         path = Path(raw)
-        if not path.exists():
+        overlaid = overlay.text(raw)
+        if not path.exists() and overlaid is None and not overlay.under(raw):
             loaded.errors.append(LoadError(raw, None, _missing(path)))
             continue
-        if path.is_dir():
-            found = [f for f in walk_inputs(path, loaded.errors) if not is_tfvars(f)]
-            if not found:
+        if path.is_dir() or (overlaid is None and not path.exists()):
+            found = [f for f in walk_inputs(path, loaded.errors) if not is_tfvars(f)] if path.exists() else []
+            found += overlay.added(raw, found)
+            if not found and not allow_empty:
                 loaded.errors.append(LoadError(raw, None, "directory holds no .tf or .tf.json files"))
             for f in found:
                 key = os.path.realpath(f)
@@ -245,6 +259,10 @@ def load_inputs(
         seen.add(key)
         if path.name.endswith(_TF_SUFFIXES):
             tf_dirs[str(path.parent)].append(str(path))
+            continue
+        if overlaid is not None:
+            loaded.files += 1
+            _load_text(str(path), overlaid, _kind_of(path.name, overlaid), loaded, include_unchanged)
             continue
         if path.name.endswith(".tfvars"):
             loaded.errors.append(
@@ -265,7 +283,7 @@ def load_inputs(
         kind = "json" if path.suffix == ".json" else "markdown" if path.suffix.lower() in _MARKDOWN_EXT else sniff(text)
         _load_text(str(path), text, kind, loaded, include_unchanged)
     jobs = [
-        _read_tf_dir(directory, sorted(tf_dirs[directory]), loaded, extra_vars, var_args or [])
+        _read_tf_dir(directory, sorted(tf_dirs[directory]), loaded, overlay, extra_vars, var_args or [])
         for directory in sorted(tf_dirs)
     ]
     first = len(loaded.documents)
@@ -315,6 +333,41 @@ def _report_through_calls(loaded: Loaded, first: int) -> None:
     loaded.documents[first:] = kept
 
 
+class Overlay:
+    """Texts that stand in for files (``overlays`` of :func:`load_inputs`), matched by real path."""
+
+    def __init__(self, overlays: Mapping[str, str] | None) -> None:
+        self._texts = {os.path.realpath(k): v for k, v in (overlays or {}).items()}
+
+    def text(self, path: str) -> str | None:
+        return self._texts.get(os.path.realpath(path)) if self._texts else None
+
+    def texts(self) -> dict[str, str]:
+        """Real path -> text: what a configuration's module reader reads instead of those files."""
+        return dict(self._texts)
+
+    def under(self, directory: str) -> bool:
+        return bool(self.added(directory, []))
+
+    def added(self, directory: str, found: list[str]) -> list[str]:
+        """Overlaid Terraform files below ``directory`` that are not in ``found`` (they do not exist yet),
+        named as ``directory`` is, so that they join its module; hidden directories are skipped as the walk does."""
+        if not self._texts:
+            return []
+        root = os.path.realpath(directory)
+        have = {os.path.realpath(f) for f in found}
+        out = []
+        for real in sorted(self._texts):
+            rel = os.path.relpath(real, root)
+            parts = Path(rel).parts
+            if rel == os.pardir or rel.startswith(os.pardir + os.sep) or real in have or not real.endswith(TF_SUFFIXES):
+                continue
+            if any(p.startswith(".") or p == "node_modules" for p in parts[:-1]):
+                continue
+            out.append(os.path.join(directory, rel))
+        return out
+
+
 def _missing(path: Path) -> str:
     if path.is_symlink():
         try:
@@ -348,7 +401,12 @@ def _read(path: str, loaded: Loaded, limit: int = MAX_TEXT_BYTES, explicit: bool
 
 
 def _read_tf_dir(
-    directory: str, files: list[str], loaded: Loaded, extra_vars: list[tuple[str, str]], var_args: list[str]
+    directory: str,
+    files: list[str],
+    loaded: Loaded,
+    overlay: Overlay,
+    extra_vars: list[tuple[str, str]],
+    var_args: list[str],
 ) -> ModuleJob:
     chunks: list[Chunk] = []
     sources: dict[str, list[str]] = {}
@@ -361,16 +419,24 @@ def _read_tf_dir(
             loaded.files += 1
             var_files.append((path, read_text(path, data, loaded.errors)))
     for f in files:
-        data = _read(f, loaded)
-        if data is None:
+        text = overlay.text(f)
+        if text is None:
+            data = _read(f, loaded)
+            if data is None:
+                continue
+            text = read_text(f, data, loaded.errors)
+        elif len(text) > MAX_TEXT_BYTES:
+            loaded.errors.append(_too_large(f, len(text), MAX_TEXT_BYTES, "file"))
             continue
         loaded.files += 1
-        text = native(f, read_text(f, data, loaded.errors), loaded.line_maps, loaded.errors)
+        text = native(f, text, loaded.line_maps, loaded.errors)
         if text is None:
             continue
         sources[f] = text.splitlines()
         chunks.append(Chunk(f, text))
-    return ModuleJob(directory, chunks, sources, var_files + extra_vars, list(var_args), bool(names))
+    return ModuleJob(
+        directory, chunks, sources, var_files + extra_vars, list(var_args), bool(names), overlay.texts()
+    )
 
 
 def _load_tf_json(path: str, text: str, loaded: Loaded) -> None:

@@ -60,6 +60,9 @@ class ModuleJob:
     var_args: list[str] = field(default_factory=list)
     #: the directory holds a variables file (a sign of a root module)
     has_tfvars: bool = False
+    #: real path -> text read instead of that file (scanner/loaders/inputs.py ``Overlay``), for
+    #: the modules the directory calls
+    overlays: dict[str, str] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -68,7 +71,9 @@ class ModuleJob:
     def load(self) -> Document:
         from scanner.loaders.hcl import load_root
 
-        return load_root(self.directory, self.chunks, self.sources, self.var_files, self.var_args, self.has_tfvars)
+        return load_root(
+            self.directory, self.chunks, self.sources, self.var_files, self.var_args, self.has_tfvars, self.overlays
+        )
 
 
 def default_dir() -> Path:
@@ -216,6 +221,8 @@ class ModuleCache:
             for file, text in job.var_files:
                 parts += [file, text]
             parts += job.var_args
+            for real in sorted(job.overlays):
+                parts += ["overlay", real, job.overlays[real]]
         for part in parts:
             raw = part.encode("utf-8", "surrogatepass")
             digest.update(len(raw).to_bytes(8, "big"))

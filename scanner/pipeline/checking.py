@@ -12,6 +12,7 @@ from scanner.pipeline.findings import display_path, make_finding
 from scanner.policy.config import ConfigFile, Configs
 from scanner.policy.context import Context
 from scanner.policy.metadata import MetadataResolver
+from scanner.policy.selection import Selection
 from scanner.policy.waivers import WaiverEntry, inline_waivers
 from scanner.rules import Rule, all_rules
 from scanner.util import progress
@@ -30,8 +31,11 @@ class Checked:
 class Contexts:
     """One rule context, and one set of enabled rules, per config in use."""
 
-    def __init__(self, model: Model, configs: Configs, today: date, requester: str | None) -> None:
+    def __init__(
+        self, model: Model, configs: Configs, today: date, requester: str | None, selection: Selection | None = None
+    ) -> None:
         self.model, self.configs, self.today, self.requester = model, configs, today, requester
+        self.selection = selection or Selection()
         self._made: dict[int, tuple[ConfigFile, Context, list[Rule]]] = {}
 
     def of(self, path: str) -> tuple[ConfigFile, Context, list[Rule]]:
@@ -40,8 +44,8 @@ class Contexts:
         if made is None:
             config = cf.config
             ctx = Context(self.model, config, MetadataResolver(self.model, config), self.today, self.requester)
-            disabled = {d.upper() for d in config.disable}
-            made = self._made[id(cf)] = (cf, ctx, [r for r in all_rules() if r.id not in disabled])
+            rules = [r for r in all_rules() if self.selection.enabled(r.id, config.select, config.disable)]
+            made = self._made[id(cf)] = (cf, ctx, rules)
         return made
 
 

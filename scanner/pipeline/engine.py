@@ -19,6 +19,7 @@ from scanner.pipeline.findings import display_path, make_finding, scope_of, sort
 from scanner.pipeline.inventory import inventory
 from scanner.policy.config import Configs
 from scanner.policy.redact import Redactor, secret_values
+from scanner.policy.selection import Selection
 from scanner.policy.waivers import WaiverEntry, apply_waivers, config_waivers
 from scanner.rules import Violation, get_rule
 
@@ -33,6 +34,8 @@ class Settings:
     today: date = field(default_factory=date.today)
     #: who asks for the change being scanned (a pull request's author): approving it oneself is NHI_APR_003
     requester: str | None = None
+    #: ``select`` / ``ignore`` on top of each config's (scanner/policy/selection.py)
+    selection: Selection = field(default_factory=Selection)
 
 
 def evaluate(
@@ -56,7 +59,7 @@ def evaluate(
     for res in resources:
         secrets |= secret_values(res)
     model = Model(resources, scopes)
-    contexts = Contexts(model, settings.configs, settings.today, settings.requester)
+    contexts = Contexts(model, settings.configs, settings.today, settings.requester, settings.selection)
     checked = check(resources, len(resources), contexts)
     errors.extend(checked.errors)
 
@@ -97,7 +100,7 @@ def _bad_waivers(waivers: list[WaiverEntry], settings: Settings) -> list[Finding
             continue
         inline = w.scope_file is not None
         cf = settings.configs.for_input(w.file) if inline else settings.configs.by_path(w.config_path or "")
-        if WAIVER_RULE_ID in {d.upper() for d in cf.config.disable}:
+        if not settings.selection.enabled(WAIVER_RULE_ID, cf.config.select, cf.config.disable):
             continue
         res = Resource(address=w.resource, mode="waiver", type="waiver", name="", attrs={}, file=w.file, line=w.line)
         what = ", ".join(w.rules) or "no rule"

@@ -53,7 +53,12 @@ class Config(_Strict):
     aliases: dict[str, list[str]] = Field(
         default_factory=dict, description="person -> other names (emails, GitHub logins)"
     )
-    disable: list[str] = Field(default_factory=list, description="rule IDs not to run")
+    select: list[str] = Field(
+        default_factory=list, description="rule IDs or prefixes to run (empty: all); `--select` replaces it"
+    )
+    disable: list[str] = Field(
+        default_factory=list, description="rule IDs or prefixes not to run; `--ignore` adds to it"
+    )
     severity: dict[str, Severity] = Field(default_factory=dict, description="rule ID -> severity override")
     waivers: list[Waiver] = Field(default_factory=list)
 

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from scanner.model.report import Report
+if TYPE_CHECKING:  # the CLI reads FORMATS at start-up: no pydantic import for --version
+    from scanner.model.report import Report
 
-Renderer = Callable[[Report, bool], str]
+Renderer = Callable[["Report", bool], str]
 
 _MODULES = {
     "text": "scanner.reporters.text",
     "json": "scanner.reporters.json_reporter",
     "sarif": "scanner.reporters.sarif",
     "markdown": "scanner.reporters.markdown",
+    "gitlab": "scanner.reporters.gitlab",
+    "junit": "scanner.reporters.junit",
 }
 FORMATS = tuple(_MODULES)
 
@@ -34,6 +37,6 @@ def get_chunked_reporter(name: str) -> Callable[[Report, bool], Iterable[str]]:
     module = importlib.import_module(_MODULES[name])
     chunks = getattr(module, "chunks", None)
     if chunks is not None:
-        return cast(Callable[[Report, bool], Iterable[str]], chunks)
+        return cast(Callable[["Report", bool], Iterable[str]], chunks)
     render = cast(Renderer, module.render)
     return lambda report, color: [render(report, color)]

@@ -24,6 +24,19 @@ REGENERATE = "python -m scanner.rules.catalogue_docs"
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
+def rule_summary(rule: Rule) -> dict[str, object]:
+    """One rule as ``nhi-guard rules --format json`` and the MCP server's ``list_rules`` show it."""
+    return {
+        "id": rule.id,
+        "category": str(rule.category),
+        "severity": str(rule.severity),
+        "title": rule.title,
+        "remediation": rule.fix,
+        "resource_types": list(rule.resource_types),
+        "help_uri": rule.help_uri(),
+    }
+
+
 def rule_sections(doc: str) -> dict[str, str]:
     """``## Heading`` -> body, from a rule docstring (headings inside code fences do not count)."""
     out: dict[str, list[str]] = {}

@@ -93,7 +93,8 @@ class ActionContext:
         event_name = get("GITHUB_EVENT_NAME")
         event = _event(get("GITHUB_EVENT_PATH"))
         pr = _pull_request(event) if event_name in PR_EVENTS else None
-        fail_on = get("INPUT_FAIL_ON", "high").strip().lower() or None
+        # empty: the config's fail_on, as the CLI does
+        fail_on = get("INPUT_FAIL_ON", "").strip().lower() or None
         if fail_on not in (None, "none", "critical", "high", "medium", "low"):
             raise InputError(f"input 'fail-on' must be critical, high, medium, low or none, not '{fail_on}'")
         temp = get("RUNNER_TEMP") or tempfile.gettempdir()
