@@ -609,3 +609,19 @@ def test_hcl_addresses_are_the_plans() -> None:
     plan = findings(FIXTURES / "plan" / "aws_iam_count.json")
     assert hcl == plan
     assert ("NHI_AWS_001", "aws_iam_access_key.service[1]") in hcl
+
+
+def test_an_overlay_of_a_called_module_is_what_the_caller_expands(tmp_path: Path) -> None:
+    # a coding agent's proposed write to a module file: the root that calls it sees the new text
+    tree = tmp_path / "tree"
+    shutil.copytree(MODULES, tree)
+    module = tree / "modules" / "user" / "main.tf"
+    proposed = module.read_text(encoding="utf-8").replace("count = var.create_access_key ? 1 : 0", "count = 0")
+    before = findings(tree)
+    after = findings(tree, overlays={str(module): proposed})
+    assert ("NHI_AWS_001", "module.ci.aws_iam_access_key.this[0]") in before
+    assert ("NHI_AWS_001", "module.ci.aws_iam_access_key.this[0]") not in after
+    # a new file proposed in the module directory joins that module
+    added = findings(tree, overlays={str(module.parent / "extra.tf"): 'resource "aws_iam_access_key" "more" {\n'
+                                                                        "  user = aws_iam_user.this.name\n}\n"})
+    assert ("NHI_AWS_001", "module.ci.aws_iam_access_key.more") in added
