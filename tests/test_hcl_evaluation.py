@@ -625,3 +625,62 @@ def test_an_overlay_of_a_called_module_is_what_the_caller_expands(tmp_path: Path
     added = findings(tree, overlays={str(module.parent / "extra.tf"): 'resource "aws_iam_access_key" "more" {\n'
                                                                         "  user = aws_iam_user.this.name\n}\n"})
     assert ("NHI_AWS_001", "module.ci.aws_iam_access_key.more") in added
+
+
+def test_declared_types_errors_and_short_circuits(tmp_path: Path) -> None:
+    res = resources(write(tmp_path, {"main.tf": """
+provider "google" {}
+variable "sa" {
+  type = object({
+    auto_create = optional(bool, false)
+    email       = optional(string)
+    nested      = optional(object({ a = optional(number, 3) }), {})
+  })
+  default = {}
+}
+variable "count_text" {
+  type    = number
+  default = "2"
+}
+variable "unknown" {}
+variable "cfg" { default = null }
+resource "google_service_account" "made" {
+  count      = try(var.sa.auto_create, null) == true ? 1 : 0
+  account_id = "made"
+}
+resource "google_service_account" "n" {
+  count      = var.count_text
+  account_id = "n-${count.index}"
+}
+resource "google_service_account" "off" {
+  count      = false && var.unknown ? 1 : 0
+  account_id = "off"
+}
+resource "google_service_account" "on" {
+  count      = true || var.unknown ? 1 : 0
+  account_id = "on"
+}
+resource "null_resource" "r" {
+  triggers = {
+    email_is_null = var.sa.email == null
+    nested        = var.sa.nested.a
+    try_missing   = try(var.sa.nope, "fallback")
+    try_null      = try(local.none.x, null)
+    can_missing   = can(var.sa.nope)
+    can_present   = can(var.sa.email)
+    try_unknown   = try(var.unknown.x, "fallback")
+    lookup_absent = try(lookup({ a = 1 }, "b"), "no key")
+  }
+}
+locals { none = null }
+"""}))
+    assert not any(a.startswith("google_service_account.made") for a in res)
+    assert [a for a in res if a.startswith("google_service_account.n")] == [
+        "google_service_account.n[0]", "google_service_account.n[1]"]
+    assert "google_service_account.on[0]" in res and not any(a.startswith("google_service_account.off") for a in res)
+    triggers = res["null_resource.r"].attrs["triggers"]
+    assert {k: v for k, v in triggers.items() if k != "try_unknown"} == {
+        "email_is_null": True, "nested": 3, "try_missing": "fallback", "try_null": None,
+        "can_missing": False, "can_present": True, "lookup_absent": "no key",
+    }
+    assert isinstance(triggers["try_unknown"], Unknown)

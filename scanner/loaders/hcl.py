@@ -40,8 +40,17 @@ from scanner.loaders.hcl_config import (
     string_literal,
     traversal_text,
 )
-from scanner.loaders.hcl_eval import MAX_DEPTH, OVER_BUDGET, Evaluator, _as_number, _children, descend
+from scanner.loaders.hcl_eval import (
+    MAX_DEPTH,
+    OVER_BUDGET,
+    Evaluator,
+    ResourceObject,
+    _as_number,
+    _children,
+    descend,
+)
 from scanner.loaders.hcl_parse import RawBlock, parse_expression, parse_text
+from scanner.loaders.hcl_types import convert, parse_type
 from scanner.model.resource import Document, LoadError, Resource
 from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown
 from scanner.policy.redact import collect_strings
@@ -314,7 +323,7 @@ class Instance:
 
     def _object(self, block: RawBlock, key: Any) -> dict[str, Any]:
         attrs = self.evaluate(block, key).attrs
-        return {k: v for k, v in attrs.items() if k not in _META_ARGS and k != "id"}
+        return ResourceObject((k, v) for k, v in attrs.items() if k not in _META_ARGS and k != "id")
 
     # --- variables -------------------------------------------------------------
     def _variable(self, name: str) -> Any:
@@ -329,10 +338,10 @@ class Instance:
                 if value is not None or not _not_nullable(block, self):
                     self._origin(call.block.file, arg.meta.line + call.block.line_offset,
                                  f'the argument {name} of module "{call.block.labels[0]}"', value)
-                    return value
+                    return self._typed(block, value)
             default = self._default(block, f'the default of var.{name} (module "{call.block.labels[0]}" does not '
                                            "set it)")
-            return Unknown(f"var.{name}") if default is _NO_DEFAULT else default
+            return Unknown(f"var.{name}") if default is _NO_DEFAULT else self._typed(block, default)
         assigned = self.assignments.get(name)
         if assigned is not None:
             value = assigned.value
@@ -340,14 +349,20 @@ class Instance:
                 value = tfvars.convert_raw(value, attr_expr(block.body, "type"))
             else:
                 self._origin(assigned.file, assigned.line or 1, f"{name} in {os.path.basename(assigned.file)}", value)
-            return value
+            return self._typed(block, value)
         note = f"the default of var.{name}, which every caller that does not set it gets"
         default = self._default(block, note if self.mode == "reusable" else None)
         if default is _NO_DEFAULT or default is None:
             return Unknown(f"var.{name}")
-        if self.mode == "reusable":
-            return _open(default)
-        return default
+        default = self._typed(block, default)
+        return _open(default) if self.mode == "reusable" else default
+
+    def _typed(self, block: RawBlock, value: Any) -> Any:
+        """The value converted to the variable's declared type (``optional()`` attributes filled)."""
+        node = attr_expr(block.body, "type")
+        if node is None or value is None or isinstance(value, Unknown):
+            return value
+        return convert(value, parse_type(node), self._eval_here)
 
     def _default(self, block: RawBlock, note: str | None = None) -> Any:
         """The variable's default; with ``note``, where it is becomes an origin of the values it feeds."""

@@ -31,6 +31,17 @@ OVER_BUDGET = "evaluation budget exceeded"
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
 
 
+class Invalid(Unknown):
+    """What Terraform reports as an error: an attribute of ``null``, a key a known map lacks, a
+    function given what it cannot take. Rules see an unknown value; ``try()`` and ``can()`` see the
+    error, as in Terraform (``try(var.cfg.enabled, false)`` is ``false`` when ``cfg`` is null)."""
+
+
+class ResourceObject(dict[str, Any]):
+    """A resource instance's attributes as a value (``aws_iam_user.u["a"]``, ``each.value`` over a
+    resource): an attribute it lacks is computed at apply, so unknown, not an error."""
+
+
 class _TooDeep(Exception):  # control flow only: never leaves Evaluator.eval
     """Unwinds a too deeply nested expression to its attribute, which becomes unknown."""
 
@@ -303,13 +314,20 @@ class Evaluator:
         test = self.eval(cond)
         if isinstance(test, bool):
             return self.eval(yes) if test else self.eval(no)
-        return Unknown("conditional")
+        return test if isinstance(test, Invalid) else Unknown("conditional")
 
     def _binary_op(self, node: Tree) -> Any:
         lhs_node, term = _children(node)[:2]
         op_node, rhs_node = _children(term)[0], _children(term)[-1]
         op = str(op_node.children[0])
         lhs, rhs = self.eval(lhs_node), self.eval(rhs_node)
+        if isinstance(lhs, Invalid) or isinstance(rhs, Invalid):
+            return Invalid("expression")
+        # a known operand decides: `false && <unknown>` is false, `true || <unknown>` is true
+        if op == "&&" and (lhs is False or rhs is False):
+            return False
+        if op == "||" and (lhs is True or rhs is True):
+            return True
         if isinstance(lhs, Unknown) or isinstance(rhs, Unknown):
             return Unknown("expression")
         if op in _ARITHMETIC:  # on numbers only (Terraform converts "2"): never "x" * 10**9
@@ -488,16 +506,23 @@ class Evaluator:
         expand = args_node is not None and any(
             isinstance(t, Token) and t.type == "ELLIPSIS" for t in args_node.children
         )
-        if name in ("try", "coalesce"):
+        if name == "try":  # the first argument that is not an error (null included)
+            for a in arg_nodes:
+                v = self.eval(a)
+                if not isinstance(v, Invalid):
+                    return Unknown("try(...)") if isinstance(v, Unknown) and not isinstance(v, PartialJson) else v
+            return Invalid("try(...)")
+        if name == "coalesce":
             values = [self.eval(a) for a in arg_nodes]
             for v in values:
                 if isinstance(v, Unknown):
-                    return Unknown(f"{name}(...)")
+                    return v if isinstance(v, Invalid) else Unknown(f"{name}(...)")
                 if v is not None and v != "":
                     return v
             return None
         if name == "can":
-            return Unknown("can(...)")
+            v = self.eval(arg_nodes[0]) if arg_nodes else Invalid("can()")
+            return False if isinstance(v, Invalid) else Unknown("can(...)") if isinstance(v, Unknown) else True
         if name in ("file", "templatefile", "fileexists"):
             return self._file_function(name, [self.eval(a) for a in arg_nodes])
         fn = FUNCTIONS.get(name)
@@ -509,6 +534,8 @@ class Evaluator:
             args.extend(last)
         if fn is None or self.fuel < 0:
             return Unknown(f"{name}(...)")
+        if any(isinstance(a, Invalid) for a in args):
+            return Invalid(f"{name}(...)")
         if name == "jsonencode":
             return _jsonencode(args[0] if args else None)
         if any(isinstance(a, Unknown) for a in args):
@@ -527,7 +554,7 @@ class Evaluator:
             RecursionError,  # jsondecode of text nested too deeply
             StopIteration,  # format() with fewer arguments than verbs
         ):
-            return Unknown(f"{name}(...)")
+            return Invalid(f"{name}(...)")  # an error in Terraform too
 
     # --- files ---------------------------------------------------------------
     def _file_function(self, name: str, args: list[Any]) -> Any:
@@ -603,16 +630,23 @@ def _fill_holes(value: Any) -> Any:
 
 
 def descend(value: Any, rest: list[Any], source: str) -> Any:
-    """``value`` followed along attribute names and indexes; unknown where a step is."""
+    """``value`` followed along attribute names and indexes; unknown where a step is.
+
+    A step a known value cannot take (an attribute of null, a key a known map lacks, an index
+    past the end) is :class:`Invalid`, as it is an error in Terraform, except in a resource's
+    attributes (computed ones are not there) and a map a caller may add to.
+    """
     for step in rest:
         if isinstance(value, Unknown):
-            return Unknown(source)
+            return value if isinstance(value, Invalid) else Unknown(source)
         if isinstance(value, Mapping) and str(step) in value:
             value = value[str(step)]
         elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
             value = value[step]
-        else:
+        elif isinstance(value, ResourceObject | OpenMap) or isinstance(step, Unknown):
             return Unknown(source)
+        else:
+            return Invalid(source)
     return value
 
 
@@ -780,7 +814,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "split": lambda sep, s: s.split(sep),
     "replace": _replace,
     "format": _format,
-    "lookup": lambda m, k, *d: m[k] if k in m else (d[0] if d else Unknown("lookup")),
+    "lookup": lambda m, k, *d: m[k] if k in m or not d else d[0],  # KeyError: an error, as in Terraform
     "element": lambda lst, i: lst[int(i) % len(lst)],
     "length": len,
     "keys": lambda m: sorted(m),

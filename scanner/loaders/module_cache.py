@@ -35,11 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from scanner import PACKAGE_DIR, __version__
 from scanner.model.resource import Document, LoadError, Resource
-from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown
+from scanner.model.values import OpenList, OpenMap, OpenStr, PartialJson, Unknown
 
 if TYPE_CHECKING:
     from scanner.loaders.hcl import Chunk
-    from scanner.model.values import PartialJson
 
 FORMAT = 2
 #: below this much source, worker processes cost more than they save (bench/README.md)
@@ -88,12 +87,6 @@ def default_dir() -> Path:
 # --- encoding -------------------------------------------------------------------------------
 
 
-def _partial_json() -> type[PartialJson]:
-    from scanner.model.values import PartialJson
-
-    return PartialJson
-
-
 def _encode(value: Any) -> Any:
     if isinstance(value, OpenMap | OpenList | OpenStr):  # before str, dict and list: they are those too
         return {_TAG: "o", "v": _encode(_plain(value))}
@@ -105,9 +98,9 @@ def _encode(value: Any) -> Any:
         return {k: _encode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_encode(v) for v in value]
-    if type(value) is Unknown:
+    if isinstance(value, Unknown) and not isinstance(value, PartialJson):  # Invalid too: rules see an unknown
         return {_TAG: "u", "s": value.source}
-    if type(value) is _partial_json():
+    if isinstance(value, PartialJson):
         return {_TAG: "p", "s": value.source, "v": _encode(value.value)}
     if isinstance(value, tuple):
         return {_TAG: "t", "v": [_encode(v) for v in value]}
@@ -136,7 +129,7 @@ def _decode_tagged(obj: dict[str, Any]) -> Any:
     if tag == "o":
         return _opened(obj["v"])
     if tag == "p":
-        return _partial_json()(obj["v"], obj["s"])
+        return PartialJson(obj["v"], obj["s"])
     if tag == "t":
         return tuple(obj["v"])
     if tag == "S":
