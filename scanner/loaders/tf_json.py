@@ -207,6 +207,11 @@ def _expr(value: Any) -> str:
     return "{" + ", ".join(f"{_string(k)} = {_expr(v)}" for k, _at, v in value.pairs) + "}"
 
 
+def _plain(value: Any) -> Any:
+    """An object read with its lines, as JSON can write it (a ``"//"`` comment holding an object)."""
+    return {k: v for k, _, v in value.pairs} if isinstance(value, _Obj) else str(value)
+
+
 def _is_block(name: str, value: Any, resource_type: str) -> bool:
     if name in _MAP_ATTRS or (name == "metadata" and not resource_type.startswith("kubernetes_")):
         return False
@@ -217,7 +222,7 @@ def _is_block(name: str, value: Any, resource_type: str) -> bool:
 def _body(w: _Writer, obj: _Obj, kind: str, resource_type: str) -> None:
     for name, line, value in obj.pairs:
         if name == "//":
-            for part in (value if isinstance(value, str) else json.dumps(value)).split("\n"):
+            for part in (value if isinstance(value, str) else json.dumps(value, default=_plain)).split("\n"):
                 w.statement(line, "# " + part.replace("\r", " "))
             continue
         if not _IDENT_RE.match(name):
