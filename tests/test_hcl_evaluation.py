@@ -684,3 +684,20 @@ locals { none = null }
         "can_missing": False, "can_present": True, "lookup_absent": "no key",
     }
     assert isinstance(triggers["try_unknown"], Unknown)
+
+
+def test_references_and_unknown_shapes_stay_small_through_chains_of_locals() -> None:
+    # each local reads the one before in a `for` over 20 items: references recorded per use
+    # would multiply by 20 at every level (20**12 here); an unknown used twice in a template
+    # would double its shape at every level
+    lines = ['variable "u" {}', "locals {", "  l0 = { a = aws_iam_user.u.arn }", '  s0 = "${var.u}"']
+    for i in range(1, 13):
+        lines.append(f"  l{i} = {{ for k in range(20) : k => local.l{i - 1} }}")
+        lines.append(f'  s{i} = "${{local.s{i - 1}}}-${{local.s{i - 1}}}"')
+    lines += ["}", 'resource "aws_iam_user" "u" { name = "u" }',
+              'resource "null_resource" "r" {\n  triggers = { a = jsonencode(local.l12), s = local.s12 }\n}']
+    doc = load_chunks([Chunk("main.tf", "\n".join(lines) + "\n")], {})
+    (r,) = [r for r in doc.resources if r.address == "null_resource.r"]
+    assert r.refs["triggers"] == ["aws_iam_user.u", "aws_iam_user.u.arn"]
+    shape = r.attrs["triggers"]["s"]
+    assert isinstance(shape, Unknown) and len(shape.source) <= 1000

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -106,14 +106,21 @@ class Session:
     def __init__(self, reader: ModuleReader | None) -> None:
         self.evaluator = Evaluator(tfvars._NoReferences(), parse_expression)
         self.reader = reader
-        self.collect: list[list[str]] = []
+        #: one bucket per evaluation that collects references (an attribute, a memoised value),
+        #: innermost last; a finished bucket is merged into the one below. Ordered sets: a value
+        #: referenced a thousand times (in a `for` over a thousand items) is recorded once.
+        self.collect: list[dict[str, None]] = []
         self.errors: list[LoadError] = []
         self.instances = 0
         self.over_limit = False
 
     def record(self, address: str) -> None:
-        for bucket in self.collect:
-            bucket.append(address)
+        if self.collect:
+            self.collect[-1][address] = None
+
+    def record_all(self, addresses: Iterable[str]) -> None:
+        if self.collect:
+            self.collect[-1].update(dict.fromkeys(addresses))
 
     def allow(self, count: int, where: RawBlock) -> bool:
         """Count new instances against :data:`MAX_INSTANCES`; False past it (one error)."""
@@ -198,21 +205,19 @@ class Instance:
     def _memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         if key in self._cache:
             value, refs = self._cache[key]
-            for r in refs:
-                self.session.record(r)
+            self.session.record_all(refs)
             return value
         if key in self._busy:
             return Unknown("cycle")
         self._busy.add(key)
-        self.session.collect.append([])
+        self.session.collect.append({})
         try:
             value = compute()
         finally:
-            refs = self.session.collect.pop()
+            refs = list(self.session.collect.pop())
             self._busy.discard(key)
         self._cache[key] = (value, refs)
-        for r in refs:
-            self.session.record(r)
+        self.session.record_all(refs)
         return value
 
     def _eval_here(self, node: Tree, binding: dict[str, Any] | None = None) -> Any:
@@ -564,11 +569,11 @@ class Instance:
                     continue
                 if name in ("count", "for_each") and not prefix:
                     continue  # evaluated once, by _keys, outside any instance
-                collect.append([])
+                collect.append({})
                 try:
                     attrs[name] = self.evaluator.eval(_children(node)[-1])
                 finally:
-                    refs = collect.pop()
+                    refs = list(collect.pop())
                 if refs:
                     out.all_refs.extend(refs)
                     origins = [r for r in refs if r.startswith(_ORIGIN)]

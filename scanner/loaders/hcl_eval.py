@@ -28,6 +28,8 @@ MAX_DEPTH = 200
 #: Largest integer magnitude arithmetic produces (Terraform numbers are 512-bit floats at most).
 _MAX_INT_BITS = 512
 OVER_BUDGET = "evaluation budget exceeded"
+#: longest text an unknown template keeps of its shape (for messages and scope patterns)
+_MAX_SHAPE = 1000
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
 
 
@@ -219,8 +221,13 @@ class Evaluator:
         if len(parts) == 1 and not isinstance(parts[0], str):
             return parts[0]  # "${var.x}" keeps the value's type
         if any(isinstance(p, Unknown) for p in parts):
+            if any(isinstance(p, Invalid) for p in parts):
+                return Invalid("template")
             # Keep the template's shape: "${data.x.id}/resourceGroups/rg" is not "${data.x.id}".
-            return Unknown("".join(p if isinstance(p, str) else "${" + getattr(p, "source", "") + "}" for p in parts))
+            # Capped: a shape holds the shapes it was made from, and templates of templates of one
+            # value used twice would double it at every level.
+            shape = "".join(p if isinstance(p, str) else "${" + getattr(p, "source", "") + "}" for p in parts)
+            return Unknown(shape if len(shape) <= _MAX_SHAPE else shape[: _MAX_SHAPE - 3] + "...")
         out = []
         for p in parts:
             if isinstance(p, bool):
