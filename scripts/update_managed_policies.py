@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from update_iam_catalog import encode  # noqa: E402  (the same reproducible gzip: mtime 0)
 
-from scanner.iam.aws_policy import glob_match  # noqa: E402
+from scanner.iam.policy_grammar import glob_match  # noqa: E402
 
 OUT = ROOT / "scanner" / "data" / "aws_managed_policies.json.gz"
 METHODS = ROOT / "scanner" / "data" / "aws_escalation_methods.json"

@@ -1,4 +1,4 @@
-"""scanner.iam.aws_policy: every policy shape parses to the same statements, unknowns stay conservative."""
+"""scanner.iam.policy_grammar: every policy shape parses to the same statements, unknowns stay conservative."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from scanner.iam.aws_policy import (
+from scanner.iam.policy_document import render
+from scanner.iam.policy_grammar import (
     ANYONE,
     Condition,
     glob_match,
@@ -15,7 +16,6 @@ from scanner.iam.aws_policy import (
     parse_policy,
     pins,
 )
-from scanner.iam.policy_document import render
 from scanner.model.values import MISSING, PartialJson, Unknown
 
 POLICY = {
@@ -130,6 +130,9 @@ def test_unknown_condition_blocks_are_flagged() -> None:
         ("aws:PrincipalOrgPaths", "o-a1b2c3/r-ab12/ou-ab12-11111111/*", True),
         ("aws:PrincipalOrgPaths", "*/r-ab12/*", False),
         ("sts:ExternalId", "", False),
+        ("aws:SourceIp", "203.0.113.0/24", True),
+        ("aws:SourceIp", "0.0.0.0/0", False),
+        ("aws:SourceIp", "::/0", False),
     ],
 )
 def test_specific_values(key: str, value: object, specific: bool) -> None:
@@ -142,3 +145,45 @@ def test_pins_needs_a_positive_operator() -> None:
     assert not pins(Condition("StringNotEquals", "aws:SourceAccount", ("123456789012",)))
     assert not pins(Condition("ForAllValues:StringEquals", "aws:SourceAccount", ("123456789012",)))
     assert not pins(Condition("StringEquals", "aws:SourceAccount", ()))
+
+
+def _doc(*statements: dict[str, object]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_policy_documents_merge_as_the_provider_merges_them() -> None:
+    """source_json, source_policy_documents, statement blocks, override_policy_documents, override_json;
+    a Sid replaces the earlier statement in place, anything else is appended."""
+    merged = render(
+        {
+            "override_json": _doc({"Sid": "B", "Effect": "Allow", "Action": "b:final"}),
+            "override_policy_documents": [
+                _doc({"Sid": "B", "Effect": "Allow", "Action": "b:override"}, {"Effect": "Allow", "Action": "x:1"}),
+            ],
+            "statement": [{"sid": "A", "actions": ["a:block"]}, {"actions": ["y:1"]}],
+            "source_policy_documents": [_doc({"Sid": "B", "Effect": "Deny", "Action": "b:source"})],
+            "source_json": _doc({"Sid": "A", "Effect": "Allow", "Action": "a:source"}),
+        }
+    )
+    assert [(s.get("Sid"), s.get("Action")) for s in merged["Statement"]] == [
+        ("A", ["a:block"]),
+        ("B", "b:final"),
+        (None, ["y:1"]),
+        (None, "x:1"),
+    ]
+
+
+def test_an_unknown_override_makes_statements_with_a_sid_unknown() -> None:
+    merged = render(
+        {
+            "source_policy_documents": [
+                _doc({"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}),
+                _doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+            ],
+            "override_policy_documents": [Unknown("var.extra")],
+        }
+    )
+    statements = parse_policy(PartialJson(merged))
+    # "All" may be replaced: unknown, skipped (its index still counts); the unnamed one stays
+    assert [(s.index, s.actions) for s in statements] == [(1, ("s3:*",))]
+    assert isinstance(merged["Statement"][0], Unknown) and isinstance(merged["Statement"][2], Unknown)

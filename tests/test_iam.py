@@ -13,9 +13,9 @@ import pytest
 from conftest import ROOT, TODAY
 
 from scanner.api import ScanOptions, scan
-from scanner.iam.aws_policy import parse_policy
 from scanner.iam.catalog import DATA_FILE, arns_intersect, catalog, globs_intersect
 from scanner.iam.evaluate import ALL, PATTERN, SPECIFIC, Permissions, escalation_paths, methods, resource_breadth
+from scanner.iam.policy_grammar import parse_policy
 from scanner.iam.principals import PolicySource, Principal
 from scanner.iam.widening import widening
 from scanner.model.report import Report

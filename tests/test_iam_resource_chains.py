@@ -15,9 +15,9 @@ import pytest
 from conftest import FIXTURES, ROOT, TODAY
 
 from scanner.api import ScanOptions, scan
-from scanner.iam.aws_policy import is_specific_value
 from scanner.iam.evaluate import methods
 from scanner.iam.managed import ADMIN_CLASS, DATA_FILE, managed_policy, relevant_actions, source_version
+from scanner.iam.policy_grammar import is_specific_value
 from scanner.model.report import Report
 from scanner.policy.config import Config
 from scanner.rules.aws.nhi_aws_012_managed_admin_policy import ADMIN_POLICIES
@@ -230,12 +230,29 @@ def test_arn_condition_values(key: str, value: str, specific: bool) -> None:
 def test_role_chains() -> None:
     report = _scan(FIXTURES / "hcl" / "aws_role_chains")
     assert _findings(report, "NHI_AWS_031") == [
+        ("NHI_AWS_031", "aws_iam_role.builder", "critical"),
         ("NHI_AWS_031", "aws_iam_role.ci", "critical"),
         ("NHI_AWS_031", "aws_iam_role.deploy", "critical"),
+        ("NHI_AWS_031", "aws_iam_role.nightly", "high"),
+        ("NHI_AWS_031", "aws_iam_role.packager", "critical"),
         ("NHI_AWS_031", "aws_iam_role.release", "high"),
+        ("NHI_AWS_031", "aws_iam_role.stager", "critical"),
         ("NHI_AWS_031", "aws_iam_role.vendor_sync", "medium"),
         ("NHI_AWS_031", "aws_iam_user.ops_bot", "critical"),
     ]
+    assert _message(report, "NHI_AWS_031", "aws_iam_role.builder") == (
+        "role chain: role aws_iam_role.builder can assume a role with more power than it was given: "
+        "aws_iam_role.builder -> aws_iam_role.release_admin reaches administrator access (`*` on `*`) "
+        "(aws_iam_role.release_admin: its trust policy statement #1 names role aws_iam_role.builder, which is "
+        "enough in the same account)"
+    )
+    assert _message(report, "NHI_AWS_031", "aws_iam_role.packager") == (
+        "role chain: role aws_iam_role.packager can assume a role with more power than it was given: "
+        "aws_iam_role.packager -> aws_iam_role.stager -> aws_iam_role.admin reaches administrator access (`*` on "
+        "`*`) (aws_iam_role.stager: its trust policy statement #1 names role aws_iam_role.packager, which is enough "
+        "in the same account; aws_iam_role.admin: sts:AssumeRole from policy aws_iam_role_policy.stager statement "
+        "#1, its trust policy statement #1 admits the account root (any principal whose policies allow it))"
+    )
     assert _message(report, "NHI_AWS_031", "aws_iam_role.ci") == (
         "role chain: role aws_iam_role.ci can assume a role with more power than it was given: aws_iam_role.ci -> "
         "aws_iam_role.deploy -> aws_iam_role.admin reaches administrator access (`*` on `*`) (aws_iam_role.deploy: "
@@ -244,7 +261,7 @@ def test_role_chains() -> None:
         "trust policy statement #1 admits the account root (any principal whose policies allow it))"
     )
     ops = _message(report, "NHI_AWS_031", "aws_iam_user.ops_bot")
-    assert ops.startswith("role chain: user aws_iam_user.ops_bot can assume 2 roles with more power than it was")
+    assert ops.startswith("role chain: user aws_iam_user.ops_bot can assume 3 roles with more power than it was")
     assert "aws_iam_user.ops_bot -> aws_iam_role.break_glass reaches a privilege escalation path (iam-put-role" in ops
     assert "names user aws_iam_user.ops_bot" in ops
     assert _message(report, "NHI_AWS_031", "aws_iam_role.release").endswith(
@@ -317,3 +334,75 @@ resource "aws_iam_role" "boss" {
     ]
     assert "reaches AWS managed policy IAMFullAccess" in _message(report, "NHI_AWS_031", "aws_iam_role.r5")
     assert _findings(report, "NHI_AWS_031")[-1][2] == "high"
+
+
+_ADMIN_TRUSTING = """
+resource "aws_iam_role" "admin" {{
+  name = "admin"
+  {provider}
+  assume_role_policy = jsonencode({{ Version = "2012-10-17", Statement = [
+    {{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ AWS = {principal} }} }}] }})
+  managed_policy_arns = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("caller", "principal", "provider", "expected"),
+    [
+        # the account id computed, the role name literal: still one named role
+        (
+            'resource "aws_iam_role" "ci" {\n  name = "ci"\n  assume_role_policy = "{}"\n}',
+            '"arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/ci"',
+            "",
+            [("aws_iam_role.ci", "critical")],
+        ),
+        # a computed name could be any role: the trust alone proves nothing
+        (
+            'resource "aws_iam_role" "ci" {\n  name = "ci"\n  assume_role_policy = "{}"\n}',
+            '"arn:aws:iam::111122223333:role/${var.name}"',
+            "",
+            [],
+        ),
+        # a count instance named by reference
+        (
+            'resource "aws_iam_role" "ci" {\n  count = 1\n  name = "ci"\n  assume_role_policy = "{}"\n}',
+            "aws_iam_role.ci[0].arn",
+            "",
+            [("aws_iam_role.ci", "critical")],
+        ),
+        # another provider configuration may be another account: the caller's own grant is needed
+        (
+            'resource "aws_iam_role" "ci" {\n  name = "ci"\n  assume_role_policy = "{}"\n}',
+            '"arn:aws:iam::111122223333:role/ci"',
+            "provider = aws.prod",
+            [],
+        ),
+        # a user's permissions boundary does not cap what a resource policy naming the user gives it
+        (
+            'resource "aws_iam_user" "ci" {\n  name = "ci"\n  permissions_boundary = aws_iam_policy.none.arn\n}\n'
+            'resource "aws_iam_policy" "none" {\n  name = "none"\n  policy = jsonencode({ Version = "2012-10-17",'
+            ' Statement = [{ Effect = "Allow", Action = "s3:ListAllMyBuckets", Resource = "*" }] })\n}',
+            '"arn:aws:iam::111122223333:user/ci"',
+            "",
+            [("aws_iam_user.ci", "critical")],
+        ),
+        # a role's boundary that cannot be read may cap it: medium
+        (
+            'resource "aws_iam_role" "ci" {\n  name = "ci"\n  assume_role_policy = "{}"\n'
+            "  permissions_boundary = var.boundary\n}",
+            '"arn:aws:iam::111122223333:role/ci"',
+            "",
+            [("aws_iam_role.ci", "medium")],
+        ),
+    ],
+    ids=["templated-account", "templated-name", "count-reference", "other-provider", "user-boundary",
+         "unknown-boundary"],
+)
+def test_same_account_trust_alone(
+    tmp_path: Path, caller: str, principal: str, provider: str, expected: list[tuple[str, str]]
+) -> None:
+    text = 'variable "name" {}\nvariable "boundary" {}\ndata "aws_caller_identity" "current" {}\n' + caller
+    text += _ADMIN_TRUSTING.format(principal=principal, provider=provider)
+    report = _scan(_write(tmp_path, text))
+    assert [(r, s) for _rule, r, s in _findings(report, "NHI_AWS_031")] == expected

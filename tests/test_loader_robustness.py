@@ -277,7 +277,7 @@ def _full_scan(path: str) -> None:
         get_reporter(fmt)(report, False)
     # A loader bug is a failure here. A rule bug becomes the engine's own error entry ("internal
     # error in rule ..."), which the rest of the scan survives: allowed, as the issue asks, and
-    # fixed by the rule's owner (scanner/rules/, scanner/iam/aws_policy.py are not the loaders').
+    # fixed by the rule's owner (scanner/rules/, scanner/iam/ are not the loaders').
     internal = [e for e in report.errors if "internal error" in e.message and "internal error in rule" not in e.message]
     assert not internal, internal
 

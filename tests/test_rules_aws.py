@@ -9,12 +9,12 @@ import pytest
 from conftest import TODAY
 
 from scanner.api import ScanOptions, scan
+from scanner.iam.github_claims import EXACT, claim_value_pinned, owner_pinned
 from scanner.model.values import Unknown
 from scanner.policy.config import Config
 from scanner.rules.aws.nhi_aws_011_wildcard_action import wildcard_problem
 from scanner.rules.aws.nhi_aws_012_managed_admin_policy import admin_policy_name
 from scanner.rules.aws.nhi_aws_021_cross_account_root import root_account
-from scanner.rules.aws.nhi_aws_022_github_oidc_trust import _owner_pinned, claim_value_pinned
 
 
 @pytest.mark.parametrize(
@@ -95,6 +95,8 @@ def test_root_accounts(principal: object, account: str | None) -> None:
 )
 def test_github_claims(claim: str, value: object, pinned: bool) -> None:
     assert claim_value_pinned(claim, value) is pinned
+    # StringEquals: `*` and `?` are characters; no repository is called `*`
+    assert claim_value_pinned(claim, value, EXACT) is (value not in ("", None))
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,7 @@ def test_github_claims(claim: str, value: object, pinned: bool) -> None:
     ],
 )
 def test_github_unpinned_value_owner(claim: str, value: object, one_owner: bool) -> None:
-    assert _owner_pinned(claim, value) is one_owner
+    assert owner_pinned(claim, value) is one_owner
 
 
 def test_widening_through_managed_policy_arns_says_what_the_policy_allows(tmp_path: Path) -> None:
@@ -134,3 +136,32 @@ def test_widening_through_managed_policy_arns_says_what_the_policy_allows(tmp_pa
         "organizations:DescribeAccount, organizations:DescribeOrganization, organizations:DescribeOrganizationalUnit, "
         "organizations:DescribePolicy, ... 6 more), arn:aws:iam::111122223333:policy/custom through managed_policy_arns"
     ]
+
+
+def test_user_credentials_and_hmac_keys_are_credentials_that_never_expire() -> None:
+    from conftest import FIXTURES
+
+    report = scan([str(FIXTURES / "hcl" / "inventory_credentials")], ScanOptions(config=Config(), today=TODAY)).report
+    got = sorted((f.rule_id, f.resource, str(f.severity)) for f in report.findings)
+    assert got == [
+        ("NHI_AWS_003", "aws_iam_service_specific_credential.ci_git", "high"),
+        ("NHI_AWS_003", "aws_iam_service_specific_credential.legacy", "high"),
+        ("NHI_AWS_003", "aws_iam_signing_certificate.ci", "medium"),
+        ("NHI_AWS_003", "aws_iam_user_login_profile.ci", "high"),
+        ("NHI_EXP_002", "aws_iam_service_specific_credential.ci_bedrock_long", "medium"),
+        ("NHI_GCP_005", "google_storage_hmac_key.backup", "high"),
+        ("NHI_SEC_003", "output.ci_git_password", "high"),
+    ]
+    messages = {f.resource: f.message for f in report.findings}
+    assert messages["aws_iam_service_specific_credential.ci_bedrock_long"] == (
+        "credential aws_iam_service_specific_credential.ci_bedrock_long lives until 2027-11-01 (365 days), "
+        "more than the 90-day maximum"
+    )
+    assert messages["aws_iam_service_specific_credential.legacy"] == (
+        "aws_iam_service_specific_credential.legacy gives IAM user 'legacy-keyspaces' a service-specific "
+        "credential for cassandra.amazonaws.com that never expires"
+    )
+    kinds = {i.resource: (i.kind, i.owner) for i in report.inventory}
+    assert kinds["aws_iam_user_login_profile.ci"] == ("credential", "team-build")
+    assert kinds["google_storage_hmac_key.backup"] == ("credential", "team-build")
+    assert kinds["aws_iam_service_specific_credential.legacy"] == ("credential", "(unknown)")

@@ -299,13 +299,36 @@ variable "principal" { type = string }
 @pytest.mark.parametrize(
     ("expression", "reported"),
     [
-        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/*'\"", True),
-        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:ref:refs/heads/*'\"", False),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/*'\"", "high"),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app*'\"", "high"),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:ref:refs/heads/*'\"", None),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:*'\"", "medium"),
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:pull_*'\"", "medium"),
+        ("claims_matching_expression = \"claims['sub'] eq 'repo:acme/app:pull_request'\"", "medium"),
+        ("claims_matching_expression = \"claims['sub'] eq 'repo:acme/*'\"", None),
+        # ANDed: the narrowest clause decides each dimension
+        (
+            "claims_matching_expression = \"claims['sub'] matches 'repo:acme/app:*' and "
+            "claims['sub'] matches 'repo:acme/app:environment:*'\"",
+            None,
+        ),
+        (
+            "claims_matching_expression = \"claims['sub'] matches 'repo:*' and "
+            "claims['job_workflow_ref'] matches 'acme/ci/.github/workflows/deploy.yml@*'\"",
+            "medium",
+        ),
+        (
+            "claims_matching_expression = \"claims['sub'] matches 'repo:*' and "
+            "claims['job_workflow_ref'] matches 'acme/*'\"",
+            "high",
+        ),
+        # not the documented language: nothing can be said
+        ("claims_matching_expression = \"claims['sub'] matches 'repo:*' or true\"", None),
         # Graph's {value, languageVersion} shape, as a block
-        ("claims_matching_expression {\n    value = \"claims['sub'] matches 'repo:*'\"\n  }", True),
+        ("claims_matching_expression {\n    value = \"claims['sub'] matches 'repo:*'\"\n  }", "high"),
     ],
 )
-def test_az_012_flexible_credential_expression(tmp_path: Path, expression: str, reported: bool) -> None:
+def test_az_012_flexible_credential_expression(tmp_path: Path, expression: str, reported: str | None) -> None:
     got = findings(
         tmp_path,
         f"""
@@ -319,7 +342,35 @@ resource "azuread_application_flexible_federated_identity_credential" "f" {{
 """,
         "NHI_AZ_012",
     )
-    assert [s for _, s, _ in got] == (["high"] if reported else [])
+    assert [s for _, s, _ in got] == ([reported] if reported else [])
+
+
+@pytest.mark.parametrize(
+    ("subject", "reported"),
+    [
+        ("repo:acme/app:pull_request", "medium"),
+        ("repo:acme/app:environment:production", None),
+        # matched exactly: `*` is a character, and no token carries it
+        ("repo:acme/*", None),
+        ("repo:acme/app:*", None),
+        ("repo:*", None),
+    ],
+)
+def test_az_012_standard_subject_is_exact(tmp_path: Path, subject: str, reported: str | None) -> None:
+    got = findings(
+        tmp_path,
+        f"""
+resource "azurerm_federated_identity_credential" "f" {{
+  name      = "gh"
+  parent_id = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"
+  audience  = ["api://AzureADTokenExchange"]
+  issuer    = "https://token.actions.githubusercontent.com"
+  subject   = "{subject}"
+}}
+""",
+        "NHI_AZ_012",
+    )
+    assert [s for _, s, _ in got] == ([reported] if reported else [])
 
 
 def test_az_001_unknown_end_date_is_set(tmp_path: Path) -> None:
@@ -507,3 +558,87 @@ def test_az_050_plan_scopes_and_unknowns(tmp_path: Path) -> None:
     got = [(f.resource, str(f.severity), f.message) for f in report.findings if f.rule_id == "NHI_AZ_050"]
     assert [(a, s) for a, s, _ in got] == [("azurerm_role_definition.wider_scope", "medium")]
     assert f"adds assignable scopes `{sub}`" in got[0][2]
+
+
+_MAPPING = {
+    "google.subject": "assertion.sub",
+    "attribute.repository": "assertion.repository",
+    "attribute.owner": "assertion.repository_owner",
+    "attribute.combined": "assertion.repository + '@' + assertion.ref",
+}
+
+
+@pytest.mark.parametrize(
+    ("condition", "scope"),
+    [
+        ("assertion.repository_owner_id == '1234567'", "pinned"),
+        ("assertion.repository_owner_id == 1234567", "pinned"),
+        ("assertion.repository_owner == 'acme' || true", "open"),
+        ("true", "open"),
+        ("false", "pinned"),  # admits nothing
+        ("assertion.aud == 'https://github.com/acme'", "open"),  # a workflow chooses its own audience
+        ("assertion.repository.startsWith('acme/')", "pinned"),
+        ("assertion.repository.startsWith('acme')", "open"),
+        ("assertion.repository_owner.startsWith('acme')", "open"),
+        ("assertion.repository.matches('acme/.*')", "open"),  # RE2 search: evilacme/x matches
+        ("assertion.repository.matches('^acme/.*')", "pinned"),
+        ("assertion.repository_owner.matches('^acme$')", "pinned"),
+        ("assertion.repository_owner.matches('^acme')", "open"),
+        ("assertion.repository.endsWith('/app')", "open"),
+        ("attribute.repository == 'acme/app'", "pinned"),
+        ("attribute.owner in ['acme', 'acme-labs']", "pinned"),
+        ("attribute.combined == 'acme/app@refs/heads/main'", "unknown"),  # mapped from an expression
+        ("attribute.unmapped == 'x'", "unknown"),
+        ("google.subject.startsWith('repo:acme/')", "pinned"),
+        ("google.subject.startsWith('repository_owner_id:42:')", "pinned"),
+        ("google.subject.startsWith('repo:acme')", "open"),
+        ("assertion.sub != ''", "open"),
+        ("!(assertion.repository_owner != 'acme')", "pinned"),
+        ("!(assertion.repository_owner == 'acme')", "open"),
+        ("!(assertion.repository_owner != 'a' || assertion.repository_owner != 'b')", "pinned"),
+        ("assertion.ref == 'refs/heads/main' && assertion.repository_owner == 'acme'", "pinned"),
+        ("(assertion.repository_owner == 'a' || assertion.repository_owner == 'b') && assertion.ref == 'x'", "pinned"),
+        ("assertion.repository_owner == 'acme' || assertion.event_name == 'push'", "open"),
+        ("has(assertion.repository) && assertion.repository_owner_id == '42'", "pinned"),
+        ("assertion['repository_owner'] == 'acme'", "pinned"),
+        ("size(assertion.repository) > 0", "unknown"),
+        ("assertion.repository_owner == 'acme' ? true : false", "unknown"),
+        ("assertion.repository_owner == 'acme", "unknown"),
+    ],
+)
+def test_gcp_attribute_condition_is_cel(condition: str, scope: str) -> None:
+    from scanner.rules.gcp.cel import owner_scope
+
+    assert owner_scope(condition, _MAPPING) == scope
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "reported"),
+    [
+        ('"3f2504e0-4f89-11d3-9a0c-0305e82c3301"', "app-id", False),  # a GUID
+        ('"sql-app.database.windows.net"', "sql", False),  # an FQDN
+        ('"https://kv-app.vault.azure.net/"', "vault", False),  # an endpoint
+        ('"https://app.example.com/hook?sig=Zm9vYmFy"', "callback", True),  # a query may hold a token
+        ('"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleOnlyKey deploy@acme"', "deploy-key", False),
+        ('"Sup3r-S3cret!"', "sql-host", True),  # the value decides, not the name
+        ("azurerm_user_assigned_identity.app.principal_id", "x", False),
+        ("azurerm_mssql_server.db.fully_qualified_domain_name", "x", False),
+        ("azurerm_storage_account.sa.primary_access_key", "sa-id", True),
+        ("var.value", "app-client-id", False),  # known only at apply: the name says what it is
+        ("var.value", "app-client-secret", True),
+    ],
+)
+def test_az_002_identifiers_need_no_expiry(tmp_path: Path, value: str, name: str, reported: bool) -> None:
+    got = findings(
+        tmp_path,
+        f"""
+variable "value" {{ type = string }}
+resource "azurerm_key_vault_secret" "s" {{
+  name         = "{name}"
+  value        = {value}
+  key_vault_id = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"
+}}
+""",
+        "NHI_AZ_002",
+    )
+    assert bool(got) is reported

@@ -26,7 +26,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from scanner import DATA_DIR
-from scanner.iam.aws_policy import (
+from scanner.iam.catalog import ActionInfo, arns_intersect, catalog, globs_intersect
+from scanner.iam.policy_grammar import (
     FULL_ACCESS_ACTIONS,
     Condition,
     Statement,
@@ -35,7 +36,6 @@ from scanner.iam.aws_policy import (
     is_all_wildcard,
     pins,
 )
-from scanner.iam.catalog import ActionInfo, catalog, globs_intersect
 from scanner.iam.principals import PolicySource, Principal
 from scanner.model.values import Unknown
 
@@ -271,6 +271,25 @@ class Permissions:
                     out.append(Grant(action, source, stmt, breadth, constraint))
         self._cache[key] = out
         return out
+
+    def denies(self, action: str, arn: str | None) -> bool:
+        """An unconditional ``Deny`` of the principal's covers ``action`` on the resource ``arn``
+        (an ARN glob, the account unknown; None: a resource whose ARN the scan cannot tell)."""
+        for deny in self._denies():
+            if deny.conditions or deny.conditions_unknown or not deny.covers_action(action):
+                continue
+            if any(isinstance(r, str) and is_all_wildcard(r) for r in deny.resources):
+                return True
+            if arn is None:
+                continue
+            if any(isinstance(r, str) and arns_intersect(arn, r) for r in deny.resources):
+                return True
+            excluded = deny.not_resources
+            if excluded and all(isinstance(r, str) for r in excluded) and not any(
+                arns_intersect(arn, r) for r in excluded
+            ):
+                return True
+        return False
 
     def is_admin(self) -> bool:
         """Unconditional ``"*"`` on every resource, not cancelled by a ``Deny *`` nor capped by a boundary.

@@ -15,17 +15,39 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from scanner import DATA_DIR
-from scanner.iam.aws_policy import Statement, parse_policy
+from scanner.iam.policy_grammar import Statement, parse_policy
 
 DATA_FILE = DATA_DIR / "aws_managed_policies.json.gz"
 
 #: The AWS managed policies NHI_AWS_012 reports on their attachment (administrator access or one step from it).
 ADMIN_CLASS = frozenset({"AdministratorAccess", "IAMFullAccess", "PowerUserAccess"})
+
+
+_MANAGED_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::aws:policy(/(?:[\w+=,.@-]+/)*)([\w+=,.@-]+)$")
+
+
+def aws_managed_name(arn: object) -> str | None:
+    """``ReadOnlyAccess`` for ``arn:aws:iam::aws:policy/ReadOnlyAccess`` (any partition, any path)."""
+    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
+    return m.group(2) if m else None
+
+
+def aws_managed_path(arn: object) -> str | None:
+    """``/service-role/`` for ``arn:aws:iam::aws:policy/service-role/AWSLambdaRole``, ``/`` without a path."""
+    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
+    return m.group(1) if m else None
+
+
+def by_arn(arn: object) -> ManagedPolicy | None:
+    """The vendored AWS managed policy an ARN names (its path must match), or None."""
+    name = aws_managed_name(arn)
+    return managed_policy(name, aws_managed_path(arn)) if name else None
 
 
 @dataclass(frozen=True)
@@ -36,6 +58,8 @@ class ManagedPolicy:
     #: the default version the document is from (``v7``)
     version: str
     statements: tuple[Statement, ...]
+    #: the document itself, as AWS returns it
+    document: Any = None
 
 
 @lru_cache(maxsize=1)
@@ -83,4 +107,5 @@ def managed_policy(name: str, path: str | None = None) -> ManagedPolicy | None:
         path=str(entry.get("path", "/")),
         version=str(entry.get("version", "")),
         statements=tuple(parse_policy(entry.get("document"))),
+        document=entry.get("document"),
     )

@@ -70,36 +70,45 @@ def render(attrs: Mapping[str, Any]) -> Any:
     """The ``json`` attribute of an aws_iam_policy_document, as a Python structure.
 
     Returns a structure that may contain :class:`Unknown` leaves; the caller
-    jsonencodes it. Source documents come first; statements with the same Sid are
-    replaced by later ones, as the provider does for overrides.
+    jsonencodes it. The documents are merged as the AWS provider merges them: ``source_json``,
+    then each of ``source_policy_documents``, then the ``statement`` blocks, then each of
+    ``override_policy_documents``, then ``override_json``. A statement with a ``Sid`` replaces
+    the earlier statement with that ``Sid`` in place; any other statement is appended.
+
+    A document that cannot be read becomes an unknown statement. An unknown *override* may
+    also replace every earlier statement that has a ``Sid``, so those become unknown too: what
+    the policy will say there cannot be known.
     """
     statements: list[Any] = []
     by_sid: dict[str, int] = {}
 
     def add(stmt: Any) -> None:
         sid = stmt.get("Sid") if isinstance(stmt, Mapping) else None
-        if isinstance(sid, str) and sid in by_sid:
+        if isinstance(sid, str) and sid and sid in by_sid:
             statements[by_sid[sid]] = stmt
             return
-        if isinstance(sid, str):
+        if isinstance(sid, str) and sid:
             by_sid[sid] = len(statements)
         statements.append(stmt)
 
-    for key in ("source_policy_documents", "source_json"):
-        for doc in as_list(attrs.get(key)):
+    def merge(docs: Any, what: str) -> None:
+        for doc in as_list(docs):
             found = _statements_of(doc)
             if found is None:
-                statements.append(Unknown("source policy document"))
+                if what == "override":
+                    for sid, index in by_sid.items():
+                        statements[index] = Unknown(f"statement {sid!r}, which an unknown override may replace")
+                statements.append(Unknown(f"{what} policy document"))
                 continue
             for stmt in found:
                 add(stmt)
+
+    merge(attrs.get("source_json"), "source")
+    merge(attrs.get("source_policy_documents"), "source")
     for block in iter_blocks(attrs.get("statement")):
         add(_statement(block))
     if isinstance(attrs.get("statement"), Unknown):
         statements.append(Unknown("dynamic statement"))
-    for key in ("override_policy_documents", "override_json"):
-        for doc in as_list(attrs.get(key)):
-            found = _statements_of(doc)
-            for stmt in found or []:
-                add(stmt)
+    merge(attrs.get("override_policy_documents"), "override")
+    merge(attrs.get("override_json"), "override")
     return {"Version": attrs.get("version") or "2012-10-17", "Statement": statements}

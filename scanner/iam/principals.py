@@ -17,13 +17,14 @@ may grant more, never less.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from scanner.iam.aws_policy import ATTACHMENTS, Statement, statements_at
-from scanner.iam.managed import ADMIN_CLASS, managed_policy
+from scanner.iam.managed import ADMIN_CLASS, aws_managed_name, aws_managed_path, managed_policy
+from scanner.iam.policy_grammar import Statement
+from scanner.iam.policy_lookup import ATTACHMENTS, INLINE_POLICY_OWNERS, statements_at
+from scanner.iam.policy_wording import names_of
 from scanner.model.values import Unknown, as_list, is_missing
 
 if TYPE_CHECKING:
@@ -31,27 +32,6 @@ if TYPE_CHECKING:
     from scanner.policy.context import Context
 
 IDENTITY_TYPES = {"aws_iam_role": "role", "aws_iam_user": "user", "aws_iam_group": "group"}
-#: inline policy resource type -> (attribute naming the identity, identity type)
-INLINE_TYPES = {
-    "aws_iam_role_policy": ("role", "aws_iam_role"),
-    "aws_iam_user_policy": ("user", "aws_iam_user"),
-    "aws_iam_group_policy": ("group", "aws_iam_group"),
-}
-
-_MANAGED_ARN_RE = re.compile(r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::aws:policy(/(?:[\w+=,.@-]+/)*)([\w+=,.@-]+)$")
-
-
-def aws_managed_name(arn: object) -> str | None:
-    """``ReadOnlyAccess`` for ``arn:aws:iam::aws:policy/ReadOnlyAccess`` (any partition, any path)."""
-    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
-    return m.group(2) if m else None
-
-
-def aws_managed_path(arn: object) -> str | None:
-    """``/service-role/`` for ``arn:aws:iam::aws:policy/service-role/AWSLambdaRole``, ``/`` without a path."""
-    m = _MANAGED_ARN_RE.match(arn) if isinstance(arn, str) else None
-    return m.group(1) if m else None
-
 
 @dataclass
 class PolicySource:
@@ -128,7 +108,7 @@ def _collect(res: Resource, ctx: Context, principal: Principal, via: str) -> Non
             path = f"inline_policy.{i}.policy"
             shown = f"'{name}'" if isinstance(name, str) and name else f"#{i + 1}"
             principal.add(PolicySource(res, path, statements_at(res, path, ctx), f"inline policy {shown}", via))
-    for rtype, (attr, itype) in INLINE_TYPES.items():
+    for rtype, (attr, itype, _noun) in INLINE_POLICY_OWNERS.items():
         if itype != res.type:
             continue
         for pol in ctx.model.referrers(res, attr, rtype):
@@ -230,11 +210,11 @@ def holders_of(policy: Resource, ctx: Context) -> tuple[list[Resource], list[str
     """
     found: list[Resource] = []
     others: list[str] = []
-    if policy.type in INLINE_TYPES:
-        attr, itype = INLINE_TYPES[policy.type]
+    if policy.type in INLINE_POLICY_OWNERS:
+        attr, itype, _noun = INLINE_POLICY_OWNERS[policy.type]
         found = ctx.model.referenced(policy, attr, itype)
         if not found:
-            others = _names(policy.get(attr), IDENTITY_TYPES[itype])
+            others = names_of(policy.get(attr), IDENTITY_TYPES[itype])
         return found, others
     if policy.type != "aws_iam_policy":
         return [], []
@@ -244,19 +224,9 @@ def holders_of(policy: Resource, ctx: Context) -> tuple[list[Resource], list[str
                 targets = ctx.model.referenced(att, attr, itype)
                 found.extend(targets)
                 if not targets:
-                    others.extend(_names(att.get(attr), noun))
+                    others.extend(names_of(att.get(attr), noun))
     found.extend(ctx.model.referrers(policy, "managed_policy_arns", "aws_iam_role"))
     return list({id(r): r for r in found}.values()), list(dict.fromkeys(others))
-
-
-def _names(value: Any, noun: str) -> list[str]:
-    out = []
-    for item in as_list(value):
-        if isinstance(item, str) and item:
-            out.append(f"{noun} '{item}'")
-        elif isinstance(item, Unknown):
-            out.append(f"a {noun} known only at apply")
-    return out
 
 
 def policy_principal(policy: Resource, ctx: Context, others: Iterable[str] = ()) -> Principal:

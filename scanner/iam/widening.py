@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from scanner.iam.aws_policy import Condition, Statement, glob_match
 from scanner.iam.catalog import catalog
+from scanner.iam.policy_grammar import Condition, Statement, glob_match
 
 
 @dataclass

@@ -40,6 +40,8 @@ def apply_provider_defaults(res: Resource, provider: Resource | None) -> None:
 
 def encode(structure: Any, source: str) -> Any:
     """jsonencode of a rendered structure: JSON text, or PartialJson when parts are unknown."""
+    if isinstance(structure, Unknown):
+        return structure  # nothing of it is known
     if contains_unknown(structure):
         return PartialJson(structure, source)
     return json.dumps(structure, separators=(",", ":"))
@@ -59,8 +61,23 @@ def _render_google_iam_policy(attrs: dict[str, Any]) -> Any:
     return {"bindings": bindings}
 
 
+def _render_aws_managed_policy(attrs: dict[str, Any]) -> Any:
+    """``data "aws_iam_policy"`` by the ARN of an AWS managed policy -> the vendored document.
+
+    Only by ARN: a name can also be a customer managed policy's. A policy that is not vendored
+    (scanner/iam/managed.py) stays unknown, never empty.
+    """
+    from scanner.iam.managed import by_arn  # the catalogue loads only when a scan reads one
+
+    policy = by_arn(attrs.get("arn"))
+    if policy is None or not isinstance(policy.document, dict):
+        return Unknown("data.aws_iam_policy policy")
+    return policy.document
+
+
 #: Data sources whose rendered attribute is computed, as Terraform does at plan time.
 RENDERED: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     "aws_iam_policy_document": ("json", render),
+    "aws_iam_policy": ("policy", _render_aws_managed_policy),
     "google_iam_policy": ("policy_data", _render_google_iam_policy),
 }

@@ -44,6 +44,9 @@ CATALOGUE: dict[str, NhiType] = {
     "aws_iam_user": NhiType("identity", AWS_TAGS),
     "aws_iam_access_key": NhiType("credential", parent=(("user",), ("aws_iam_user",))),
     "aws_iam_service_specific_credential": NhiType("credential", parent=(("user_name",), ("aws_iam_user",))),
+    # a console password and a signing certificate are an IAM user's credentials too
+    "aws_iam_user_login_profile": NhiType("credential", parent=(("user",), ("aws_iam_user",))),
+    "aws_iam_signing_certificate": NhiType("credential", parent=(("user_name",), ("aws_iam_user",))),
     "aws_secretsmanager_secret": NhiType("secret", AWS_TAGS),
     "aws_iam_policy": _GRANT,
     "aws_iam_role_policy": _GRANT,
@@ -59,6 +62,10 @@ CATALOGUE: dict[str, NhiType] = {
     # GCP: service accounts carry no labels, so key=value pairs in description count.
     "google_service_account": NhiType("identity", text_meta=("description",)),
     "google_service_account_key": NhiType("credential", parent=(("service_account_id",), ("google_service_account",))),
+    # Cloud Storage HMAC keys (S3-compatible access) belong to a service account
+    "google_storage_hmac_key": NhiType(
+        "credential", parent=(("service_account_email",), ("google_service_account",))
+    ),
     "google_secret_manager_secret": NhiType("secret", GCP_LABELS, expiry=("expire_time",)),
     **{
         f"google_{scope}_iam_{kind}": _GRANT

@@ -45,6 +45,30 @@ class Waiver(_Strict):
     expires: date | None = None
 
 
+class ApprovalGates(_Strict):
+    """What the separation-of-duties rules (NHI_SOD_*) judge: production branches and environments,
+    and how many approvals a gate must require.
+
+    Branch entries are GitHub-style globs (``*`` stays within one ``/`` segment, ``**`` crosses them),
+    with or without ``refs/heads/``; ``~DEFAULT_BRANCH`` is the repository's default branch. Environment
+    entries without ``*``, ``?`` or ``[`` match one word of the environment's name (words split at
+    ``-``, ``_``, ``.``, ``/`` and spaces, case-insensitive; a name with the word ``non`` or ``pre`` is
+    never production); entries with them are globs on the whole name.
+    """
+
+    production_branches: list[str] = Field(default_factory=lambda: ["~DEFAULT_BRANCH", "main", "master", "release/*"])
+    production_environments: list[str] = Field(default_factory=lambda: ["prod", "production", "live"])
+    min_approvals: StrictInt = Field(1, ge=1, le=10)  # GitHub allows 0-6 (rulesets 0-10) approvals
+
+    @field_validator("production_branches", "production_environments")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.strip():
+                raise ValueError("an empty name matches nothing; remove it")
+        return value
+
+
 class Config(_Strict):
     max_credential_days: StrictInt = Field(90, ge=1, le=3650)  # `true` or "90" is a mistake, not 1 or 90
     fail_on: Severity = Severity.LOW
@@ -60,6 +84,7 @@ class Config(_Strict):
         default_factory=list, description="rule IDs or prefixes not to run; `--ignore` adds to it"
     )
     severity: dict[str, Severity] = Field(default_factory=dict, description="rule ID -> severity override")
+    approval_gates: ApprovalGates = Field(default_factory=ApprovalGates)
     waivers: list[Waiver] = Field(default_factory=list)
 
     @field_validator("ticket_pattern")

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from scanner.model.report import Report
 from scanner.model.resource import Resource
 from scanner.model.values import Unknown
+from scanner.policy.credential_formats import base64_text, credentials_in
 
 MASK = "***REDACTED***"
 #: attribute names that hold credential material wherever they appear
@@ -70,12 +71,19 @@ def _secret_attr(key: str) -> bool:  # the same few hundred attribute names, on 
 
 
 def secret_values(res: Resource) -> set[str]:
-    """Literal values this resource holds in credential-like attributes."""
+    """Literal values this resource holds in credential-like attributes, and every string of a
+    well-known credential format wherever it is (scanner/policy/credential_formats.py)."""
     out: set[str] = set()
     if res.mode == "output":
         if res.attrs.get("sensitive") is True:
             _strings(res.attrs.get("value"), out)
         return out
+    strings = all_strings(res.attrs)
+    out.update(m.value for m in credentials_in(strings))
+    for text in strings:  # base64 user data that carries a credential is as secret as the credential
+        decoded = base64_text(text) if len(text) >= 40 else None
+        if decoded is not None and credentials_in([decoded]):
+            out.add(text)
     stack: list[tuple[str, Any]] = list(res.attrs.items())
     while stack:
         key, value = stack.pop()
@@ -91,6 +99,27 @@ def secret_values(res: Resource) -> set[str]:
             stack.extend(value.items())
         elif isinstance(value, list):
             stack.extend((key, v) for v in value if isinstance(v, dict))
+    return out
+
+
+def all_strings(value: Any) -> list[str]:
+    """Every string in a value: nested maps and lists, known parts of ``jsonencode``, and the
+    strings inside JSON text."""
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Unknown):
+            item = getattr(item, "value", None)  # PartialJson: the known structure
+        if isinstance(item, str):
+            out.append(item)
+            if item.lstrip()[:1] in ("{", "["):
+                with contextlib.suppress(ValueError, RecursionError):
+                    stack.append(json.loads(item))
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
     return out
 
 
@@ -163,6 +192,9 @@ def config_digest(attrs: Any, secrets: set[str], sensitive_paths: set[str] | fro
             return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
         if secret or (isinstance(value, str) and value in secrets):
             return MASK if value is not None else None
+        if isinstance(value, str):
+            for found in credentials_in([value]):  # a credential inside a longer text (user data, a script)
+                value = value.replace(found.value, MASK)
         if value is None or isinstance(value, str | bool | int | float):
             return value
         return type(value).__name__

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import FULL_ACCESS_ACTIONS, POLICY_TYPES, describe_policy, grants_full_admin, policies_of
 from scanner.iam.evaluate import cancelled_for_all_holders
+from scanner.iam.policy_grammar import FULL_ACCESS_ACTIONS, grants_full_admin
+from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
+from scanner.iam.policy_wording import describe_policy
 from scanner.iam.principals import holders_of
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity

@@ -2,17 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import (
-    FULL_ACCESS_ACTIONS,
-    POLICY_TYPES,
-    Statement,
-    describe_policy,
-    grants_full_admin,
-    has_wildcard,
-    policies_of,
-    split_action,
-)
 from scanner.iam.catalog import catalog
+from scanner.iam.policy_grammar import FULL_ACCESS_ACTIONS, Statement, grants_full_admin, has_wildcard, split_action
+from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
+from scanner.iam.policy_wording import describe_policy
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation

@@ -3,7 +3,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from scanner.iam.aws_policy import ATTACHMENTS, identity_names, unchanged_in_update
+from scanner.iam.policy_lookup import ATTACHMENTS, unchanged_in_update
+from scanner.iam.policy_wording import identity_names
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown, as_list

@@ -3,7 +3,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import ASSUME_ROLE_ACTIONS, Statement, pins, trust_policy_of
+from scanner.iam.policy_grammar import ASSUME_ROLE_ACTIONS, Statement, pins
+from scanner.iam.policy_lookup import trust_policy_of
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation

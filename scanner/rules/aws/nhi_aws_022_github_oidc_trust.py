@@ -1,61 +1,39 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import Condition, Statement, has_wildcard, referenced_behind, trust_policy_of
+from scanner.iam.github_claims import EXACT, GITHUB_HOST, IAM_LIKE, claim_value_pinned, owner_pinned
+from scanner.iam.policy_grammar import Condition, Statement
+from scanner.iam.policy_lookup import referenced_behind, trust_policy_of
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown
 from scanner.rules.base import Context, Rule, Violation
 
-GITHUB_HOST = "token.actions.githubusercontent.com"
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 #: Claims that can tie a token to one repository (or one reusable workflow's repository).
 REPO_CLAIMS = ("sub", "repository", "repository_id", "job_workflow_ref")
-_CUSTOM_REPO_RE = re.compile(r"(?:^|:)repository:([^:]*)", re.IGNORECASE)
-_CUSTOM_REPO_ID_RE = re.compile(r"(?:^|:)repository_id:([^:]*)", re.IGNORECASE)
 
 
-def _repo_pinned(repo: str) -> bool:
-    """``owner/name`` with no wildcard anywhere."""
-    owner, _, name = repo.partition("/")
-    return bool(owner) and bool(name) and not has_wildcard(repo)
-
-
-def claim_value_pinned(claim: str, value: object) -> bool:
-    """One condition value admits a single repository's tokens only (unknown counts as pinned)."""
-    if isinstance(value, Unknown):
-        return True
-    if not isinstance(value, str) or not value:
-        return False
-    if claim == "repository":
-        return _repo_pinned(value)
-    if claim == "repository_id":
-        return not has_wildcard(value)
-    if claim == "job_workflow_ref":
-        return _repo_pinned("/".join(value.split("/")[:2]))
-    # sub: `repo:OWNER/NAME:<context>` by default; custom templates are `key:value` pairs.
-    if value.lower().startswith("repo:"):
-        return _repo_pinned(value[5:].split(":", 1)[0])
-    for pattern in (_CUSTOM_REPO_RE, _CUSTOM_REPO_ID_RE):
-        m = pattern.search(value)
-        if m:
-            return bool(m.group(1)) and (
-                _repo_pinned(m.group(1)) if pattern is _CUSTOM_REPO_RE else not has_wildcard(m.group(1))
-            )
-    return not has_wildcard(value)
+def _wildcards(cond: Condition) -> str:
+    """``StringLike`` matches ``*`` and ``?``; ``StringEquals`` compares them as characters."""
+    return IAM_LIKE if "like" in cond.base_operator.lower() else EXACT
 
 
 def _claim(cond: Condition) -> str:
     return cond.key.partition(":")[2].lower()
 
 
+def _unpinned(cond: Condition) -> list[object]:
+    """The values of a repository condition that admit more than one repository."""
+    return [v for v in cond.values if not claim_value_pinned(_claim(cond), v, _wildcards(cond))]
+
+
 def _pins_repo(cond: Condition) -> bool:
     # GitHub always sends these claims, so `IfExists` and `ForAllValues:` still require a match.
     if cond.negated or cond.base_operator == "Null" or not cond.values:
         return False
-    return all(claim_value_pinned(_claim(cond), v) for v in cond.values)
+    return not _unpinned(cond)
 
 
 def _is_github(stmt: Statement, res: Resource, ctx: Context) -> bool:
@@ -91,8 +69,10 @@ class GithubOidcAnyRepo(Rule):
       (`acme/app/.github/workflows/deploy.yml@...`), with no wildcard in the
       repository.
 
-    `"*"`, `"repo:*"`, `"repo:acme/*"` and `"repo:acme/app*"` admit other
-    repositories. `:aud` does not scope anything (every GitHub token can carry
+    Under `StringLike` (any `*Like` operator), `"*"`, `"repo:*"`, `"repo:acme/*"`
+    and `"repo:acme/app*"` admit other repositories. Under `StringEquals`, `*` and
+    `?` are characters: `"repo:acme/*"` admits no token at all, so it is not
+    reported. `:aud` does not scope anything (every GitHub token can carry
     `sts.amazonaws.com`), nor does `:repository_owner`. Decision: `:environment`
     alone does not count either: it is only an environment name, and any repository
     on GitHub can create an environment called `production`. Values unknown before
@@ -167,8 +147,9 @@ class GithubOidcAnyRepo(Rule):
             repo_conds = [c for c in github if _claim(c) in REPO_CLAIMS]
             if any(_pins_repo(c) for c in repo_conds):
                 continue
-            unpinned = [(_claim(c), v) for c in repo_conds for v in c.values if not claim_value_pinned(_claim(c), v)]
-            scope = "more than one" if unpinned and all(_owner_pinned(*u) for u in unpinned) else "any"
+            unpinned = [(c, v) for c in repo_conds for v in _unpinned(c)]
+            one_owner = all(owner_pinned(_claim(c), v, _wildcards(c)) for c, v in unpinned)
+            scope = "more than one" if unpinned and one_owner else "any"
             yield Violation(
                 f"role {res.address} trusts {scope} GitHub repository {_why(repo_conds, github)} "
                 f"in {stmt.label} of its trust policy",
@@ -177,25 +158,9 @@ class GithubOidcAnyRepo(Rule):
             )
 
 
-def _owner_pinned(claim: str, value: object) -> bool:
-    """An unpinned value that still names one owner (`repo:acme/*`): that owner's other repositories get in."""
-    if not isinstance(value, str):
-        return False
-    if claim == "sub":
-        if not value.lower().startswith("repo:"):
-            return False
-        value = value[5:]
-    elif claim not in ("repository", "job_workflow_ref"):
-        return False
-    owner, sep, _ = value.partition("/")
-    return bool(owner) and bool(sep) and not has_wildcard(owner)
-
-
 def _why(repo_conds: list[Condition], github: list[Condition]) -> str:
     if repo_conds:
-        shown = ", ".join(
-            f"{_claim(c)} '{v}'" for c in repo_conds for v in c.values if not claim_value_pinned(_claim(c), v)
-        )
+        shown = ", ".join(f"{_claim(c)} '{v}'" for c in repo_conds for v in _unpinned(c))
         return f"({shown or 'negated ' + _claim(repo_conds[0]) + ' condition'})"
     checked = sorted({_claim(c) for c in github})
     only = f"; only {', '.join(checked)} {'is' if len(checked) == 1 else 'are'} checked" if checked else ""

@@ -4,7 +4,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scanner.iam.aws_policy import Condition, Statement, has_wildcard, referenced_behind, trust_policy_of
+from scanner.iam.policy_grammar import Condition, Statement, has_wildcard
+from scanner.iam.policy_lookup import referenced_behind, trust_policy_of
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown

@@ -3,13 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.iam.evaluate import ALL, PATTERN, Path_, Permissions, escalation_paths
-from scanner.iam.principals import IDENTITY_TYPES, INLINE_TYPES, Principal, holders_of, policy_principal, principal_of
+from scanner.iam.policy_lookup import INLINE_POLICY_OWNERS
+from scanner.iam.principals import IDENTITY_TYPES, Principal, holders_of, policy_principal, principal_of
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown
 from scanner.rules.base import Context, Rule, Violation
 
-POLICY_TYPES = ("aws_iam_policy", *INLINE_TYPES)
+POLICY_TYPES = ("aws_iam_policy", *INLINE_POLICY_OWNERS)
 #: methods described in full in one message; the rest are named by id
 SHOWN = 4
 

@@ -2,19 +2,14 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from scanner.iam.aws_policy import (
-    ASSUME_ROLE_ACTIONS,
-    Statement,
-    caller_constrained,
-    pins,
-    referenced_behind,
-    trust_policy_of,
-)
 from scanner.iam.catalog import arns_intersect
 from scanner.iam.evaluate import Grant, Permissions, escalation_paths
+from scanner.iam.policy_grammar import ASSUME_ROLE_ACTIONS, Statement, caller_constrained, pins
+from scanner.iam.policy_lookup import referenced_behind, trust_policy_of
 from scanner.iam.principals import label_of, principal_of
 from scanner.model.resource import Model, Resource
 from scanner.model.severity import Category, Severity
@@ -27,6 +22,7 @@ CALLERS = ("aws_iam_role", "aws_iam_user")
 MAX_HOPS = 4
 #: chains described in one message
 SHOWN = 3
+ASSUME_ROLE = ASSUME_ROLE_ACTIONS[0]
 
 _ROOT_RE = re.compile(r"^(?:arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(?:\d{12}|\*)?:root|\d{12})$")
 
@@ -36,11 +32,24 @@ class Hop:
     """``caller`` can assume ``role``: the grant that allows it, and the trust statement that admits it."""
 
     role: Resource
-    grant: Grant
+    #: the caller's ``sts:AssumeRole`` grant; None when the trust policy names the caller in the same
+    #: account, which is enough on its own (see :meth:`_Graph._trust_alone`)
+    grant: Grant | None
     trust: Statement
     #: why the trust admits the caller: ``names it``, ``admits its account root``, ``admits anyone``
     admitted: str
     constrained: bool
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The trust statement that admits a caller, and how."""
+
+    stmt: Statement
+    why: str
+    limited: bool
+    #: the statement names the caller itself (by ARN or reference), not its account or everyone
+    named: bool
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class _Graph:
         self._power: dict[int, Power | None] = {}
         self._perms: dict[int, Permissions] = {}
         self._trust: dict[int, list[Statement]] = {}
+        self._named: dict[tuple[str, str, str], list[Resource]] | None = None
 
     @property
     def ctx(self) -> Context:
@@ -93,24 +103,58 @@ class _Graph:
         return found
 
     def _find_hops(self, caller: Resource) -> list[Hop]:
-        grants = self.perms(caller).grants("sts:AssumeRole")
-        if not grants:
-            return []
+        grants = self.perms(caller).grants(ASSUME_ROLE)
         out: list[Hop] = []
         scope = self.model.scope(caller)
-        for role in self.model.of_type("aws_iam_role"):
+        # Without a grant of its own only a trust policy that names the caller lets it in: ask the
+        # index of named principals rather than every role (a scan of thousands of roles).
+        roles = self.model.of_type("aws_iam_role") if grants else self._naming(caller)
+        for role in roles:
             if role is caller or role.mode != "managed" or self.model.scope(role) != scope:
                 continue
+            admission = _trust_admits(role, caller, self.ctx, self.trust(role))
+            if admission is None:
+                continue
             grant = next((g for g in grants if _grant_reaches(g, role, self.ctx)), None)
-            if grant is None:
+            if grant is None and not (admission.named and self._trust_alone(caller, role)):
                 continue
-            admitted = _trust_admits(role, caller, self.ctx, self.trust(role))
-            if admitted is None:
-                continue
-            trust, why, trust_limited = admitted
-            limited = bool(grant.constraint) or trust_limited
-            out.append(Hop(role, grant, trust, why, limited))
+            limited = bool(grant and grant.constraint) or admission.limited
+            out.append(Hop(role, grant, admission.stmt, admission.why, limited))
         return out
+
+    def _naming(self, caller: Resource) -> list[Resource]:
+        """Roles whose trust policy names ``caller``: by the name in an ARN, or by reference."""
+        if self._named is None:
+            self._named = defaultdict(list)
+            for role in self.model.of_type("aws_iam_role"):
+                for stmt in self.trust(role):
+                    for ident in stmt.principal_ids("AWS"):
+                        key = _principal_key(ident)
+                        if key is not None and role not in self._named[key]:
+                            self._named[key].append(role)
+        noun = "role" if caller.type == "aws_iam_role" else "user"
+        found = list(self._named.get(("ref", caller.type, caller.name), []))
+        name = caller.get("name")
+        if isinstance(name, str):
+            found += [r for r in self._named.get(("arn", noun, name), []) if r not in found]
+        return found
+
+    def _trust_alone(self, caller: Resource, role: Resource) -> bool:
+        """A trust policy that names ``caller`` lets it assume ``role`` with no grant of its own.
+
+        Within one account a role's trust policy is a resource policy that names the principal,
+        which AWS honours on its own; through the account root it would only delegate to the
+        caller's identity policies. Same account is taken to mean the same provider
+        configuration. What still stops the call: an unconditional ``Deny`` in the caller's
+        policies, and for a role (not a user) a permissions boundary that does not allow
+        ``sts:AssumeRole`` (AWS applies a role's boundary to resource policies naming the role).
+        """
+        if caller.provider != role.provider:
+            return False
+        perms = self.perms(caller)
+        if perms.denies(ASSUME_ROLE, _arn_glob(role, "role")):
+            return False
+        return caller.type != "aws_iam_role" or perms.boundary_allows(ASSUME_ROLE)
 
     def power(self, role: Resource) -> Power | None:
         if id(role) not in self._power:
@@ -194,35 +238,87 @@ def _grant_reaches(grant: Grant, role: Resource, ctx: Context) -> bool:
     return False
 
 
-def _trust_admits(
-    role: Resource, caller: Resource, ctx: Context, trust: list[Statement]
-) -> tuple[Statement, str, bool] | None:
-    """The statement of ``role``'s trust policy (``trust``) that admits ``caller`` to ``sts:AssumeRole``:
-    (statement, why, limited)."""
+def _trust_admits(role: Resource, caller: Resource, ctx: Context, trust: list[Statement]) -> Admission | None:
+    """The statement of ``role``'s trust policy (``trust``) that admits ``caller`` to ``sts:AssumeRole``."""
     noun = "role" if caller.type == "aws_iam_role" else "user"
     arn = _arn_glob(caller, noun)
     by_reference = caller in referenced_behind(role, "assume_role_policy", ctx, caller.type)
     for stmt in trust:
-        if not stmt.allows(ASSUME_ROLE_ACTIONS[0]):
+        if not stmt.allows(ASSUME_ROLE):
             continue
         limited = any(pins(c) for c in stmt.conditions) or stmt.conditions_unknown
         if stmt.principal_is_anyone:
-            return stmt, "admits any AWS principal", caller_constrained(stmt) or limited
+            return Admission(stmt, "admits any AWS principal", caller_constrained(stmt) or limited, named=False)
         ids = stmt.principal_ids("AWS")
+        names = f"names {label_of(caller)}"
         for ident in ids:
-            if isinstance(ident, str) and arn is not None and ident.startswith("arn:") and arns_intersect(arn, ident):
-                return stmt, f"names {label_of(caller)}", limited
+            if isinstance(ident, Unknown) and _names_reference(ident, caller):
+                return Admission(stmt, names, limited, named=True)
+            pattern = ident if isinstance(ident, str) else _templated_arn(ident)
+            if pattern and arn is not None and pattern.startswith("arn:") and arns_intersect(arn, pattern):
+                return Admission(stmt, names, limited, named=True)
         if by_reference and any(isinstance(i, Unknown) for i in ids):
-            return stmt, f"names {label_of(caller)}", limited
+            # the trust references the caller, through something this cannot tell apart (a local, a
+            # list): it admits the caller, but only to what the caller's own policies allow
+            return Admission(stmt, names, limited, named=False)
         if any(isinstance(i, str) and _ROOT_RE.match(i) for i in ids):
-            return stmt, "admits the account root (any principal whose policies allow it)", limited
+            return Admission(stmt, "admits the account root (any principal whose policies allow it)", limited, False)
     return None
+
+
+#: ``arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/ci``: only the partition and
+#: account are computed, so the principal is still one named role or user
+_TEMPLATED_ARN_RE = re.compile(
+    r"^arn:(?:aws[\w-]*|\$\{[^}]*\}):iam::(?:\d{12}|\$\{[^}]*\}):((?:role|user)/[^${}*?]+)$"
+)
+
+
+def _principal_key(ident: object) -> tuple[str, str, str] | None:
+    """Index key of a trust policy's AWS principal: ("arn", "role", NAME) or ("ref", TYPE, LABEL)."""
+    if isinstance(ident, Unknown):
+        m = _OWN_ARN_RE.match(ident.source)
+        if m is not None:
+            rtype, _, label = m.group("address").partition(".")
+            return ("ref", rtype, label)
+        pattern = _templated_arn(ident)
+    else:
+        pattern = ident if isinstance(ident, str) else None
+    if pattern is None or not pattern.startswith("arn:"):
+        return None
+    resource = pattern.split(":", 5)[-1]
+    noun, _, rest = resource.partition("/")
+    return ("arn", noun, rest.rsplit("/", 1)[-1]) if noun in ("role", "user") and rest else None
+
+
+def _templated_arn(value: Unknown) -> str | None:
+    """The ARN glob of a principal whose ARN is built from a literal name and a computed account."""
+    m = _TEMPLATED_ARN_RE.match(value.source)
+    return f"arn:*:iam::*:{m.group(1)}" if m else None
+
+
+#: ``aws_iam_role.ci.arn``, ``aws_iam_role.ci[0].arn``, ``aws_iam_role.ci.0.arn``, ``aws_iam_role.ci["a"].unique_id``
+_OWN_ARN_RE = re.compile(r"^(?P<address>[\w-]+\.[\w-]+)(?:\[(?P<key>[^\]]*)\]|\.(?P<index>\d+))?\.(?:arn|unique_id)$")
+
+
+def _names_reference(value: Unknown, caller: Resource) -> bool:
+    """The unknown principal is the caller's own ARN (or unique id), of the same instance when both have keys."""
+    m = _OWN_ARN_RE.match(value.source)
+    if m is None or m.group("address") != f"{caller.type}.{caller.name}":
+        return False
+    key = m.group("key") if m.group("key") is not None else m.group("index")
+    own = re.search(r"\[([^\]]*)\]$", caller.address)
+    return key is None or own is None or key == own.group(1)
 
 
 def _describe(caller: Resource, chain: list[Hop], power: Power) -> str:
     names = " -> ".join([caller.address, *(h.role.address for h in chain)])
     steps = "; ".join(
-        f"{h.role.address}: sts:AssumeRole from {h.grant.describe()}, its trust policy {h.trust.label} {h.admitted}"
+        f"{h.role.address}: "
+        + (
+            f"sts:AssumeRole from {h.grant.describe()}, its trust policy {h.trust.label} {h.admitted}"
+            if h.grant is not None
+            else f"its trust policy {h.trust.label} {h.admitted}, which is enough in the same account"
+        )
         + (", under conditions" if h.constrained else "")
         for h in chain
     )
@@ -233,14 +329,18 @@ class RoleChain(Rule):
     """## What it does
     Flags an IAM role or user that can assume another role which is an
     administrator or has a privilege escalation path (NHI_AWS_030's methods, or
-    an admin-class AWS managed policy such as `IAMFullAccess`). The caller's
-    combined policies must allow `sts:AssumeRole` on the role (`"*"`, `role/*`,
-    an ARN pattern matching its name, or a reference to it), and the role's trust
+    an admin-class AWS managed policy such as `IAMFullAccess`). The role's trust
     policy must admit the caller: by ARN or reference, through the account root
     (`arn:aws:iam::ACCOUNT:root`, which admits any principal whose own policies
-    allow the call), or `Principal "*"`. Chains are followed up to four hops
-    (`A -> B -> C`), and the message names every hop, the grant and the trust
-    statement it uses, and what the last role can do.
+    allow the call), or `Principal "*"`; and the caller's combined policies must
+    allow `sts:AssumeRole` on the role (`"*"`, `role/*`, an ARN pattern matching
+    its name, or a reference to it). A trust policy that names the caller itself
+    (by ARN or reference) in the same account needs no such grant: the trust
+    policy alone lets it in, unless the caller's own policies deny
+    `sts:AssumeRole` or, for a role, its permissions boundary does not allow it.
+    "The same account" is read as the same provider configuration. Chains are
+    followed up to four hops (`A -> B -> C`), and the message names every hop,
+    the grant and the trust statement it uses, and what the last role can do.
 
     `Deny` statements, permissions boundaries and conditions are evaluated as for
     NHI_AWS_030. Severity: critical when the role reached has administrator

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import POLICY_TYPES, Statement, describe_policy, glob_match, pins, policies_of
 from scanner.iam.evaluate import ALL, PATTERN, statement_grants
+from scanner.iam.policy_grammar import Statement, glob_match, pins
+from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
+from scanner.iam.policy_wording import describe_policy
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import POLICY_TYPES, describe_policy, grants_full_admin, policies_of, trust_policy_of
+from scanner.iam.policy_grammar import grants_full_admin
+from scanner.iam.policy_lookup import POLICY_TYPES, policies_of, trust_policy_of
+from scanner.iam.policy_wording import describe_policy
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation

@@ -2,35 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import POLICY_TYPES, describe_policy, has_wildcard, policies_of
+from scanner.iam.credential_actions import CREDENTIAL_ACTIONS
 from scanner.iam.evaluate import ALL, pinning_keys, single_action_methods, statement_grants
+from scanner.iam.policy_grammar import has_wildcard
+from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
+from scanner.iam.policy_wording import describe_policy
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-
-#: Actions that return credentials or secrets (after Cloudsplaining's ACTIONS_THAT_RETURN_CREDENTIALS
-#: and Parliament's CREDENTIALS_EXPOSURE), limited to those that support resource-level permissions,
-#: so that "*" is always wider than needed.
-CREDENTIAL_ACTIONS = (
-    "iam:CreateAccessKey",
-    "iam:UpdateAccessKey",
-    "iam:CreateLoginProfile",
-    "iam:UpdateLoginProfile",
-    "iam:CreateServiceSpecificCredential",
-    "iam:ResetServiceSpecificCredential",
-    "sts:AssumeRole",
-    "sts:GetFederationToken",
-    "redshift:GetClusterCredentials",
-    "redshift:GetClusterCredentialsWithIAM",
-    "redshift-serverless:GetCredentials",
-    "rds-db:connect",
-    "ec2:GetPasswordData",
-    "lightsail:GetInstanceAccessDetails",
-    "secretsmanager:GetSecretValue",
-    "ssm:GetParameter",
-    "ssm:GetParameters",
-    "ssm:GetParametersByPath",
-)
 
 
 class CredentialExposure(Rule):

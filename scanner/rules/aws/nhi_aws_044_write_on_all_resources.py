@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import POLICY_TYPES, describe_policy, has_wildcard, policies_of
 from scanner.iam.catalog import PERMISSIONS, WRITE, catalog
+from scanner.iam.credential_actions import CREDENTIAL_ACTIONS
 from scanner.iam.evaluate import ALL, pinning_keys, single_action_methods, statement_grants
+from scanner.iam.policy_grammar import has_wildcard
+from scanner.iam.policy_lookup import POLICY_TYPES, policies_of
+from scanner.iam.policy_wording import describe_policy
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.rules.aws.nhi_aws_043_credential_exposure import CREDENTIAL_ACTIONS
 from scanner.rules.base import Context, Rule, Violation
 
 #: Writes that AWS's own execution-role policies (AWSLambdaBasicExecutionRole,

@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from scanner.iam.aws_policy import parse_policy, policy_document, statements_at
 from scanner.iam.managed import managed_policy
+from scanner.iam.policy_grammar import parse_policy, policy_document
+from scanner.iam.policy_lookup import statements_at
 from scanner.iam.principals import aws_managed_name, aws_managed_path
 from scanner.iam.widening import widening
 from scanner.model.resource import Resource

@@ -25,6 +25,10 @@ IAM_GRANT_RE = re.compile(r"google_[a-z0-9_]+_iam_(member|binding|policy)")
 
 #: attribute naming what the grant is on, for the resource-manager levels
 SCOPE_ATTRS = {"project": "project", "folder": "folder", "organization": "org_id"}
+#: the resource-manager levels, whose grants reach every resource below them
+SCOPES = tuple(SCOPE_ATTRS)
+#: the grant resources of those levels: google_{project,folder,organization}_iam_{member,binding,policy}
+SCOPE_GRANT_TYPES = tuple(f"google_{level}_iam_{kind}" for level in SCOPES for kind in ("member", "binding", "policy"))
 
 #: attributes that name the target of resource-level IAM (bucket, topic, secret, ...), first found wins
 _TARGET_ATTRS = (
@@ -275,3 +279,21 @@ def describe_target(res: Resource, ctx: Context | None = None) -> str:
     if level == "project":
         return "the provider's default project"
     return label
+
+
+def service_account_label(res: Resource, attr: str, ctx: Context) -> str:
+    """How a credential's message names the service account ``res.<attr>`` points at:
+    ``service account google_service_account.ci``, ``service account `ci@p.iam.gserviceaccount.com```,
+    ``the service account in `module.sa.email```, or ``its service account``."""
+    accounts = ctx.model.referenced(res, attr, "google_service_account")
+    if accounts:
+        return f"service account {accounts[0].address}"
+    value = res.get(attr)
+    if isinstance(value, str):
+        return f"service account `{value}`"
+    refs = most_specific(res.references(attr))
+    if refs:
+        return f"the service account in `{refs[0]}`"
+    if isinstance(value, Unknown) and value.source.startswith("var."):
+        return f"the service account in `{value.source}`"
+    return "its service account"

@@ -4,9 +4,9 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
-from scanner.model.values import Unknown, is_missing
+from scanner.model.values import is_missing
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.gcp.iam import most_specific
+from scanner.rules.gcp.iam import service_account_label
 
 
 class ServiceAccountKey(Rule):
@@ -59,7 +59,7 @@ class ServiceAccountKey(Rule):
     cross_resource = True
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        owner = _service_account(res, ctx)
+        owner = service_account_label(res, "service_account_id", ctx)
         if is_missing(res.get("public_key_data")):
             yield Violation(
                 f"{res.address} creates a user-managed key for {owner} that never expires "
@@ -73,18 +73,3 @@ class ServiceAccountKey(Rule):
                 "public_key_data",
                 severity=Severity.MEDIUM,
             )
-
-
-def _service_account(res: Resource, ctx: Context) -> str:
-    accounts = ctx.model.referenced(res, "service_account_id", "google_service_account")
-    if accounts:
-        return f"service account {accounts[0].address}"
-    value = res.get("service_account_id")
-    if isinstance(value, str):
-        return f"service account `{value}`"
-    refs = most_specific(res.references("service_account_id"))
-    if refs:
-        return f"the service account in `{refs[0]}`"
-    if isinstance(value, Unknown) and value.source.startswith("var."):
-        return f"the service account in `{value.source}`"
-    return "its service account"

@@ -5,16 +5,13 @@ from collections.abc import Iterable
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.gcp.iam import bindings, describe_target, grant_kind, resolve_members
+from scanner.rules.gcp.iam import SCOPES, bindings, describe_target, grant_kind, resolve_members
 
 #: the basic ("primitive") roles this rule reports, with their severity on a project, folder or organization
 PRIMITIVE_ROLES = {"roles/owner": Severity.CRITICAL, "roles/editor": Severity.HIGH}
 #: ... and on a single resource (a bucket, a secret, a topic, a service account)
 RESOURCE_LEVEL = {"roles/owner": Severity.HIGH, "roles/editor": Severity.MEDIUM}
 
-#: the resource-manager levels: every member is reported there
-SCOPES = ("project", "folder", "organization")
-RESOURCE_TYPES = tuple(f"google_{level}_iam_{kind}" for level in SCOPES for kind in ("member", "binding", "policy"))
 
 
 class PrimitiveRole(Rule):

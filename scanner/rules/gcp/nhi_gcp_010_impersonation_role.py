@@ -5,8 +5,7 @@ from collections.abc import Iterable
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.gcp.iam import bindings, describe_members, describe_target
-from scanner.rules.gcp.nhi_gcp_002_primitive_role import RESOURCE_TYPES
+from scanner.rules.gcp.iam import SCOPE_GRANT_TYPES, bindings, describe_members, describe_target
 
 #: roles that let a member act as, mint tokens for, or create keys of any service account below the scope
 IMPERSONATION_ROLES = {
@@ -62,7 +61,7 @@ class ImpersonationRoleBroad(Rule):
     severity = Severity.HIGH
     title = "Service-account impersonation or key role granted on a project, folder or organization"
     fix = "Grant the role on the specific service account (google_service_account_iam_member), not the project."
-    resource_types = RESOURCE_TYPES
+    resource_types = SCOPE_GRANT_TYPES
     cross_resource = True  # a deferred data "google_iam_policy" in a plan is read through the model
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from scanner.iam.github_claims import GITHUB_ISSUER
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown, is_missing
 from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.gcp.cel import OPEN, owner_scope
 from scanner.rules.gcp.iam import bindings, describe_role, describe_target
 
 PROVIDER = "google_iam_workload_identity_pool_provider"
@@ -23,6 +25,15 @@ class WorkloadIdentityOpen(Rule):
 
     * a `google_iam_workload_identity_pool_provider` (OIDC, AWS or SAML) without an
       `attribute_condition`, or with an empty one (high);
+    * a GitHub Actions provider (`token.actions.githubusercontent.com`) whose
+      condition lets some owner's tokens through whatever the owner is called
+      (high). The condition is CEL, read as Google evaluates it: `==` and `in`
+      compare exactly, `startsWith('acme/')` on `repository` pins the owner but
+      `startsWith('acme')` on `repository_owner` also admits `acme-evil`,
+      `matches` is an RE2 search (`'acme/.*'` also matches `evilacme/app`; anchor
+      it with `^`), `&&` pins when one side pins, `||` only when both do, and
+      mapped attributes (`attribute.owner`, `google.subject`) are read through
+      `attribute_mapping`. Conditions this cannot read are not reported;
     * an IAM grant (any `google_*_iam_member`, `_binding` or `_policy`) to
       `principalSet://iam.googleapis.com/.../workloadIdentityPools/POOL/*`, every
       identity of the pool (high), or to an attribute set with a wildcard value.
@@ -81,7 +92,10 @@ class WorkloadIdentityOpen(Rule):
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         if res.type == PROVIDER:
             cond = res.get("attribute_condition")
-            if isinstance(cond, Unknown) or (isinstance(cond, str) and cond.strip()):
+            if isinstance(cond, Unknown):
+                return
+            if isinstance(cond, str) and cond.strip():
+                yield from _github_condition(res, cond)
                 return
             issuer = res.get("oidc.0.issuer_uri")
             source = f"issuer {issuer}" if isinstance(issuer, str) else "its external identity source"
@@ -109,3 +123,20 @@ class WorkloadIdentityOpen(Rule):
                     binding.path,
                     key=":".join(p for p in (binding.key, str(binding.role), member) if p),
                 )
+
+
+def _github_condition(res: Resource, cond: str) -> Iterable[Violation]:
+    """A GitHub provider whose CEL condition lets some owner's tokens through whatever the owner is."""
+    issuer = res.get("oidc.0.issuer_uri")
+    if not isinstance(issuer, str) or issuer.rstrip("/") != GITHUB_ISSUER:
+        return
+    mapping = res.get("attribute_mapping")
+    if owner_scope(cond, mapping if isinstance(mapping, Mapping) else {}) != OPEN:
+        return
+    yield Violation(
+        f"{res.address} lets GitHub tokens of any repository owner use the pool: attribute_condition "
+        f"`{cond}` does not pin the owner (repository_owner, repository_owner_id, or the owner part of "
+        "repository or sub)",
+        "attribute_condition",
+        key="attribute_condition",
+    )

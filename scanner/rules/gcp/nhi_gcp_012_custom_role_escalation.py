@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from scanner.iam.aws_policy import glob_match
+from scanner.iam.policy_grammar import glob_match
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import as_list

@@ -28,6 +28,10 @@ RELATIVE_EXPIRY: dict[str, tuple[str, ...]] = {
     "azuread_service_principal_certificate": ("end_date_relative",),
     "google_secret_manager_secret": ("ttl",),
 }
+#: attributes holding a lifetime relative to creation, in whole days, by resource type
+RELATIVE_DAYS: dict[str, tuple[str, ...]] = {
+    "aws_iam_service_specific_credential": ("credential_age_days",),  # Bedrock API keys
+}
 
 # Go's time.ParseDuration units, in seconds; Google's "3.5s" protobuf durations are a subset.
 _UNIT_SECONDS = {
@@ -98,6 +102,10 @@ def expiry_of(res: Resource, ctx: Context) -> Expiry | None:
             # The provider rejects a malformed duration at plan time: nothing to report then.
             value = _relative(raw, ctx.today)
             return None if value is None else Expiry(value, raw, attr, f"`{attr}` ({raw} from creation)")
+    for attr in RELATIVE_DAYS.get(res.type, ()):
+        raw = res.get(attr)
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= 36600:  # the API's range
+            return Expiry(ctx.today + timedelta(days=raw), raw, attr, f"`{attr}` ({raw} days from creation)")
     raw = ctx.meta(res).expires if spec.governed else None
     if is_known(raw):
         return Expiry(parse_date(raw), raw, None, "`expires` metadata")

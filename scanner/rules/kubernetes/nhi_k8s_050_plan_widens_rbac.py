@@ -8,7 +8,7 @@ from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.model.values import Unknown, as_list, contains_unknown, iter_blocks
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.kubernetes.nhi_k8s_001_cluster_admin_binding import describe_subject
+from scanner.rules.kubernetes.subjects import describe_subject
 
 ROLE_TYPES = ("kubernetes_role", "kubernetes_role_v1", "kubernetes_cluster_role", "kubernetes_cluster_role_v1")
 BINDING_TYPES = (

@@ -4,8 +4,9 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
+from scanner.policy.credential_formats import AWS_KEY_PAIR, aws_key_ids, aws_secrets, single_credentials
 from scanner.rules.base import Context, Rule, Violation
-from scanner.rules.secrets.literal import literal_map_keys, literal_string
+from scanner.rules.secrets.literal import Leaf, literal_leaves, literal_map_keys, literal_string
 
 #: resource type -> (attribute, what the value is)
 SECRET_ATTRIBUTES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -57,6 +58,16 @@ class LiteralSecret(Rule):
     `database`, ...) are ignored. For a plan without `configuration` nothing is reported,
     because a constant cannot be told apart from a reference there.
 
+    Any resource, whatever the attribute is called, is also searched for credentials of
+    well-known formats: an AWS access key ID *together with* its 40-character secret
+    (a Lambda `environment`, EC2 `user_data`, base64-encoded launch template user data,
+    an ECS container definition, a Kubernetes env var...), GitHub (`ghp_`, `github_pat_`),
+    GitLab (`glpat-`), Slack (`xoxb-`, webhook URLs) and Google API (`AIza`) tokens, and
+    PEM private key blocks with a body. Placeholders (`ghp_xxxx...`, too few distinct
+    characters) and AWS's documentation example keys are not credentials. A value that
+    comes from a variable without default, a data source or a module output is not
+    literal. The message names the attribute and the kind of credential, never the value.
+
     ## Why is this bad?
     The secret is now in Git history, in every clone and fork, in the CI logs of every
     plan, in the chat transcript it came from, and in Terraform state. Rotating it means
@@ -95,22 +106,51 @@ class LiteralSecret(Rule):
         "Remove the literal and rotate the secret; generate it (random_password, managed passwords) or "
         "pass it in at apply time from a secret store."
     )
-    resource_types = tuple(sorted((*SECRET_ATTRIBUTES, *K8S_SECRET_TYPES)))
+    #: every managed resource: a credential of a well-known format is a secret whatever holds it
+    resource_patterns = ("*",)
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if res.type in K8S_SECRET_TYPES:
-            for attr in K8S_MAPS:
-                keys = literal_map_keys(res, attr)
-                if keys:
-                    names = ", ".join(f"`{k}`" for k in keys)
-                    yield Violation(
-                        f"{res.address} writes Kubernetes Secret data literally in `{attr}` (key(s) {names})",
-                        attr,
-                        key=attr,
-                    )
-            return
-        if res.type == "aws_ssm_parameter" and res.get("type") != "SecureString":
-            return
-        for attr, what in SECRET_ATTRIBUTES.get(res.type, ()):
-            if literal_string(res, attr) is not None:
-                yield Violation(f"{res.address} writes a {what} literally in `{attr}`", attr, key=attr)
+        yield from _secret_attributes(res)
+        yield from _credential_formats(res)
+
+
+def _secret_attributes(res: Resource) -> Iterable[Violation]:
+    if res.type in K8S_SECRET_TYPES:
+        for attr in K8S_MAPS:
+            keys = literal_map_keys(res, attr)
+            if keys:
+                names = ", ".join(f"`{k}`" for k in keys)
+                yield Violation(
+                    f"{res.address} writes Kubernetes Secret data literally in `{attr}` (key(s) {names})",
+                    attr,
+                    key=attr,
+                )
+        return
+    if res.type == "aws_ssm_parameter" and res.get("type") != "SecureString":
+        return
+    for attr, what in SECRET_ATTRIBUTES.get(res.type, ()):
+        if literal_string(res, attr) is not None:
+            yield Violation(f"{res.address} writes a {what} literally in `{attr}`", attr, key=attr)
+
+
+def _credential_formats(res: Resource) -> Iterable[Violation]:
+    """Credentials recognised by their format in any attribute the attribute rules above do not read.
+
+    An AWS key pair is reported where its secret is (the key ID alone is no secret).
+    """
+    skip: tuple[str, ...] = K8S_MAPS if res.type in K8S_SECRET_TYPES else ()
+    if res.type != "aws_ssm_parameter" or res.get("type") == "SecureString":
+        skip += tuple(attr for attr, _what in SECRET_ATTRIBUTES.get(res.type, ()))
+    leaves = list(literal_leaves(res, skip))
+    found: dict[tuple[str, str], Leaf] = {}
+    for leaf in leaves:
+        for match in single_credentials(leaf.text):
+            found.setdefault((leaf.shown, match.what), leaf)
+    if any(aws_key_ids(leaf.text) for leaf in leaves):
+        for leaf in leaves:
+            if aws_secrets(leaf.text):
+                found.setdefault((leaf.shown, AWS_KEY_PAIR), leaf)
+    for (shown, what), leaf in found.items():
+        yield Violation(
+            f"{res.address} writes {what} literally in `{shown}`", leaf.path, key=f"{shown}:{what}"
+        )

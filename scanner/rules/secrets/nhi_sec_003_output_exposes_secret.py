@@ -21,6 +21,8 @@ _SECRET_STORE_READS = {
 CREDENTIAL_ATTRIBUTES: dict[str, dict[str, str]] = {
     "aws_iam_access_key": {"secret": "AWS secret access key", "ses_smtp_password_v4": "SES SMTP password"},
     "aws_iam_user_login_profile": {"password": "initial console password"},
+    "aws_iam_service_specific_credential": {"service_password": "service-specific password"},
+    "google_storage_hmac_key": {"secret": "Cloud Storage HMAC secret"},
     "aws_secretsmanager_secret_version": _SECRET_STORE_READS["aws_secretsmanager_secret_version"],
     "google_service_account_key": {"private_key": "service account private key"},
     "azuread_application_password": {"value": "application client secret"},

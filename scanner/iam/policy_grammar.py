@@ -1,7 +1,7 @@
-"""Read AWS IAM policy documents into statements that rules can reason about.
+"""The grammar of AWS IAM policy documents: statements, conditions, principals, wildcards.
 
 A policy value reaches a rule in one of several shapes: a JSON string (a literal,
-a heredoc, a plan's ``after``), a :class:`~scanner.loaders.hcl_eval.PartialJson`
+a heredoc, a plan's ``after``), a :class:`~scanner.model.values.PartialJson`
 (``jsonencode`` of a structure with unknown parts), an already decoded mapping,
 or an :class:`~scanner.model.values.Unknown`. :func:`parse_policy` turns all of them
 into :class:`Statement` objects.
@@ -11,26 +11,21 @@ conservative about them: an unknown action never counts as a wildcard, an
 unknown ``NotAction`` element means "cannot tell", and an unknown condition
 counts as possibly constraining.
 
-This module is not a rule. Rules use :func:`policies_of` (permission policies a
-resource carries), :func:`trust_policy_of` (an IAM role's trust policy) and the
-matching helpers below.
+This module knows documents only, never resources: where a resource keeps its
+policies is :mod:`scanner.iam.policy_lookup`, how messages name them is
+:mod:`scanner.iam.policy_wording`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
-from scanner.iam.policy_document import render
 from scanner.model.values import MISSING, PartialJson, Unknown, as_list, is_missing
-
-if TYPE_CHECKING:
-    from scanner.model.resource import Resource
-    from scanner.policy.context import Context
 
 #: The rendered form of a ``principals { type = "*" }`` block or ``"Principal": "*"``.
 ANYONE: Literal["*"] = "*"
@@ -43,41 +38,6 @@ _UNKNOWN_CONDITION_OPERATOR = "Unknown"
 FULL_ACCESS_ACTIONS: tuple[str, ...] = ("*", "*:*")
 #: Actions that let a principal assume a role; a trust policy grants one of them.
 ASSUME_ROLE_ACTIONS: tuple[str, ...] = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
-
-#: Resource type -> attribute paths that hold an identity (permission) policy.
-POLICY_ATTRS: dict[str, tuple[str, ...]] = {
-    "aws_iam_policy": ("policy",),
-    "aws_iam_role_policy": ("policy",),
-    "aws_iam_user_policy": ("policy",),
-    "aws_iam_group_policy": ("policy",),
-}
-#: Resource types :func:`policies_of` understands (``aws_iam_role`` for ``inline_policy``).
-POLICY_TYPES: tuple[str, ...] = (*POLICY_ATTRS, "aws_iam_role")
-
-#: type -> (attribute holding the policy ARN(s), [(attribute naming identities, identity type, noun)])
-ATTACHMENTS: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = {
-    "aws_iam_role_policy_attachment": ("policy_arn", (("role", "aws_iam_role", "role"),)),
-    "aws_iam_user_policy_attachment": ("policy_arn", (("user", "aws_iam_user", "user"),)),
-    "aws_iam_group_policy_attachment": ("policy_arn", (("group", "aws_iam_group", "group"),)),
-    "aws_iam_policy_attachment": (
-        "policy_arn",
-        (
-            ("roles", "aws_iam_role", "role"),
-            ("users", "aws_iam_user", "user"),
-            ("groups", "aws_iam_group", "group"),
-        ),
-    ),
-    "aws_iam_role_policy_attachments_exclusive": ("policy_arns", (("role_name", "aws_iam_role", "role"),)),
-    "aws_iam_user_policy_attachments_exclusive": ("policy_arns", (("user_name", "aws_iam_user", "user"),)),
-    "aws_iam_group_policy_attachments_exclusive": ("policy_arns", (("group_name", "aws_iam_group", "group"),)),
-}
-
-#: Inline policy type -> (attribute naming the identity, identity resource type, noun).
-_INLINE_OWNER: dict[str, tuple[str, str, str]] = {
-    "aws_iam_role_policy": ("role", "aws_iam_role", "role"),
-    "aws_iam_user_policy": ("user", "aws_iam_user", "user"),
-    "aws_iam_group_policy": ("group", "aws_iam_group", "group"),
-}
 
 
 # --- wildcard matching ------------------------------------------------------
@@ -389,6 +349,8 @@ def is_specific_value(key: str, value: Any) -> bool:
     if low in _ORG_PATH_KEYS:
         org = value.split("/", 1)[0]
         return bool(org) and not has_wildcard(org)
+    if low == "aws:sourceip":
+        return not value.strip().endswith("/0")  # 0.0.0.0/0, ::/0: every address
     return not has_wildcard(value)
 
 
@@ -422,152 +384,3 @@ def caller_constrained(stmt: Statement, keys: tuple[str, ...] = CALLER_KEYS) -> 
 def grants_full_admin(stmt: Statement) -> bool:
     """``Allow`` of ``Action: "*"`` (or ``"*:*"``) on ``Resource: "*"`` (or with a ``NotResource``)."""
     return stmt.is_allow and stmt.on_all_resources and any(a in FULL_ACCESS_ACTIONS for a in stmt.actions)
-
-
-# --- policies of resources ---------------------------------------------------------
-
-
-def _policy_value(res: Resource, path: str, ctx: Context | None) -> Any:
-    """The policy at ``path``; when it is unknown (a plan whose policy document is
-    read at apply), the ``data "aws_iam_policy_document"`` it references, rendered."""
-    value = res.get(path)
-    if not isinstance(value, Unknown) or isinstance(value, PartialJson) or ctx is None:
-        return value
-    docs = [d for d in ctx.model.referenced(res, path, "aws_iam_policy_document") if d.mode == "data"]
-    if len(docs) != 1:
-        return value
-    rendered = render(docs[0].attrs)
-    return PartialJson(rendered, docs[0].address)
-
-
-def statements_at(res: Resource, path: str, ctx: Context | None = None) -> list[Statement]:
-    """Statements of the policy at ``res.<path>`` (see :func:`_policy_value`)."""
-    return parse_policy(_policy_value(res, path, ctx))
-
-
-def policies_of(res: Resource, ctx: Context | None = None) -> Iterator[tuple[str, list[Statement]]]:
-    """``(path, statements)`` for every permission policy a resource carries.
-
-    ``aws_iam_policy``, ``aws_iam_{role,user,group}_policy``: ``policy``;
-    ``aws_iam_role``: each ``inline_policy`` block. A trust policy is not a
-    permission policy: see :func:`trust_policy_of`. Data sources
-    (``aws_iam_policy_document``) are not grants and yield nothing.
-    """
-    if res.mode != "managed":
-        return
-    for path in POLICY_ATTRS.get(res.type, ()):
-        yield path, statements_at(res, path, ctx)
-    if res.type == "aws_iam_role":
-        blocks = res.attrs.get("inline_policy")
-        standalone = _standalone_inline_names(res, ctx)
-        if isinstance(blocks, list):
-            for i, block in enumerate(blocks):
-                if not isinstance(block, Mapping) or _is_standalone(block, standalone):
-                    continue
-                if unchanged_in_update(res, "inline_policy", block):
-                    continue
-                path = f"inline_policy.{i}.policy"
-                yield path, statements_at(res, path, ctx)
-
-
-def _is_standalone(block: Mapping[str, Any], standalone: set[str]) -> bool:
-    """The ``inline_policy`` block is one of the role's ``aws_iam_role_policy`` resources.
-
-    A ``name`` that is not a string (malformed plan JSON) matches none of them.
-    """
-    name = block.get("name")
-    return isinstance(name, str) and name in standalone
-
-
-def unchanged_in_update(res: Resource, attr: str, element: Any) -> bool:
-    """``element`` of the list attribute ``attr`` was already there before this update.
-
-    ``aws_iam_role.inline_policy`` and ``managed_policy_arns`` are computed: when
-    the author does not set them, an update plan lists what other resources
-    (``aws_iam_role_policy``, attachments, possibly being deleted in the same plan)
-    put on the role. A plan cannot tell those apart from configured values, so an
-    update reports only what it adds; the grant was reportable when it was created.
-    """
-    if res.action not in ("update", "no-op") or not isinstance(res.before, Mapping):
-        return False
-    return element in as_list(res.before.get(attr))
-
-
-def _standalone_inline_names(res: Resource, ctx: Context | None) -> set[str]:
-    """Names of ``aws_iam_role_policy`` resources in the scan that belong to this role.
-
-    ``inline_policy`` is computed: a plan that updates a role lists the policies
-    those resources created in it too. They are reported on the standalone
-    resource, once.
-    """
-    if ctx is None:
-        return set()
-    names = set()
-    for policy in ctx.model.referrers(res, "role", "aws_iam_role_policy"):
-        name = policy.get("name")
-        if isinstance(name, str):
-            names.add(name)
-    return names
-
-
-def trust_policy_of(res: Resource, ctx: Context | None = None) -> list[Statement]:
-    """The statements of an ``aws_iam_role``'s ``assume_role_policy``."""
-    if res.type != "aws_iam_role" or res.mode != "managed":
-        return []
-    return statements_at(res, "assume_role_policy", ctx)
-
-
-def referenced_behind(res: Resource, path: str, ctx: Context, *types: str) -> list[Resource]:
-    """Resources of ``types`` that ``res.<path>`` references directly or through the
-    ``data "aws_iam_policy_document"`` it renders (e.g. the OIDC provider a trust
-    policy's principal names)."""
-    found = list(ctx.model.referenced(res, path, *types))
-    for doc in ctx.model.referenced(res, path, "aws_iam_policy_document"):
-        for attr in ("statement", "source_policy_documents", "override_policy_documents"):
-            found.extend(t for t in ctx.model.referenced(doc, attr, *types) if t not in found)
-    return found
-
-
-def describe_policy(res: Resource, path: str, ctx: Context) -> str:
-    """How messages name a policy: ``policy aws_iam_policy.x``, ``inline policy
-    aws_iam_role_policy.x of role aws_iam_role.ci``, ``role aws_iam_role.ci inline policy 'deploy'``."""
-    if res.type == "aws_iam_role" and path.startswith("inline_policy."):
-        name = res.get(path.rsplit(".", 1)[0] + ".name")
-        shown = f"'{name}'" if isinstance(name, str) and name else path.rsplit(".", 1)[0]
-        return f"role {res.address} inline policy {shown}"
-    owner = _INLINE_OWNER.get(res.type)
-    if owner is not None:
-        return f"inline policy {res.address} of {identity_label(res, owner[0], ctx, owner[1], owner[2])}"
-    return f"policy {res.address}"
-
-
-def identity_label(res: Resource, path: str, ctx: Context, rtype: str, noun: str) -> str:
-    """Name the identity ``res.<path>`` points at (see :func:`identity_names`)."""
-    return " and ".join(identity_names(res, path, ctx, rtype, noun)) or f"no {noun}"
-
-
-def identity_names(res: Resource, path: str, ctx: Context, rtype: str, noun: str) -> list[str]:
-    """``role aws_iam_role.ci`` for identities in the scan, ``role 'ci'`` for literal names
-    of identities elsewhere, ``a role known only at apply`` for unknown ones.
-
-    With ``count``/``for_each`` a reference names every instance; the instance
-    whose name matches the value (or, failing that, that has the same instance
-    key as ``res``) is the one meant.
-    """
-    value = res.get(path)
-    targets = ctx.model.referenced(res, path, rtype)
-    if len(targets) > 1:
-        wanted = {v for v in as_list(value) if isinstance(v, str)}
-        by_value = [t for t in targets if any(t.get(a) in wanted for a in ("name", "arn", "id"))]
-        suffix = res.address[len(res.config_address) :] if res.address.endswith("]") else ""
-        by_key = [t for t in targets if suffix and t.address.endswith(suffix)]
-        targets = by_value or by_key or targets
-    if targets:
-        return [f"{noun} {t.address}" for t in targets]
-    names = []
-    for item in as_list(value):
-        if isinstance(item, str) and item:
-            names.append(f"{noun} '{item}'")
-        elif isinstance(item, Unknown):
-            names.append(f"a {noun} known only at apply")
-    return list(dict.fromkeys(names))

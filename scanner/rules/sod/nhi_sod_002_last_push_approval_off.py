@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.sod.gates import pattern_label, read_bool, setting, target_label
+from scanner.rules.sod.github import (
+    BRANCH_PROTECTIONS,
+    RULESETS,
+    automations_that_push,
+    protected_branches,
+    protection_pattern,
+    repo_attr,
+    review_count,
+    ruleset_branches,
+    ruleset_label,
+)
+
+SETTING = "required_pull_request_reviews.0.require_last_push_approval"
+RULESET_SETTING = "rules.0.pull_request.0.require_last_push_approval"
+
+
+class LastPushApprovalOff(Rule):
+    """## What it does
+    Flags a GitHub branch protection (`github_branch_protection`, `github_branch_protection_v3`) or an
+    active branch ruleset's `pull_request` rule (`github_repository_ruleset`, `github_organization_ruleset`)
+    on a production branch that requires reviews but not `require_last_push_approval` (the provider's
+    default is `false`), when the same scan gives an automation write access to the repository:
+
+    * a deploy key with `read_only = false` (`github_repository_deploy_key`);
+    * workflows whose `GITHUB_TOKEN` writes by default: `default_workflow_permissions = "write"` in
+      `github_workflow_repository_permissions` for the repository, or in
+      `github_actions_organization_workflow_permissions` / `github_enterprise_actions_workflow_permissions`
+      unless the repository's own setting is `read`.
+
+    Only what the code shows counts: without such an automation in the scan, the rule stays silent.
+
+    ## Why is this bad?
+    An approval is given to the commits a reviewer saw. Without last-push approval, a commit pushed
+    afterwards (by a person, or by the automation on anyone's behalf) merges on the strength of that
+    earlier approval, or is approved by the very person who pushed it. The pipeline that pushes becomes
+    its own reviewer.
+
+    ## Example
+    ```hcl
+    resource "github_repository_deploy_key" "release_bot" {
+      repository = github_repository.app.name
+      title      = "release-bot"
+      key        = var.release_bot_public_key
+      read_only  = false
+    }
+
+    resource "github_branch_protection" "main" {
+      repository_id = github_repository.app.node_id
+      pattern       = "main"
+
+      required_pull_request_reviews {
+        required_approving_review_count = 1
+      }
+    }
+    ```
+
+    ## Use instead
+    ```hcl
+    resource "github_branch_protection" "main" {
+      repository_id = github_repository.app.node_id
+      pattern       = "main"
+
+      required_pull_request_reviews {
+        required_approving_review_count = 1
+        require_last_push_approval      = true
+        dismiss_stale_reviews           = true
+      }
+    }
+    ```
+    """
+
+    id = "NHI_SOD_002"
+    category = Category.APPROVAL
+    severity = Severity.MEDIUM
+    title = "Last push needs no fresh approval while an automation can push"
+    fix = (
+        "Set `require_last_push_approval = true` in `required_pull_request_reviews` (or make the "
+        "automation read-only)."
+    )
+    resource_types = (*BRANCH_PROTECTIONS, *RULESETS)
+    cross_resource = True  # the automations are other resources of the scan
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        count = review_count(res)
+        if count is None or count < 1:
+            return
+        ruleset = res.type in RULESETS
+        path = RULESET_SETTING if ruleset else SETTING
+        if read_bool(res.get(path), False) is not False:
+            return
+        entries = ruleset_branches(res, ctx) if ruleset else protected_branches(res, ctx)
+        pushers = automations_that_push(res, ctx) if entries else []
+        if not entries or not pushers:
+            return
+        where = (
+            ruleset_label(res, entries)
+            if ruleset
+            else pattern_label(protection_pattern(res) or "", entries)
+        )
+        repo = (
+            "the organization's repositories"
+            if res.type == "github_organization_ruleset"
+            else f"repository {target_label(res, repo_attr(res), ctx)}"
+        )
+        yield Violation(
+            f"{res.address} does not require last-push approval on {where} ({setting(res, path, False)}), and "
+            f"{', '.join(f'{r.address} ({why})' for r, why in pushers)} can push to {repo}: a commit pushed "
+            "after the review, by a person or by that automation, merges without an approval from someone "
+            "other than its pusher",
+            path=path,  # the setting's line, or the reviews block's when it is not written
+            key="last-push",
+            related=[(r, f"an automation that can push ({why})") for r, why in pushers],
+        )
