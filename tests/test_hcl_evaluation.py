@@ -17,7 +17,7 @@ from scanner.integrations.cli import main
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.loaders.inputs import load_inputs
 from scanner.model.resource import Resource
-from scanner.model.values import OpenMap, PartialJson, Unknown
+from scanner.model.values import MISSING, OpenMap, PartialJson, Unknown
 from scanner.policy.config import Config
 
 MODULES = FIXTURES / "hcl" / "eval_modules"
@@ -463,6 +463,7 @@ resource "aws_iam_role" "r" {
     files["main.tf"] += 'provider "aws" {}\n'
     role = resources(write(tmp_path / "root", files))["aws_iam_role.r"]
     assert type(role.attrs["tags"]) is dict
+    assert role.get("other") is MISSING  # a root's null default is final: null
 
 
 @pytest.mark.parametrize("marker", ['terraform {\n  backend "s3" {}\n}\n', 'terraform {\n  cloud {}\n}\n', None])

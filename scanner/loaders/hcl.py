@@ -357,8 +357,8 @@ class Instance:
             return self._typed(block, value)
         note = f"the default of var.{name}, which every caller that does not set it gets"
         default = self._default(block, note if self.mode == "reusable" else None)
-        if default is _NO_DEFAULT or default is None:
-            return Unknown(f"var.{name}")
+        if default is _NO_DEFAULT or (default is None and self.mode == "reusable"):
+            return Unknown(f"var.{name}")  # a root's null default is final: null
         default = self._typed(block, default)
         return _open(default) if self.mode == "reusable" else default
 
