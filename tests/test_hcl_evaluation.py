@@ -702,3 +702,26 @@ def test_references_and_unknown_shapes_stay_small_through_chains_of_locals() -> 
     assert r.refs["triggers"] == ["aws_iam_user.u", "aws_iam_user.u.arn"]
     shape = r.attrs["triggers"]["s"]
     assert isinstance(shape, Unknown) and len(shape.source) <= 1000
+
+
+def test_an_inline_waiver_in_a_module_block_covers_that_blocks_instances(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    shutil.copytree(MODULES, tree)
+    module = tree / "modules" / "user" / "main.tf"
+    text = module.read_text(encoding="utf-8").replace(
+        'resource "aws_iam_access_key" "this" {\n',
+        'resource "aws_iam_access_key" "this" {\n'
+        '  # nhi-guard:ignore NHI_AWS_001 reason="keys rotate in the vault" owner=team-ci expires=2027-01-31\n',
+    )
+    module.write_text(text, encoding="utf-8")
+    report = scan([str(tree)], ScanOptions(today=TODAY)).report
+    assert ("NHI_AWS_001", "module.ci.aws_iam_access_key.this[0]") not in {(f.rule_id, f.resource)
+                                                                          for f in report.findings}
+    # the root's own key is another block: not waived
+    assert ("NHI_AWS_001", "aws_iam_access_key.extra") in {(f.rule_id, f.resource) for f in report.findings}
+    # one inline waiver entry per module instance path of the block (module.deployers[0] and [1]
+    # share one: its address has no instance keys), each counting what it suppressed
+    assert sorted((w.rule_id, w.resource, w.suppressed) for w in report.waivers) == [
+        ("NHI_AWS_001", "module.ci.aws_iam_access_key.this", 1),
+        ("NHI_AWS_001", "module.deployers.aws_iam_access_key.this", 1),
+    ]
