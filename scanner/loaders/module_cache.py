@@ -1,14 +1,17 @@
 """Reuse and parallelise the expensive part of an HCL scan: loading a module directory.
 
-Parsing dominates an HCL scan (bench/README.md). A module, the ``.tf`` files of one directory,
-is evaluated as a whole, so the unit of reuse is the module, not the file: its loaded
-:class:`~scanner.model.resource.Document` (resources, load errors, secrets) is a pure function of its
-files' paths and contents and of the loader code.
+Parsing dominates an HCL scan (bench/README.md). A scanned directory is evaluated as the root of
+a configuration (scanner/loaders/hcl.py), so the unit of reuse is the directory, not the file: its
+loaded :class:`~scanner.model.resource.Document` (resources, load errors, secrets) is a function of
+its files' paths and contents, the variables applied to it, the loader code, and what its
+evaluation read elsewhere (the modules it calls, ``file()`` targets), which the document records
+(``Document.depends``, scanner/loaders/deps.py).
 
 * **Cache.** The key is a SHA-256 over the cache format, the nhi-guard version, the python-hcl2,
   Lark and Python versions, a fingerprint of nhi-guard's own source files (so an edited loader
-  never reads stale entries) and every file's path, line offset and text. Any change to one of
-  them is a different key, so a changed file is always parsed again. An entry is JSON, never
+  never reads stale entries), every file's path, line offset and text, and the variables files
+  and ``--var`` values applied. Any change to one of them is a different key, so a changed file is
+  always parsed again; an entry whose recorded dependencies changed since is a miss. An entry is JSON, never
   pickle, so a cache directory someone else could write to cannot run code. An entry that
   cannot be read, decoded or does not match its key is ignored and replaced. Entries are
   written atomically, in a private (0700) directory: they hold what the ``.tf`` files hold,
