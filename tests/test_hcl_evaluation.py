@@ -395,6 +395,12 @@ resource "aws_iam_access_key" "k" { user = aws_iam_user.u.name }
     assert "s3cr3t-owner-value" not in result.stdout
     owners = {i["resource"]: i["owner"] for i in json.loads(result.stdout)["inventory"]}
     assert owners["aws_iam_user.u"] == "***REDACTED***"
+    # the same from --var
+    (tmp_path / "terraform.tfvars").unlink()
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--format", "json", "--var", "owner=v4r-0wner-s3cr3t"])
+    assert result.exit_code == 1 and "v4r-0wner-s3cr3t" not in result.stdout
+    owners = {i["resource"]: i["owner"] for i in json.loads(result.stdout)["inventory"]}
+    assert owners["aws_iam_user.u"] == "***REDACTED***"
 
 
 def test_cli_var_file_and_var(tmp_path: Path) -> None:
