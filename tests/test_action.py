@@ -316,7 +316,8 @@ def test_baseline_input(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.
     run = run_action(env, repo, monkeypatch)
     assert run.outputs["findings"] == "2" and run.outputs["preexisting"] == "3"
     assert "already in the baseline `" in run.summary
-    assert github.calls == []  # comment: false
+    # comment: false: the only call reads the pull request's reviews
+    assert [(c.method, c.path) for c in github.calls] == [("GET", f"/repos/{REPOSITORY}/pulls/42/reviews")]
 
 
 def test_new_only_inventory_shows_a_grant_widened_in_place(

@@ -1,9 +1,10 @@
 """A GitHub runner in miniature, for the action's tests (tests/test_action*.py).
 
 * :class:`FakeGitHub`: a local HTTP server on 127.0.0.1 that stands in for the REST API's
-  issue-comment endpoints, records every call, paginates like GitHub (``Link: rel="next"``),
-  rejects bodies over 65,536 characters (422) and, in ``read_only`` mode, answers writes with
-  403 as GitHub does for a fork's token;
+  issue-comment, pull-request-review and team-member endpoints, records every call, paginates
+  like GitHub (``Link: rel="next"``), rejects bodies over 65,536 characters (422) and, in
+  ``read_only`` mode, answers writes with 403 as GitHub does for a fork's token. Its reviews and
+  team members are recorded payloads (tests/data/action/reviews_*.json, team_members.json);
 * :func:`build_repo`: a two-commit git repository (base: a legacy user; head: the legacy user
   moved to another file, plus a self-approved deployer user and its access key);
 * :func:`runner_env`: the ``GITHUB_*`` environment of a run, with a ``pull_request`` payload;
@@ -67,6 +68,12 @@ class FakeGitHub:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     read_only: bool = False
     page_size: int = 100
+    #: pull request number -> its reviews, as GET /repos/{owner}/{repo}/pulls/{n}/reviews returns them
+    reviews: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: {42: recorded("reviews_approved.json")})
+    #: "org/slug" -> members, as GET /orgs/{org}/teams/{slug}/members returns them
+    teams: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: status for the reviews endpoint instead of the reviews (403: a token without pull-requests read)
+    reviews_status: int = 200
     _next_id: int = 1000
 
     def add_comment(self, number: int, body: str, login: str = "someone") -> dict[str, Any]:
@@ -97,13 +104,18 @@ class FakeGitHub:
             return 401, {"message": "Bad credentials"}, {}
         m = re.fullmatch(rf"/repos/{REPOSITORY}/issues/(\d+)/comments", parsed.path)
         if m and method == "GET":
-            items = self.comments.get(int(m.group(1)), [])
-            page = int(parse_qs(parsed.query).get("page", ["1"])[0])
-            chunk = items[(page - 1) * self.page_size : page * self.page_size]
-            extra = {}
-            if page * self.page_size < len(items):
-                extra["Link"] = f'<{self.url}{parsed.path}?per_page=100&page={page + 1}>; rel="next"'
-            return 200, chunk, extra
+            return self._page(self.comments.get(int(m.group(1)), []), parsed.path, parsed.query)
+        pulls = re.fullmatch(rf"/repos/{REPOSITORY}/pulls/(\d+)/reviews", parsed.path)
+        if pulls and method == "GET":
+            if self.reviews_status != 200:
+                return self.reviews_status, {"message": "Resource not accessible by integration"}, {}
+            return self._page(self.reviews.get(int(pulls.group(1)), []), parsed.path, parsed.query)
+        members = re.fullmatch(r"/orgs/([^/]+)/teams/([^/]+)/members", parsed.path)
+        if members and method == "GET":
+            team = f"{members.group(1)}/{members.group(2)}".lower()
+            if team not in self.teams:
+                return 404, {"message": "Not Found"}, {}
+            return self._page(self.teams[team], parsed.path, parsed.query)
         if method != "GET" and self.read_only:
             return 403, {"message": "Resource not accessible by integration"}, {}
         if method in ("POST", "PATCH") and (not isinstance(body, dict) or len(body.get("body", "")) > COMMENT_LIMIT):
@@ -125,6 +137,19 @@ class FakeGitHub:
                             items.remove(c)
                             return 204, None, {}
         return 404, {"message": "Not Found"}, {}
+
+    def _page(self, items: list[Any], path: str, query: str) -> tuple[int, Any, dict[str, str]]:
+        page = int(parse_qs(query).get("page", ["1"])[0])
+        chunk = items[(page - 1) * self.page_size : page * self.page_size]
+        extra = {}
+        if page * self.page_size < len(items):
+            extra["Link"] = f'<{self.url}{path}?per_page=100&page={page + 1}>; rel="next"'
+        return 200, chunk, extra
+
+
+def recorded(name: str) -> Any:
+    """A recorded API payload from tests/data/action/."""
+    return json.loads((ROOT / "tests" / "data" / "action" / name).read_text(encoding="utf-8"))
 
 
 @contextlib.contextmanager
@@ -270,6 +295,11 @@ def runner_env(
         "INPUT_NEW_ONLY": "false",
         "INPUT_BASELINE": "",
         "INPUT_GITHUB_TOKEN": TOKEN,
+        "INPUT_VERIFY_APPROVERS": "true",
+        "INPUT_TEAMS_TOKEN": "",
+        "INPUT_EVIDENCE_ARTIFACT": "nhi-guard-evidence",
+        "INPUT_ATTEST": "false",
+        "GITHUB_JOB": "nhi-guard",
     }
     for name, value in (inputs or {}).items():
         env["INPUT_" + name.upper().replace("-", "_")] = value

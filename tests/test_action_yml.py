@@ -211,7 +211,8 @@ exec "{python}" "$@"
 
 
 class ActionRunner:
-    """Runs action.yml's steps: ``uses:`` steps are simulated, ``run:`` steps are executed."""
+    """Runs action.yml's steps: ``uses:`` steps are simulated, ``run:`` steps are executed, each
+    step only when its ``if:`` holds (default ``success()``), as the runner decides it."""
 
     def __init__(self, env: dict[str, str], inputs: dict[str, str], python_path: str, cwd: Path) -> None:
         self.action = load_yaml(ACTION)
@@ -221,6 +222,8 @@ class ActionRunner:
         self.cwd = cwd
         self.steps: dict[str, dict[str, str]] = {}
         self.logs: dict[str, str] = {}
+        #: the simulated ``uses:`` steps that ran other than setup-python: (action, its ``with:``)
+        self.used: list[tuple[str, dict[str, str]]] = []
 
     def expr(self, text: str) -> str:
         def value(m: re.Match[str]) -> str:
@@ -240,13 +243,34 @@ class ActionRunner:
 
         return EXPRESSION.sub(value, text)
 
+    def condition(self, text: str, failed: bool) -> bool:
+        """A step's ``if:`` in the subset of GitHub's expression language action.yml uses."""
+        expr = text.strip()
+        if expr.startswith("${{") and expr.endswith("}}"):
+            expr = expr[3:-2].strip()
+
+        def value(m: re.Match[str]) -> str:
+            return repr(self.expr("${{ " + m.group(0) + " }}"))
+
+        expr = re.sub(r"(?:steps|inputs)\.[\w-]+(?:\.outputs\.[\w-]+)?", value, expr)
+        for call, result in (("success()", not failed), ("failure()", failed), ("always()", True),
+                             ("cancelled()", False)):  # fmt: skip
+            expr = expr.replace(call, repr(result))
+        expr = re.sub(r"!(?!=)", " not ", expr.replace("&&", " and ").replace("||", " or "))
+        assert re.fullmatch(r"[\w\s'\-./:=!()]*", expr), expr  # nothing but literals and operators is evaluated
+        return bool(eval(expr, {"__builtins__": {}}))
+
     def run(self) -> int:
         code = 0
         for i, step in enumerate(self.action["runs"]["steps"]):
             sid = step.get("id", f"step{i}")
+            if not self.condition(str(step.get("if", "success()")), failed=code != 0):
+                continue
             if "uses" in step:
-                assert step["uses"].startswith("actions/setup-python@")
-                self.steps[sid] = {"python-path": self.python_path, "python-version": "3.12.0"}
+                if step["uses"].startswith("actions/setup-python@"):
+                    self.steps[sid] = {"python-path": self.python_path, "python-version": "3.12.0"}
+                else:
+                    self.used.append((step["uses"], {k: self.expr(str(v)) for k, v in step.get("with", {}).items()}))
                 continue
             output = Path(self.env["RUNNER_TEMP"]) / f"output-{sid}.txt"
             output.write_text("", encoding="utf-8")
@@ -260,9 +284,7 @@ class ActionRunner:
             )  # fmt: skip
             self.logs[sid] = proc.stdout + proc.stderr
             self.steps[sid] = parse_outputs(output.read_text(encoding="utf-8"))
-            code = proc.returncode
-            if code != 0:
-                break
+            code = code or proc.returncode
         return code
 
     def outputs(self) -> dict[str, str]:
@@ -313,6 +335,51 @@ def test_run_steps_of_action_yml(tmp_path: Path, github: FakeGitHub) -> None:
     assert "**2 new finding(s)**" in summary and "| PR author |" in summary
     (post,) = github.writes()
     assert post.body and post.body["body"].startswith("<!-- nhi-guard -->\n")
+    # the check failed: its evidence record is uploaded all the same, and not attested
+    (upload,) = runner.used
+    assert upload == (
+        "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02",
+        {"name": outputs["evidence-artifact"], "path": outputs["evidence-file"], "if-no-files-found": "error"},
+    )
+    assert re.fullmatch(r"nhi-guard-evidence-nhi-guard-\w+", outputs["evidence-artifact"])
+    assert json.loads(Path(outputs["evidence-file"]).read_text(encoding="utf-8"))["_type"] == (
+        "https://in-toto.io/Statement/v1"
+    )
+
+
+@pytest.mark.parametrize("attest", ["true", "false"])
+def test_evidence_is_attested_when_asked_and_the_check_passes(tmp_path: Path, github: FakeGitHub, attest: str) -> None:
+    repo, base, head = build_repo(tmp_path)
+    fake = tmp_path / "setup-python" / "python"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_PYTHON.format(python=sys.executable), encoding="utf-8")
+    fake.chmod(0o755)
+    env = {**base_env(tmp_path), **runner_env(tmp_path, repo, github.url, base_sha=base, head_sha=head)}
+    env = {k: v for k, v in env.items() if not k.startswith("INPUT_")}
+    env["FAKE_PIP_LOG"] = str(tmp_path / "pip.log")
+    env["PYTHONPATH"] = str(ROOT)
+    inputs = {"path": "infra", "fail-on": "none", "comment": "false", "attest": attest, "evidence-artifact": ""}
+    runner = ActionRunner(env, inputs, str(fake), repo)
+    assert runner.run() == 0, runner.logs
+    outputs = runner.outputs()
+    assert outputs["evidence-artifact"] == ""  # upload turned off
+    if attest == "false":
+        assert runner.used == []
+        return
+    ((uses, with_),) = runner.used
+    assert uses == "actions/attest@1e69f48acb82d1966a394da916b4c1698aa569d6"
+    statement = json.loads(Path(outputs["evidence-file"]).read_text(encoding="utf-8"))
+    assert with_ == {
+        "subject-checksums": runner.steps["scan"]["evidence-subjects-file"],
+        "predicate-type": statement["predicateType"],
+        "predicate-path": runner.steps["scan"]["evidence-predicate-file"],
+        "github-token": TOKEN,
+    }
+    # actions/attest reads shasum lines and the predicate: the same subjects and predicate as the record
+    lines = Path(with_["subject-checksums"]).read_text(encoding="utf-8").splitlines()
+    assert lines == [f"{s['digest']['sha256']}  {s['name']}" for s in statement["subject"]]
+    assert sorted(line.split("  ", 1)[1] for line in lines) == ["infra/legacy.tf", "infra/main.tf"]
+    assert json.loads(Path(with_["predicate-path"]).read_text(encoding="utf-8")) == statement["predicate"]
 
 
 @pytest.mark.skipif(

@@ -16,7 +16,7 @@ from scanner.api import ScanOptions, scan
 def _cases() -> list[Path]:
     cases = sorted(p for p in (FIXTURES / "hcl").iterdir() if p.is_dir())
     cases += sorted((FIXTURES / "plan").rglob("*.json"))  # a directory case may hold a .nhi-guard.toml
-    cases += sorted((FIXTURES / "markdown").glob("*.md"))
+    cases += sorted((FIXTURES / "markdown").rglob("*.md"))  # a directory case may hold a config or a ledger
     cases += sorted((FIXTURES / "examples").glob("*.md"))
     cases += sorted(p for p in (FIXTURES / "examples").iterdir() if p.is_dir())
     return cases
@@ -36,6 +36,20 @@ def _expectations(case: Path) -> tuple[Expectations, list[str]]:
     return from_text(case)
 
 
+def _pull_request(case: Path) -> tuple[str | None, list[dict[str, object]] | None]:
+    """The requester and reviews a case is scanned with: its directory's ``pull-request.toml``
+    (``requester``, and ``[[reviews]]`` shaped as GitHub's reviews API returns them)."""
+    from scanner.policy.config import toml_module
+
+    tomllib = toml_module()
+
+    sidecar = (case if case.is_dir() else case.parent) / "pull-request.toml"
+    if not sidecar.is_file() or case.parent.name in ("plan", "markdown", "examples"):
+        return None, None
+    data = tomllib.loads(sidecar.read_text(encoding="utf-8"))
+    return data.get("requester"), data.get("reviews", [])
+
+
 @pytest.mark.parametrize("case", _cases(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_fixture(case: Path) -> None:
     expected, unannotated = _expectations(case)
@@ -45,7 +59,9 @@ def test_fixture(case: Path) -> None:
     os.chdir(FIXTURES.parent)  # findings carry paths relative to the repo root
     try:
         # the nearest config above the case governs it, as in `nhi-guard scan`
-        report = scan([str(case.relative_to(FIXTURES.parent))], ScanOptions(today=TODAY)).report
+        requester, reviews = _pull_request(case)
+        options = ScanOptions(today=TODAY, requester=requester, reviews=reviews)
+        report = scan([str(case.relative_to(FIXTURES.parent))], options).report
     finally:
         os.chdir(cwd)
     assert report.errors == [], f"unexpected load errors: {report.errors}"

@@ -28,7 +28,7 @@ def report() -> Report:
     cwd = os.getcwd()
     os.chdir(INPUT)  # report paths are relative to the working directory
     try:
-        return scan([".", "broken"], ScanOptions(config=Config(), today=TODAY)).report
+        return scan([".", "broken"], ScanOptions(config=Config(), today=TODAY, provenance=True)).report
     finally:
         os.chdir(cwd)
 

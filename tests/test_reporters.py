@@ -56,7 +56,8 @@ def test_json_validates_against_published_schema() -> None:
 
 def test_json_top_level_and_finding_keys() -> None:
     data = as_json(run(ACCESS_KEY))
-    assert set(data) == {"tool", "findings", "errors", "inventory", "waivers", "summary"}
+    assert set(data) == {"tool", "findings", "errors", "inventory", "waivers", "summary", "provenance"}
+    assert data["provenance"] is None  # recorded for the evidence record only
     assert data["tool"]["name"] == "nhi-guard"
     from scanner import __version__
 

@@ -49,9 +49,27 @@ class PolicySource:
     aws_managed: bool = False
     #: one of the AWS managed policies NHI_AWS_012 reports on the attachment (:data:`ADMIN_CLASS`)
     admin_class: bool = False
+    #: an AWS managed policy's ARN (``arn:aws:iam::aws:policy/ReadOnlyAccess``): how grant summaries name it
+    arn: str | None = None
 
     def describe(self) -> str:
         return f"{self.label} {self.via}".strip()
+
+
+@dataclass(frozen=True)
+class OpaquePolicy:
+    """A policy that applies but whose document nhi-guard cannot read.
+
+    ``name`` is what identifies it: its ARN (an AWS managed policy that is not vendored, a
+    customer managed policy outside the scan), the name a ``data "aws_iam_policy"`` looks up,
+    or an :class:`Unknown` when it is known only at apply.
+    """
+
+    label: str
+    name: str | Unknown
+
+    def __str__(self) -> str:
+        return self.label
 
 
 @dataclass
@@ -63,10 +81,12 @@ class Principal:
     resource: Resource | None
     policies: list[PolicySource] = field(default_factory=list)
     #: policies that apply but whose documents cannot be read (unknown ARN, AWS managed policy not vendored)
-    opaque: list[str] = field(default_factory=list)
+    opaque: list[OpaquePolicy] = field(default_factory=list)
     #: None: no boundary; a list: the boundary's statements; Unknown: a boundary that cannot be read
     boundary: list[Statement] | Unknown | None = None
     boundary_label: str = ""
+    #: the policy (or policies: several are an error AWS rejects) the boundary names
+    boundary_sources: list[PolicySource | OpaquePolicy] = field(default_factory=list)
     #: the groups a user belongs to, for not reporting twice what a group already has
     groups: list[Resource] = field(default_factory=list)
 
@@ -125,8 +145,8 @@ def _collect(res: Resource, ctx: Context, principal: Principal, via: str) -> Non
             _add_resolved(principal, source, via)
 
 
-def _add_resolved(principal: Principal, source: PolicySource | str, via: str) -> None:
-    if isinstance(source, str):
+def _add_resolved(principal: Principal, source: PolicySource | OpaquePolicy, via: str) -> None:
+    if isinstance(source, OpaquePolicy):
         if source not in principal.opaque:
             principal.opaque.append(source)
         return
@@ -134,9 +154,9 @@ def _add_resolved(principal: Principal, source: PolicySource | str, via: str) ->
     principal.add(source)
 
 
-def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySource | str]:
-    """The policies the ARN(s) at ``res.<path>`` name: documents when readable, else a label."""
-    out: list[PolicySource | str] = []
+def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySource | OpaquePolicy]:
+    """The policies the ARN(s) at ``res.<path>`` name: documents when readable, else what names them."""
+    out: list[PolicySource | OpaquePolicy] = []
     value = res.get(path)
     in_scan = [p for p in ctx.model.referenced(res, path, "aws_iam_policy")]
     for pol in in_scan:
@@ -145,29 +165,34 @@ def resolve_policies(res: Resource, path: str, ctx: Context) -> list[PolicySourc
         elif pol.mode == "data":
             arn = pol.get("arn")
             if aws_managed_name(arn):
-                out.append(_managed(str(aws_managed_name(arn)), aws_managed_path(arn)))
+                out.append(_managed(str(aws_managed_name(arn)), aws_managed_path(arn), str(arn)))
             elif isinstance(pol.get("name"), str) and pol.get("name"):
                 out.append(_managed(str(pol.get("name"))))
             else:
-                out.append(f"policy {pol.address}")
+                out.append(OpaquePolicy(f"policy {pol.address}", arn if isinstance(arn, str) else Unknown(pol.address)))
     if in_scan:
         return out
     for arn in as_list(value):
         name = aws_managed_name(arn)
         if name:
-            out.append(_managed(name, aws_managed_path(arn)))
+            out.append(_managed(name, aws_managed_path(arn), str(arn)))
         elif isinstance(arn, str):
-            out.append(f"policy '{arn}'")
+            out.append(OpaquePolicy(f"policy '{arn}'", arn))
         elif isinstance(arn, Unknown):
-            out.append(f"a policy known only at apply ({arn.source})" if arn.source else "a policy known only at apply")
+            label = f"a policy known only at apply ({arn.source})" if arn.source else "a policy known only at apply"
+            out.append(OpaquePolicy(label, arn))
     return out
 
 
-def _managed(name: str, path: str | None = None) -> PolicySource | str:
-    """An AWS managed policy by name (and ARN path): its vendored document, else a label (unreadable)."""
+def _managed(name: str, path: str | None = None, arn: str | None = None) -> PolicySource | OpaquePolicy:
+    """An AWS managed policy by name (and ARN path): its vendored document, else what names it (unreadable).
+
+    A name looked up by ``data "aws_iam_policy"`` (no ARN) is named by the ARN of the vendored policy
+    of that name, or by the name itself: it may also be a customer managed policy of that name.
+    """
     policy = managed_policy(name, path)
     if policy is None:
-        return f"AWS managed policy {name}"
+        return OpaquePolicy(f"AWS managed policy {name}", arn or name)
     return PolicySource(
         None,
         policy.name,
@@ -175,6 +200,7 @@ def _managed(name: str, path: str | None = None) -> PolicySource | str:
         f"AWS managed policy {policy.name}",
         aws_managed=True,
         admin_class=policy.name in ADMIN_CLASS,
+        arn=arn or f"arn:aws:iam::aws:policy{policy.path}{policy.name}",
     )
 
 
@@ -183,13 +209,14 @@ def _boundary(res: Resource, ctx: Context, principal: Principal) -> None:
     if is_missing(value) or value == "":
         return
     sources = resolve_policies(res, "permissions_boundary", ctx)
+    principal.boundary_sources = sources
     readable = [s for s in sources if isinstance(s, PolicySource)]
     if len(sources) == 1 and readable:
         principal.boundary = readable[0].statements
         principal.boundary_label = readable[0].label
     else:
         principal.boundary = Unknown("permissions_boundary")
-        principal.boundary_label = str(sources[0]) if sources else "a permissions boundary"
+        principal.boundary_label = sources[0].label if sources else "a permissions boundary"
 
 
 def groups_of(user: Resource, ctx: Context) -> list[Resource]:

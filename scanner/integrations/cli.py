@@ -1,4 +1,4 @@
-"""Command line: ``nhi-guard scan | rules | explain``.
+"""Command line: ``nhi-guard scan | approve | rules | explain``.
 
 Exit codes: 0 no finding at or above ``--fail-on``; 1 such findings; 2 usage or config errors,
 or any input that could not be read (the report is still produced). No traceback escapes
@@ -142,6 +142,26 @@ def main() -> None:
     metavar="NAME=VALUE",
     help="input variable for the scanned root modules, as terraform -var; repeatable",
 )
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False),
+    help="approval ledger (default: the nearest nhi-guard.approvals.toml above each input)",
+)
+@click.option("--no-ledger", is_flag=True, help="ignore approval ledgers: approvals come from tags only")
+@click.option(
+    "--reviews",
+    "reviews_path",
+    type=click.Path(dir_okay=False),
+    help="the pull request's reviews (GitHub's GET /repos/{owner}/{repo}/pulls/{n}/reviews JSON): "
+    "named approvers must have approved",
+)
+@click.option(
+    "--teams",
+    "teams_path",
+    type=click.Path(dir_okay=False),
+    help='members of the teams the config allows to approve, as JSON: {"org/team": ["login", ...]}',
+)
 @click.pass_context
 def scan(
     ctx: click.Context,
@@ -164,6 +184,10 @@ def scan(
     requester: str | None,
     var_files: tuple[str, ...],
     var_args: tuple[str, ...],
+    ledger_path: str | None,
+    no_ledger: bool,
+    reviews_path: str | None,
+    teams_path: str | None,
 ) -> None:
     """Scan .tf directories, plan JSON files, Markdown chat answers, or - for stdin."""
     from scanner.api import ScanError, ScanOptions
@@ -201,7 +225,13 @@ def scan(
         allow_empty=allow_empty,
         var_files=list(var_files),
         var_args=list(var_args),
+        provenance="evidence" in (fmt, *(f for f, _ in extra)),
+        ledger=False if no_ledger else ledger_path,
+        reviews=reviews_path,
+        teams=teams_path,
     )
+    if no_ledger and ledger_path:
+        _fail("--ledger and --no-ledger contradict each other")
     # an exception here is reported by _Group.invoke as one line (or re-raised with --debug)
     try:
         with progress.shown(sys.stderr):
@@ -221,6 +251,64 @@ def scan(
         for chunk in _pieces(render(report, color)):
             click.echo(chunk, nl=False, color=color)
     sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("path")
+@click.argument("addresses", nargs=-1, required=True)
+@click.option("--by", "approver", required=True, help="who approved (a login or name; not a placeholder)")
+@click.option("--ticket", required=True, help="the change ticket the approval was given under")
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), help="the approval ends on this date")
+@click.option("--requester", help="who asked for the change (default: its requested_by tag)")
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False),
+    help="the ledger to write (default: the nearest nhi-guard.approvals.toml above PATH, else a new one next "
+    "to the config file, else at the repository root)",
+)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="config file (else discovered)")
+@click.option("--source-dir", type=click.Path(exists=True, file_okay=False), help="plan JSON: the root module")
+def approve(
+    path: str,
+    addresses: tuple[str, ...],
+    approver: str,
+    ticket: str,
+    expires: Any,
+    requester: str | None,
+    ledger_path: str | None,
+    config_path: str | None,
+    source_dir: str | None,
+) -> None:
+    """Record that ADDRESS... in PATH were approved, bound to the grants they have now.
+
+    PATH is scanned as `nhi-guard scan` scans it. Each entry of the ledger holds the approver,
+    the ticket, the requester, the date, the optional expiry and the identity's grants with
+    their digest; `nhi-guard scan` accepts the approval while the grants stay the same.
+    """
+    from scanner.api import ScanError, ScanOptions
+    from scanner.api import approve as run_approve
+
+    options = ScanOptions(config=config_path, ledger=ledger_path, source_dir=source_dir)
+    try:
+        result = run_approve(
+            [path], list(addresses), approver, ticket, requester=requester,
+            expires=expires.date() if expires else None, options=options,
+        )  # fmt: skip
+    except ScanError as exc:
+        _fail(str(exc))
+    from scanner.pipeline.findings import display_path
+
+    for entry in result.entries:
+        grants = f"{len(entry.grants)} grant(s), {entry.digest[:19]}" if entry.digest else "no grants of its own"
+        extra = f", requested by {entry.requested_by}" if entry.requested_by else ""
+        extra += f", until {entry.expires.isoformat()}" if entry.expires else ""
+        click.echo(f"approved {entry.address} in {entry.module}: {grants}; by {entry.approved_by}"
+                   f" under {entry.ticket}{extra}")  # fmt: skip
+    verb = "created" if result.created else "updated"
+    count = len(result.ledger.entries)
+    entries = f"{count} entr{'y' if count == 1 else 'ies'}"
+    click.echo(f"nhi-guard: {verb} {display_path(str(result.ledger.path))} ({entries})", err=True)
 
 
 def _module_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:

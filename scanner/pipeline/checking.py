@@ -11,11 +11,29 @@ from scanner.model.resource import LoadError, Model, Resource
 from scanner.pipeline.findings import display_path, make_finding
 from scanner.policy.config import ConfigFile, Configs
 from scanner.policy.context import Context
+from scanner.policy.ledger import Ledgers
 from scanner.policy.metadata import MetadataResolver
+from scanner.policy.people import Teams
+from scanner.policy.reviews import Reviews
 from scanner.policy.selection import Selection
 from scanner.policy.waivers import WaiverEntry, inline_waivers
 from scanner.rules import Rule, all_rules
 from scanner.util import progress
+
+#: ``ctx.memo`` key of the rule IDs that run under a context's config (the evidence says which did not)
+ENABLED_RULES = ("enabled rules",)
+
+
+@dataclass
+class Approvals:
+    """What approvals are checked against, besides the scanned code."""
+
+    #: the approval ledger of each file (None: tags only)
+    ledgers: Ledgers | None = None
+    #: the pull request's reviews (None: approvers are not checked against reviews)
+    reviews: Reviews | None = None
+    #: members of the teams the config names
+    teams: Teams | None = None
 
 
 @dataclass
@@ -32,10 +50,19 @@ class Contexts:
     """One rule context, and one set of enabled rules, per config in use."""
 
     def __init__(
-        self, model: Model, configs: Configs, today: date, requester: str | None, selection: Selection | None = None
+        self,
+        model: Model,
+        configs: Configs,
+        today: date,
+        requester: str | None,
+        selection: Selection | None = None,
+        secrets: frozenset[str] = frozenset(),
+        approvals: Approvals | None = None,
     ) -> None:
         self.model, self.configs, self.today, self.requester = model, configs, today, requester
         self.selection = selection or Selection()
+        self.secrets = secrets
+        self.approvals = approvals or Approvals()
         self._made: dict[int, tuple[ConfigFile, Context, list[Rule]]] = {}
 
     def of(self, path: str) -> tuple[ConfigFile, Context, list[Rule]]:
@@ -43,8 +70,19 @@ class Contexts:
         made = self._made.get(id(cf))
         if made is None:
             config = cf.config
-            ctx = Context(self.model, config, MetadataResolver(self.model, config), self.today, self.requester)
+            ctx = Context(
+                self.model,
+                config,
+                MetadataResolver(self.model, config),
+                self.today,
+                self.requester,
+                secrets=self.secrets,
+                ledgers=self.approvals.ledgers,
+                reviews=self.approvals.reviews,
+                teams=self.approvals.teams,
+            )
             rules = [r for r in all_rules() if self.selection.enabled(r.id, config.select, config.disable)]
+            ctx.memo[ENABLED_RULES] = frozenset(r.id for r in rules)
             made = self._made[id(cf)] = (cf, ctx, rules)
         return made
 

@@ -11,12 +11,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from scanner.model.report import AppliedWaiver, ErrorEntry, Finding, Report, Summary
+from scanner.model.report import AppliedWaiver, ErrorEntry, Finding, Report, Summary, WaivedRule
 from scanner.model.resource import Document, LoadError, Model, Resource
 from scanner.model.severity import Severity
-from scanner.pipeline.checking import Contexts, check
+from scanner.pipeline.checking import Approvals, Contexts, check
 from scanner.pipeline.findings import display_path, make_finding, scope_of, sort_findings
 from scanner.pipeline.inventory import inventory
+from scanner.pipeline.provenance import ProvenanceRequest, provenance
 from scanner.policy.config import Configs
 from scanner.policy.redact import Redactor, secret_values
 from scanner.policy.selection import Selection
@@ -36,6 +37,8 @@ class Settings:
     requester: str | None = None
     #: ``select`` / ``ignore`` on top of each config's (scanner/policy/selection.py)
     selection: Selection = field(default_factory=Selection)
+    #: the approval ledgers, the pull request's reviews and team members the approval rules check
+    approvals: Approvals = field(default_factory=Approvals)
 
 
 def evaluate(
@@ -44,8 +47,10 @@ def evaluate(
     errors: list[LoadError] | None = None,
     files: int = 0,
     secrets: set[str] | None = None,
+    record: ProvenanceRequest | None = None,
 ) -> Report:
-    """The redacted report of loaded documents (``scope``, document); ``errors`` are the loaders'."""
+    """The redacted report of loaded documents (``scope``, document); ``errors`` are the loaders'.
+    With ``record``, the report's provenance names the inputs with their digests."""
     resources: list[Resource] = []
     scopes: dict[int, str] = {}
     errors = list(errors or [])
@@ -59,7 +64,15 @@ def evaluate(
     for res in resources:
         secrets |= secret_values(res)
     model = Model(resources, scopes)
-    contexts = Contexts(model, settings.configs, settings.today, settings.requester, settings.selection)
+    contexts = Contexts(
+        model,
+        settings.configs,
+        settings.today,
+        settings.requester,
+        settings.selection,
+        frozenset(secrets),
+        settings.approvals,
+    )
     checked = check(resources, len(resources), contexts)
     errors.extend(checked.errors)
 
@@ -72,7 +85,20 @@ def evaluate(
         cf = governing.get(id(f))
         return (cf.path or "") if cf is not None else ""
 
-    findings = apply_waivers(checked.findings, waivers, settings.today, config_path_of)
+    waived: dict[tuple[str, str], list[WaivedRule]] = {}
+
+    def note_waived(f: Finding, w: WaiverEntry) -> None:
+        entry = WaivedRule(
+            rule_id=f.rule_id,
+            origin=w.origin,
+            owner=w.owner or "",
+            expires=w.expires.isoformat() if w.expires else "",
+            reason=w.reason or "",
+        )
+        if entry not in waived.setdefault((f.file, f.resource), []):
+            waived[(f.file, f.resource)].append(entry)
+
+    findings = apply_waivers(checked.findings, waivers, settings.today, config_path_of, note_waived)
     findings += _bad_waivers(waivers, settings)
     sort_findings(findings)
     report = Report(
@@ -81,11 +107,16 @@ def evaluate(
             ErrorEntry(file=display_path(e.file), line=e.line, message=e.message)
             for e in sorted(errors, key=lambda e: (e.file, e.line or 0))
         ],
-        inventory=inventory(resources, lambda res: contexts.of(res.file)[1], secrets),
+        inventory=inventory(resources, lambda res: contexts.of(res.file)[1], secrets, waived),
         waivers=[_applied(w) for w in waivers if w.suppressed],
     )
     report.summary = summarise(report, files, sum(not r.context_only for r in resources))
-    return Redactor(secrets).report(report)
+    report = Redactor(secrets).report(report)
+    if record is not None:  # after redaction: digests and names carry no secret, and are not scrubbed
+        report.provenance = provenance(
+            record, secrets, settings.today.isoformat(), settings.requester, settings.approvals
+        )
+    return report
 
 
 def _bad_waivers(waivers: list[WaiverEntry], settings: Settings) -> list[Finding]:

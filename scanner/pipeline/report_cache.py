@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,14 +79,20 @@ def _hash_file(digest: hashlib._Hash, path: str) -> bool:
 
 
 def scan_key(
-    paths: list[str], configs: Configs, options: str, cache: ModuleCache, extra_files: Sequence[str] = ()
+    paths: list[str],
+    configs: Configs,
+    options: str,
+    cache: ModuleCache,
+    governed_by: Callable[[str], str | None] | None = None,
+    extra_files: Sequence[str] = (),
 ) -> str | None:
     """The report's key, or None when this scan must not be cached.
 
     ``options`` is everything else that shapes the report, as text (the entry point's options);
     ``extra_files`` are files named by options whose content counts too (``--var-file``).
     Every config that governs an input is part of the key: its settings, its file's name and
-    content (waivers in it are reported by file and line).
+    content (waivers in it are reported by file and line). ``governed_by`` names another file
+    that governs an input (its approval ledger): its name and content are part of the key too.
     """
     if STDIN in paths:
         return None
@@ -97,6 +103,7 @@ def scan_key(
         if not _hash_file(digest, extra):
             return None
     governing: dict[str, ConfigFile] = {}
+    others: set[str] = set()
     for raw in paths:
         _update(digest, raw)
         path = Path(raw)
@@ -117,6 +124,13 @@ def scan_key(
             except ConfigError:
                 return None
             governing[cf.path or ""] = cf
+            other = governed_by(f) if governed_by is not None else None
+            if other:
+                others.add(other)
+    for name in sorted(others):
+        _update(digest, name)
+        if not _hash_file(digest, name):
+            return None
     for name in sorted(governing):
         _update(digest, name)
         _update(digest, governing[name].config.model_dump_json())

@@ -45,6 +45,30 @@ class Waiver(_Strict):
     expires: date | None = None
 
 
+class ApprovalPolicy(_Strict):
+    """Who may approve an identity, and who must not (docs/approval.md)."""
+
+    approvers: list[str] = Field(
+        default_factory=list,
+        description="logins (`bob`) or GitHub teams (`@acme/security`) whose approval counts; empty: anyone's",
+    )
+    codeowners: bool = Field(False, description="the approver must be a code owner of the identity's file")
+    provisioner: list[str] = Field(
+        default_factory=list,
+        description="who applies the change (the pipeline's role, user or app): never its approver or requester",
+    )
+
+    @field_validator("approvers", "provisioner")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.strip():
+                raise ValueError("an empty name matches nobody; remove it")
+            if item.strip().startswith("@") and item.count("/") > 1:
+                raise ValueError(f"'{item}' is not a login or an @org/team")
+        return value
+
+
 class ApprovalGates(_Strict):
     """What the separation-of-duties rules (NHI_SOD_*) judge: production branches and environments,
     and how many approvals a gate must require.
@@ -86,6 +110,7 @@ class Config(_Strict):
     severity: dict[str, Severity] = Field(default_factory=dict, description="rule ID -> severity override")
     approval_gates: ApprovalGates = Field(default_factory=ApprovalGates)
     waivers: list[Waiver] = Field(default_factory=list)
+    approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
 
     @field_validator("ticket_pattern")
     @classmethod
@@ -155,6 +180,11 @@ def discover(start: Path) -> Path | None:
         if pyproject.is_file() and "[tool.nhi-guard]" in pyproject.read_text(encoding="utf-8", errors="replace"):
             return pyproject
     return None
+
+
+def toml_module() -> Any:
+    """``tomllib``, or ``tomli`` before Python 3.11."""
+    return _toml()
 
 
 def _toml() -> Any:

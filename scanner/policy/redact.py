@@ -134,7 +134,7 @@ _NOT_SECRET_ATTRS = {"policy_data"}
 #: sensitive user name in a Secret's `data` is also the resource name.
 _IDENTITY_FIELDS = frozenset(
     {"rule_id", "resource", "resource_type", "file", "fingerprint", "help_uri", "category", "severity", "kind"}
-    | {"digest"}  # a hash of the configuration with secrets already masked
+    | {"digest", "grants_digest"}  # hashes of the configuration and of the grants, with secrets already masked
 )
 
 

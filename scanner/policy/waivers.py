@@ -145,12 +145,17 @@ def _waiver_lines(path: str | None) -> list[int]:
 
 
 def apply_waivers(
-    findings: list[Finding], waivers: list[WaiverEntry], today: date, governing: Callable[[Finding], str]
+    findings: list[Finding],
+    waivers: list[WaiverEntry],
+    today: date,
+    governing: Callable[[Finding], str],
+    suppressed: Callable[[Finding, WaiverEntry], None] | None = None,
 ) -> list[Finding]:
     """The findings no valid waiver covers; each waiver counts what it suppressed.
 
     ``governing`` names the config file that governs a finding's file: a config waiver only
-    covers findings of its own config.
+    covers findings of its own config. ``suppressed`` hears of each finding a waiver suppresses
+    (the inventory lists the waivers of each NHI).
     """
     valid = [w for w in waivers if not w.problems(today)]
     kept: list[Finding] = []
@@ -167,4 +172,6 @@ def apply_waivers(
             kept.append(f)
         else:
             match.suppressed += 1
+            if suppressed is not None:
+                suppressed(f, match)
     return kept

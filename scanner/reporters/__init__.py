@@ -22,6 +22,7 @@ _MODULES = {
     "markdown": "scanner.reporters.markdown",
     "gitlab": "scanner.reporters.gitlab",
     "junit": "scanner.reporters.junit",
+    "evidence": "scanner.reporters.evidence",
 }
 FORMATS = tuple(_MODULES)
 

@@ -34,6 +34,8 @@ def chunks(report: Report, color: bool = False) -> Iterator[str]:
             for j, item in enumerate(value):
                 yield _indented(item, "    ", first=True) + (",\n" if j < last else "\n")
             yield f"  ]{end}"
+        elif value is None:
+            yield f"  {key}: null{end}"
         else:
             yield f"  {key}: " + _indented(value, "  ", first=False) + end
     yield "}\n"

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PR_EVENTS = ("pull_request", "pull_request_target")
+#: events whose payload has the pull request; ``pull_request_review`` re-runs the check when a review
+#: is submitted or dismissed, so an approval turns it green
+PR_EVENTS = ("pull_request", "pull_request_target", "pull_request_review")
 TRUE = ("true", "yes", "1", "on")
 FALSE = ("false", "no", "0", "off")
 
@@ -65,6 +67,14 @@ class ActionContext:
     new_only: bool
     baseline: str | None
     token: str
+    #: check named approvers against the pull request's reviews (fetched with ``token``)
+    verify_approvers: bool
+    #: reads the members of teams the config allows to approve ("" : ``token``)
+    teams_token: str
+    #: name prefix of the evidence record's artifact ("" : not uploaded)
+    evidence_artifact: str
+    #: attest the evidence record with actions/attest
+    attest: bool
     # the run
     event_name: str
     pull_request: PullRequest | None
@@ -108,6 +118,10 @@ class ActionContext:
             new_only=flag("new-only", get("INPUT_NEW_ONLY"), default=False),
             baseline=get("INPUT_BASELINE").strip() or None,
             token=get("INPUT_GITHUB_TOKEN").strip(),
+            verify_approvers=flag("verify-approvers", get("INPUT_VERIFY_APPROVERS"), default=True),
+            teams_token=get("INPUT_TEAMS_TOKEN").strip(),
+            evidence_artifact=get("INPUT_EVIDENCE_ARTIFACT").strip(),
+            attest=flag("attest", get("INPUT_ATTEST"), default=False),
             event_name=event_name,
             pull_request=pr,
             repository=get("GITHUB_REPOSITORY"),

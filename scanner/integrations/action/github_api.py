@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from scanner import __version__
 from scanner.integrations.action.summary import MARKER
@@ -70,21 +71,38 @@ class GitHub:
         except ValueError:
             raise ApiError(None, f"{method} {_path(url)}: the response is not JSON") from None
 
+    def pages(self, url: str) -> list[Any]:
+        """Every item of a paginated list endpoint (``Link: rel="next"``), in order."""
+        found: list[Any] = []
+        next_url: str | None = url
+        for _ in range(MAX_PAGES):
+            if next_url is None:
+                break
+            page, headers = self.request("GET", next_url)
+            if not isinstance(page, list):
+                raise ApiError(None, f"GET {_path(next_url)}: the response is not a list")
+            found.extend(page)
+            m = _NEXT.search(headers.get("link", ""))
+            next_url = m.group(1) if m else None
+        return found
+
     def marker_comments(self, number: int) -> list[dict[str, Any]]:
         """Comments of the pull request that start with the marker, oldest first."""
-        url: str | None = f"/repos/{self.repository}/issues/{number}/comments?per_page=100"
-        found: list[dict[str, Any]] = []
-        for _ in range(MAX_PAGES):
-            if url is None:
-                break
-            page, headers = self.request("GET", url)
-            for c in page if isinstance(page, list) else []:
-                body = c.get("body") if isinstance(c, dict) else None
-                if isinstance(body, str) and body.lstrip().startswith(MARKER):
-                    found.append(c)
-            m = _NEXT.search(headers.get("link", ""))
-            url = m.group(1) if m else None
+        found = [
+            c
+            for c in self.pages(f"/repos/{self.repository}/issues/{number}/comments?per_page=100")
+            if isinstance(c, dict) and isinstance(c.get("body"), str) and c["body"].lstrip().startswith(MARKER)
+        ]
         return sorted(found, key=lambda c: (str(c.get("created_at", "")), int(c.get("id", 0))))
+
+    def reviews(self, number: int) -> list[Any]:
+        """The pull request's reviews, oldest first (needs ``pull-requests: read``)."""
+        return self.pages(f"/repos/{self.repository}/pulls/{number}/reviews?per_page=100")
+
+    def team_members(self, org: str, slug: str) -> list[str]:
+        """Logins of a team's members, child teams' included (needs organization members read access)."""
+        members = self.pages(f"/orgs/{quote(org, safe='')}/teams/{quote(slug, safe='')}/members?per_page=100")
+        return [m["login"] for m in members if isinstance(m, dict) and isinstance(m.get("login"), str)]
 
     def upsert_comment(self, number: int, body: str) -> CommentResult:
         existing = self.marker_comments(number)

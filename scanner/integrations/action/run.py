@@ -1,11 +1,14 @@
 """``python -m scanner.integrations.action``: what the GitHub Action does after installing nhi-guard.
 
 1. scan ``path`` (or ``plan``, with ``path`` as its source directory) with the config;
-   on a pull request its author is the requester (``NHI_APR_003`` catches self-approval);
+   on a pull request its author is the requester (``NHI_APR_003`` catches self-approval), its
+   reviews are fetched so named approvers are checked against them (``NHI_APR_007``), and the
+   members of teams the config allows to approve are looked up as the rules ask for them;
 2. ``baseline`` / ``new-only``: hide findings the baseline (a report file, or a scan of the
    pull request's base commit checked out with ``git worktree``) already has;
-3. write the JSON report (new findings) and SARIF (every finding: code scanning tracks
-   alerts itself), annotations, the step outputs;
+3. write the JSON report (new findings), SARIF (every finding: code scanning tracks
+   alerts itself) and the evidence record (an in-toto statement, with its predicate and
+   subjects for actions/attest), annotations, the step outputs;
 4. upsert the sticky pull request comment; a failure there (a fork's read-only token: 403)
    is reported in the log and the summary and never fails the step;
 5. append the job summary; exit 0, 1 (findings at or above ``fail-on``) or 2 (input errors).
@@ -14,8 +17,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -38,11 +43,14 @@ from scanner.integrations.action.commands import (
 from scanner.integrations.action.context import ActionContext, InputError
 from scanner.integrations.action.github_api import ApiError, GitHub
 from scanner.integrations.action.summary import SummaryInput, comment_body, job_summary
+from scanner.model.report import Report
 from scanner.model.severity import Severity
 from scanner.policy.baseline import Baseline, BaselineError, apply_baseline, load_baseline
 from scanner.policy.config import ConfigError, ConfigFile, Configs
+from scanner.policy.people import Teams, TeamsError
+from scanner.policy.reviews import Reviews, ReviewsError, parse_reviews
 from scanner.reporters import get_reporter
-from scanner.reporters.markdown import code
+from scanner.reporters.markdown import code, inline
 from scanner.reporters.text import summary_line
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -109,12 +117,26 @@ def run(ctx: ActionContext, log: _Log) -> int:
         raise InputError(f"input 'config': {ctx.config}: config file not found")
     configs = Configs(ctx.config or None)  # shared with the base commit's scan: same policy for both
     requester = pr.author if pr else None
-    options = ScanOptions(config=configs, fail_on=ctx.fail_on, source_dir=source_dir, requester=requester)
+    reviews = _reviews(ctx, notes, log) if pr is not None and ctx.verify_approvers else None
+    teams = _teams(ctx)
+    options = ScanOptions(
+        config=configs,
+        fail_on=ctx.fail_on,
+        source_dir=source_dir,
+        requester=requester,
+        reviews=reviews,
+        teams=teams,
+        provenance=True,
+    )
     with log.group(f"nhi-guard: scanning {' '.join(inputs)}"):
         head = scan(inputs, options)
         log.line(summary_line(head.report))
+    for team, why in sorted((teams.unresolved if teams is not None else {}).items()):
+        message = f"cannot read the members of @{team}: {why}"
+        log.warning(message)
+        notes.append(f"⚠️ Approvers from {code('@' + team)} cannot be verified: {inline(why)}")
 
-    baseline, baseline_source = _baseline(ctx, inputs, options, configs, notes, log)
+    baseline, baseline_source = _baseline(ctx, inputs, replace(options, provenance=False), configs, notes, log)
     full, config = head.report, head.config
     report = apply_baseline(full, baseline.fingerprints) if baseline is not None else full
     fail_on = resolve_fail_on(ctx.fail_on, config)
@@ -127,6 +149,7 @@ def run(ctx: ActionContext, log: _Log) -> int:
     sarif_file = Path(ctx.sarif_file) if ctx.sarif_file else out_dir / "results.sarif"
     sarif_file.parent.mkdir(parents=True, exist_ok=True)
     sarif_file.write_text(get_reporter("sarif")(full, False), encoding="utf-8")
+    evidence = _evidence(ctx, full, out_dir)
 
     with log.group(f"nhi-guard: {report.summary.total} finding(s)"):
         print_untrusted(get_reporter("text")(report, False), log.out)
@@ -167,6 +190,7 @@ def run(ctx: ActionContext, log: _Log) -> int:
             "sarif-file": str(sarif_file),
             "comment-url": comment_url or "",
             "exit-code": exit_code,
+            **evidence,
         },
     )
     log.line(f"nhi-guard: {summary_line(report)}")
@@ -175,6 +199,85 @@ def run(ctx: ActionContext, log: _Log) -> int:
     elif exit_code == EXIT_ERROR:
         log.error("some inputs could not be read or parsed; see the job summary")
     return exit_code
+
+
+def _reviews(ctx: ActionContext, notes: list[str], log: _Log) -> Reviews:
+    """The pull request's reviews, read with the job's token (``pull-requests: read``). When they
+    cannot be read, no named approver can be verified: every one of them is a finding that says why."""
+    pr = ctx.pull_request
+    assert pr is not None
+    endpoint = f"GET /repos/{ctx.repository}/pulls/{pr.number}/reviews"
+    problem = None
+    if not ctx.token or not ctx.repository:
+        problem = "no `github-token`"
+    else:
+        try:
+            data = GitHub(ctx.api_url, ctx.token, ctx.repository).reviews(pr.number)
+            return parse_reviews(data, endpoint)
+        except ApiError as exc:
+            problem = str(exc)
+            if exc.status in (401, 403, 404):
+                problem += " (the token needs `pull-requests: read`)"
+        except ReviewsError as exc:
+            problem = str(exc)
+    log.warning(f"cannot read the pull request's reviews: {problem}; named approvers are not verified")
+    notes.append(f"⚠️ The pull request's reviews could not be read ({inline(problem)}): approvers are not verified.")
+    return Reviews(source=endpoint, unavailable=problem)
+
+
+def _teams(ctx: ActionContext) -> Teams | None:
+    """Team members, looked up (once each) when a rule asks: ``[approval] approvers`` and CODEOWNERS
+    name teams. GITHUB_TOKEN cannot read an organization's teams: ``teams-token`` can be one that can."""
+    token = ctx.teams_token or ctx.token
+    if not token or not ctx.repository:
+        return None
+    api = GitHub(ctx.api_url, token, ctx.repository)
+
+    def members(team: str) -> list[str]:
+        org, _, slug = team.partition("/")
+        try:
+            return api.team_members(org, slug)
+        except ApiError as exc:
+            hint = ""
+            if exc.status in (401, 403, 404):
+                hint = (" (a token that can read the organization's members is needed: pass one as `teams-token`; "
+                        "GITHUB_TOKEN cannot)")  # fmt: skip
+            raise TeamsError(f"{exc}{hint}") from None
+
+    return Teams(resolver=members)
+
+
+def _evidence(ctx: ActionContext, report: Report, out_dir: Path) -> dict[str, object]:
+    """The evidence record, its predicate and its subjects (``sha256  name`` lines, for actions/attest)."""
+    from scanner.reporters.evidence import render, statement
+
+    path = out_dir / "evidence.intoto.json"
+    path.write_text(render(report), encoding="utf-8")
+    doc = statement(report)
+    predicate = out_dir / "evidence-predicate.json"
+    predicate.write_text(json.dumps(doc["predicate"], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    subjects = out_dir / "evidence-subjects.sha256"
+    lines = [f"{s['digest']['sha256']}  {_LINE_BREAK.sub('?', s['name'])}\n" for s in doc["subject"]]
+    subjects.write_text("".join(lines), encoding="utf-8")
+    artifact = ""
+    if ctx.evidence_artifact:
+        # unique within the workflow run: one job may use the action twice, a matrix runs it per job
+        artifact = f"{ctx.evidence_artifact}-{ctx.env.get('GITHUB_JOB', 'job')}-{out_dir.name.removeprefix('run-')}"
+    return {
+        "evidence-file": str(path),
+        "evidence-predicate-file": str(predicate),
+        "evidence-subjects-file": str(subjects),
+        "evidence-artifact": _artifact_name(artifact),
+        "attest": "true" if ctx.attest else "false",
+    }
+
+
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+
+def _artifact_name(name: str) -> str:
+    """upload-artifact refuses ``"`` ``:`` ``<`` ``>`` ``|`` ``*`` ``?`` ``\\`` ``/`` and CR/LF in a name."""
+    return re.sub(r'["\:<>|*?\\/\r\n]', "-", name)
 
 
 def _baseline(

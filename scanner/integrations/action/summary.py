@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 from scanner.model.report import UNKNOWN_VALUE, InventoryItem, Report
 from scanner.model.severity import Category, Severity
+from scanner.policy.people import same_person
 from scanner.reporters.markdown import MISSING_CELL, code, inline
-from scanner.rules.governance.nhi_apr_003_self_approval import same_person
 
 MARKER = "<!-- nhi-guard -->"
 #: GitHub rejects an issue comment body longer than this (characters)

@@ -5,13 +5,15 @@ from collections.abc import Iterable
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.governance.approval import approval_of
 from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of, meta_hint, reportable_gap
 
 
 class NoChangeTicket(Rule):
     """## What it does
     Flags identities, credentials and secrets with no change ticket (`change_ticket`
-    or `ticket`), or with one that does not match the configured `ticket_pattern`.
+    or `ticket`, or the `ticket` of its approval ledger entry), or with one that does not
+    match the configured `ticket_pattern`.
 
     ## Why is this bad?
     The ticket links an identity to the request, risk review and approval that justified
@@ -45,8 +47,9 @@ class NoChangeTicket(Rule):
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         meta = ctx.meta(res)
-        ticket = meta.change_ticket
-        if reportable_gap(meta, "change_ticket"):
+        approval = approval_of(res, ctx)
+        ticket = approval.ticket
+        if approval.entry is None and reportable_gap(meta, "change_ticket"):
             yield Violation(
                 f"{kind_of(res)} {res.address} has no change ticket; set `change_ticket` in {meta_hint(res)}"
             )
@@ -61,8 +64,10 @@ class NoChangeTicket(Rule):
                 )
                 return
             if not matched:
+                where = f" (approval ledger {approval.where})" if approval.entry is not None else ""
                 yield Violation(
-                    f"change ticket of {res.address} does not match the required pattern `{ctx.config.ticket_pattern}`",
+                    f"change ticket of {res.address}{where} does not match the required pattern "
+                    f"`{ctx.config.ticket_pattern}`",
                     key="pattern",
                 )
 

@@ -4,21 +4,10 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
+from scanner.policy.people import same_person
 from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.governance.approval import approval_of
 from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
-
-
-def same_person(a: str, b: str, aliases: dict[str, list[str]]) -> bool:
-    def names(x: str) -> set[str]:
-        x = x.strip().lower()
-        out = {x}
-        for person, others in aliases.items():
-            group = {person.lower(), *(o.lower() for o in others)}
-            if x in group:
-                out |= group
-        return out
-
-    return bool(names(a) & names(b))
 
 
 class SelfApproval(Rule):
@@ -52,13 +41,14 @@ class SelfApproval(Rule):
     cross_resource = True
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        meta = ctx.meta(res)
-        req, appr = meta.requested_by, meta.approved_by
-        if not isinstance(appr, str) or meta.source:
+        approval = approval_of(res, ctx)
+        req, appr = approval.requester, approval.approver
+        if not isinstance(appr, str) or approval.inherited:
             # Inherited metadata: the identity that names the approver carries the finding, once.
             return
         if isinstance(req, str) and same_person(req, appr, ctx.config.aliases):
-            yield Violation(f"{kind_of(res)} {res.address} was approved by its requester ({appr})")
+            where = f" (approval ledger {approval.where})" if approval.entry is not None else ""
+            yield Violation(f"{kind_of(res)} {res.address} was approved by its requester ({appr}){where}")
         elif ctx.requester and same_person(ctx.requester, appr, ctx.config.aliases):
             yield Violation(
                 f"{kind_of(res)} {res.address} was approved by {appr}, who is also requesting the change "

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scanner.model.resource import Resource
+from scanner.model.severity import Category, Severity
+from scanner.policy.people import placeholder_reason, same_person
+from scanner.rules.base import Context, Rule, Violation
+from scanner.rules.governance.approval import approval_of, authorisation_problem, known_name
+from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of
+
+
+class UnauthorisedApprover(Rule):
+    """## What it does
+    When the config says who may approve (`[approval]` `approvers`: logins and
+    `@org/team` teams, and/or `codeowners = true`: a code owner of the identity's file per
+    CODEOWNERS), flags an identity whose approver is not one of them. A team whose members
+    are not known (the GitHub Action resolves them; elsewhere pass `--teams FILE`) cannot
+    rule anyone out, so it produces no finding. A placeholder approver (NHI_APR_008) and
+    the provisioner as approver (NHI_APR_010) are reported by those rules instead.
+
+    ## Why is this bad?
+    Anyone can approve a pull request they can see. An identity that reaches production
+    data needs the approval of someone accountable for it: the security team, or the owners
+    of that code.
+
+    ## Example
+    ```toml
+    [approval]
+    approvers = ["@acme/security"]
+    ```
+    ```hcl
+    tags = { owner = "team-data", approved_by = "dave", change_ticket = "CHG-1" }  # dave is not in acme/security
+    ```
+
+    ## Use instead
+    ```hcl
+    tags = { owner = "team-data", approved_by = "bob", change_ticket = "CHG-1" }  # bob is
+    ```
+    """
+
+    id = "NHI_APR_009"
+    category = Category.APPROVAL
+    severity = Severity.HIGH
+    title = "Approver is not allowed to approve this identity"
+    fix = "Have one of the allowed approvers (or a code owner of the file) approve it."
+    resource_types = GOVERNED_TYPES
+    cross_resource = True
+
+    def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
+        approval = approval_of(res, ctx)
+        name = known_name(approval.approver)
+        if name is None or approval.inherited or placeholder_reason(name):
+            return  # a placeholder is NHI_APR_008's
+        if any(same_person(name, p, ctx.config.aliases) for p in ctx.config.approval.provisioner):
+            return  # the provisioner approving is NHI_APR_010's
+        problem = authorisation_problem(name, res, ctx)
+        if problem:
+            yield Violation(f"{kind_of(res)} {res.address}: {problem}")
