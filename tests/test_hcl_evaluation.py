@@ -312,10 +312,12 @@ def test_a_directory_called_by_another_is_reported_through_its_calls_only(tmp_pa
 
 
 def test_a_missing_local_module_is_an_error_naming_the_call(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": 'module "gone" {\n  source = "./nope"\n}\n'})
+    write(tmp_path, {"main.tf": 'module "gone" {\n  source = "./nope"\n}\n\nmodule "empty" {\n  source = "./docs"\n}\n',
+                     "docs/README.md": "not a module\n"})
     report = scan([str(tmp_path)], ScanOptions(config=Config(), today=TODAY))
     assert [(e.line, e.message) for e in report.report.errors] == [
-        (1, 'module "gone": no module directory at its source')
+        (1, 'module "gone": its source is not a directory'),
+        (5, 'module "empty": its source holds no .tf files'),
     ]
     assert report.exit_code == 2
 

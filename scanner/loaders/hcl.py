@@ -104,7 +104,7 @@ class Session:
     reference collector, the module reader, errors and the instance count."""
 
     def __init__(self, reader: ModuleReader | None) -> None:
-        self.evaluator = Evaluator(tfvars._NoReferences(), parse_expression)
+        self.evaluator = Evaluator(tfvars.NoReferences(), parse_expression)
         self.reader = reader
         #: one bucket per evaluation that collects references (an attribute, a memoised value),
         #: innermost last; a finished bucket is merged into the one below. Ordered sets: a value
@@ -129,14 +129,8 @@ class Session:
             return True
         if not self.over_limit:
             self.over_limit = True
-            self.errors.append(
-                LoadError(
-                    where.file,
-                    where.line,
-                    f"more than {MAX_INSTANCES} resource and module "
-                    "instances; the rest were evaluated as one instance with an unknown key",
-                )
-            )
+            self.errors.append(LoadError(where.file, where.line, f"more than {MAX_INSTANCES} resource and module "
+                                         "instances; the rest were evaluated as one instance with an unknown key"))
         return False
 
 
@@ -459,17 +453,13 @@ class Instance:
             )
             return None
         config = reader.config(directory)
-        if config is None:
-            if source and not os.path.isdir(directory):
-                self.session.errors.append(
-                    LoadError(block.file, block.line, f'module "{name}": no module directory at its source')
-                )
+        if config is None:  # Terraform refuses both
+            what = "holds no .tf files" if os.path.isdir(directory) else "is not a directory"
+            self.session.errors.append(LoadError(block.file, block.line, f'module "{name}": its source {what}'))
             return None
         keys = self._keys(block)
-        if keys is None or not self.session.allow(
-            len(keys), block
-        ):  # unknown count/for_each: one instance, each/count unknown
-            keys = {NO_KEY: {}}
+        if keys is None or not self.session.allow(len(keys), block):
+            keys = {NO_KEY: {}}  # unknown count/for_each: one instance, each/count unknown
         rel_dir = os.path.relpath(directory, reader.root_dir) if reader.root_dir else directory
         out: dict[Any, Instance] = {}
         for key, binding in keys.items():

@@ -50,7 +50,7 @@ def auto_loaded(names: Iterable[str]) -> list[str]:
     return first + auto
 
 
-class _NoReferences:
+class NoReferences:
     """tfvars hold constant values: a reference there is an error in Terraform, unknown here."""
 
     def resolve(self, path: list[Any], source: str) -> Any:
@@ -60,7 +60,7 @@ class _NoReferences:
 
 
 def _evaluator() -> Evaluator:
-    return Evaluator(_NoReferences(), parse_expression)
+    return Evaluator(NoReferences(), parse_expression)
 
 
 def read_file(file: str, text: str, errors: list[LoadError]) -> dict[str, Assignment]:
