@@ -154,13 +154,33 @@ def test_deeply_nested_expression_is_reported_and_the_rest_scanned(tmp_path: Pat
         s,
         {
             "file": f"{d}/main.tf",
-            "line": None,
-            "message": "an expression is nested too deeply (past 100 levels); it was evaluated as unknown",
+            "line": 6,
+            "message": f"expression nested too deeply to evaluate at {d}/main.tf:6 (past 100 levels of brackets or "
+            "calls); it was evaluated as unknown",
         },
     )
     assert ("aws_iam_access_key.k", "NHI_AWS_001", 2) in s.findings_at()
     # an unknown `tags` is never "no owner"
     assert ("aws_iam_user.u", "NHI_OWN_001") not in s.findings()
+
+
+def test_an_exhausted_evaluation_budget_names_the_expression(tmp_path: Path) -> None:
+    """Not "nested too deeply": the expression is flat, its values expand (issue 12)."""
+    doubling = "".join(f"  l{i} = [local.l{i - 1}, local.l{i - 1}]\n" for i in range(1, 41))
+    text = (
+        KEY.format(name="k")
+        + 'resource "aws_iam_policy" "p" {\n  name   = "p"\n  policy = jsonencode(local.l40)\n}\n'
+        + 'locals {\n  l0 = ["x"]\n' + doubling + "}\n"
+    )
+    d = _module(tmp_path, text)
+    s = scan(tmp_path, d)
+    (error,) = s.errors
+    assert error["file"] == f"{d}/main.tf" and isinstance(error["line"], int) and 10 < error["line"] < 52
+    assert error["message"] == (
+        f"expression too complex to evaluate at {d}/main.tf:{error['line']}: the values it references expand past "
+        "the evaluation budget; it and the rest of the module were evaluated as unknown"
+    )
+    assert ("aws_iam_access_key.k", "NHI_AWS_001") in s.findings()
 
 
 def test_moderate_nesting_is_evaluated(tmp_path: Path) -> None:
@@ -232,3 +252,41 @@ def test_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
         },
     )
     assert ("aws_iam_access_key.k", "NHI_AWS_001") in s.findings()
+
+
+# --------------------------------------------------------------------------- large heredocs
+
+def _policy_heredoc(statements: int, marker: str = "EOT", trim: bool = False) -> str:
+    body = ",\n".join(
+        f'    {{"Sid": "s{i}", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b-{i}/*"}}'
+        for i in range(statements)
+    )
+    indent = "    " if trim else ""
+    return (
+        f'resource "aws_iam_policy" "big" {{\n  name   = "big"\n  policy = <<{"-" if trim else ""}{marker}\n'
+        f'{indent}{{"Version": "2012-10-17", "Statement": [\n{body},\n'
+        f'    {{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}}]}}\n{indent}{marker}\n}}\n'
+    )
+
+
+@pytest.mark.parametrize("trim", [False, True])
+def test_a_large_heredoc_keeps_its_value_and_the_lines_after_it(tmp_path: Path, trim: bool) -> None:
+    """Bodies over 64 KB are cut out before Lark parses (its heredoc regex needs memory per
+    character: 1.5 GB for 7 MB) and put back after: the same value, the same lines."""
+    heredoc = _policy_heredoc(3000, trim=trim)
+    text = '# "<<EOT" in a comment is not a heredoc\n' + heredoc + "\n" + KEY.format(name="after")
+    d = _module(tmp_path, text)
+    s = scan(tmp_path, d, good=False)
+    assert_clean(s)
+    key_line = text.splitlines().index('resource "aws_iam_access_key" "after" {') + 1
+    assert ("aws_iam_access_key.after", "NHI_AWS_001", key_line + 1) in s.findings_at()
+    # the last statement of the body, 3,000 statements in: the value was read whole
+    assert ("aws_iam_policy.big", "NHI_AWS_011") in s.findings()
+
+
+def test_an_unclosed_large_heredoc_is_a_syntax_error_with_its_line(tmp_path: Path) -> None:
+    text = KEY.format(name="k") + _policy_heredoc(3000).replace("\nEOT\n", "\nNOT_THE_MARKER\n")
+    d = _module(tmp_path, text)
+    s = scan(tmp_path, d)
+    (error,) = s.errors
+    assert error["file"] == f"{d}/main.tf" and error["message"].startswith("HCL syntax error")

@@ -19,6 +19,7 @@ import scanner.loaders.inputs as inputs
 from scanner.api import ScanOptions
 from scanner.api import scan as engine_scan
 from scanner.integrations.cli import main
+from scanner.loaders.discover import OUTSIDE_LINK
 from scanner.policy.config import load_config
 
 __all__ = ["at_root"]
@@ -60,6 +61,51 @@ def test_symlink_loop_inside_a_directory(tmp_path: Path) -> None:
         {"file": f"{d}/b.tf", "line": None, "message": "symbolic link loop"},
     )
     assert ("aws_iam_access_key.k", "NHI_AWS_001") in s.findings()
+
+
+OUTSIDE_SECRET = "Outside-Tree-S3cret-Value-91"
+_OUTSIDE_TF = f"""
+resource "aws_db_instance" "outside" {{
+  identifier = "outside"
+  password   = "{OUTSIDE_SECRET}"
+}}
+"""
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative", "through a directory link", "dangling"])
+def test_a_tf_link_that_leaves_the_scanned_tree_is_skipped_and_listed(tmp_path: Path, how: str) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.tf").write_text(_OUTSIDE_TF, encoding="utf-8")
+    tree = tmp_path / "repo" / "infra"
+    tree.mkdir(parents=True)
+    (tree / "main.tf").write_text(KEY.format(name="k"), encoding="utf-8")
+    link = tree / "shared.tf"
+    if how == "absolute":
+        link.symlink_to(outside / "secret.tf")
+    elif how == "relative":
+        link.symlink_to(Path("..") / ".." / "elsewhere" / "secret.tf")
+    elif how == "through a directory link":
+        (tree / "lib").symlink_to(outside, target_is_directory=True)  # not followed as a directory
+        link.symlink_to(Path("lib") / "secret.tf")
+    else:
+        link.symlink_to(outside / "gone.tf")
+    s = scan(tmp_path, str(tree))
+    assert_bad(s, {"file": str(link), "line": None, "message": OUTSIDE_LINK})
+    assert ("aws_iam_access_key.k", "NHI_AWS_001") in s.findings()
+    assert not [f for f in s.report["findings"] if "outside" in f["resource"]]
+    assert OUTSIDE_SECRET not in json.dumps(s.report) and OUTSIDE_SECRET not in s.stderr
+    assert s.report["summary"]["files_scanned"] == 2  # main.tf and the good fixture, never the target
+
+
+def test_a_tf_link_to_a_file_inside_the_tree_is_read(tmp_path: Path) -> None:
+    tree = tmp_path / "infra"
+    (tree / "shared").mkdir(parents=True)
+    (tree / "shared" / "key.tf").write_text(KEY.format(name="shared"), encoding="utf-8")
+    (tree / "main.tf").symlink_to(Path("shared") / "key.tf")
+    s = scan(tmp_path, str(tree), good=False)
+    assert_clean(s)
+    assert ("aws_iam_access_key.shared", "NHI_AWS_001") in s.findings()
 
 
 def test_symlink_loop_and_broken_link_given_as_paths(tmp_path: Path) -> None:
@@ -173,7 +219,7 @@ def test_fifo_in_a_directory_is_skipped_not_waited_on(tmp_path: Path) -> None:
     message = "not a regular file (a FIFO, socket or device); skipped"
     assert data["errors"] == [
         {"file": f"{d}/pipe.tf", "line": None, "message": message},
-        {"file": f"{d}/zero.tf", "line": None, "message": message},
+        {"file": f"{d}/zero.tf", "line": None, "message": OUTSIDE_LINK},  # /dev/zero is outside the tree
     ]
     assert [f["resource"] for f in data["findings"]] == ["aws_iam_access_key.k"]
 
@@ -314,18 +360,16 @@ def test_stdin_given_twice_is_read_once(tmp_path: Path) -> None:
         ),
         (
             'ticket_pattern = "(["\n',
-            "key 'ticket_pattern': Value error, not a valid regular expression: "
-            "unterminated character set at position 1",
+            "key 'ticket_pattern': Value error, not a valid RE2 regular expression: missing ]: [",
+        ),
+        # RE2 refuses what it cannot match in linear time: backreferences and lookaround
+        (
+            "ticket_pattern = '^(CHG|SEC)-\\d+-\\1$'\n",
+            "key 'ticket_pattern': Value error, not a valid RE2 regular expression: invalid escape sequence: \\1",
         ),
         (
-            "ticket_pattern = '^CHG{d}\\d+$'\n",  # a fuzzy-match constraint for the regex engine, literal for re
-            "key 'ticket_pattern': Value error, a '{' that is not a repeat count like {2} or {1,3}; escape a "
-            "literal brace as \\{",
-        ),
-        (
-            "ticket_pattern = '^[[:upper:]]+-\\d+$'\n",
-            "key 'ticket_pattern': Value error, POSIX classes such as [[:upper:]] are not supported; write the "
-            "characters, e.g. [A-Z]",
+            "ticket_pattern = '^(?!TMP)[A-Z]+-\\d+$'\n",
+            "key 'ticket_pattern': Value error, not a valid RE2 regular expression: invalid perl operator: (?!",
         ),
     ],
 )
@@ -356,23 +400,41 @@ resource "aws_iam_role" "r" {
 @pytest.mark.parametrize(
     ("pattern", "ticket", "message"),
     [
-        # a nested repetition that is not ambiguous: accepted, and it matches
+        # nested repetition: matched by RE2 like any other pattern
         ("^([A-Z]+-)*\\d+$", "OPS-SEC-1234", None),
         ("^([A-Z]+-)*\\d+$", "OPS-SEC", "change ticket of aws_iam_role.r does not match the required pattern "
                                            "`^([A-Z]+-)*\\d+$`"),
-        # exponential backtracking on a ticket from the scanned code: bounded, reported, scan goes on
-        ("^(a|aa)+$", "a" * 60 + "b", "change ticket of aws_iam_role.r could not be checked: `ticket_pattern` took "
-                                       "more than 0.1 s on it (a pattern that backtracks exponentially, like "
-                                       "(a|aa)+); simplify it"),
+        # exponential for a backtracking engine: RE2 decides it like any other ticket
+        ("^(a|aa)+$", "a" * 60 + "b", "change ticket of aws_iam_role.r does not match the required pattern "
+                                       "`^(a|aa)+$`"),
+        ("^(a|aa)+$", "a" * 60, None),
+        # POSIX classes are RE2 syntax
+        ("^[[:upper:]]+-[[:digit:]]+$", "CHG-12", None),
     ],
 )
-def test_ticket_pattern_runs_with_a_timeout(tmp_path: Path, pattern: str, ticket: str, message: str | None) -> None:
+def test_ticket_pattern_is_matched_by_re2(tmp_path: Path, pattern: str, ticket: str, message: str | None) -> None:
     (tmp_path / "main.tf").write_text(_TICKETED_ROLE % ticket, encoding="utf-8")
     cfg = tmp_path / ".nhi-guard.toml"
     cfg.write_text(f"ticket_pattern = '{pattern}'\n", encoding="utf-8")
     report = engine_scan([str(tmp_path)], ScanOptions(config=load_config(cfg), today=TODAY)).report
     got = [f.message for f in report.findings if f.rule_id == "NHI_APR_002"]
     assert got == ([message] if message else [])
+
+
+def test_a_redos_pattern_against_many_hostile_tickets_gives_plain_mismatches(tmp_path: Path) -> None:
+    """The issue's attack: `^(a|aa)+$` and 300 identities whose tickets are 28 `a`s and a `!`.
+
+    A backtracking engine needs seconds per ticket here (bench/hostile.py measures it); RE2 reports
+    each one as a mismatch, like any other ticket that does not match."""
+    blocks = [_TICKETED_ROLE.replace('"r"', f'"r{i}"').replace(".r ", f".r{i} ") % ("a" * 28 + "!") for i in range(300)]
+    (tmp_path / "main.tf").write_text("".join(blocks), encoding="utf-8")
+    cfg = tmp_path / ".nhi-guard.toml"
+    cfg.write_text("ticket_pattern = '^(a|aa)+$'\n", encoding="utf-8")
+    report = engine_scan([str(tmp_path)], ScanOptions(config=load_config(cfg), today=TODAY)).report
+    got = sorted(f.message for f in report.findings if f.rule_id == "NHI_APR_002")
+    assert got == sorted(
+        f"change ticket of aws_iam_role.r{i} does not match the required pattern `^(a|aa)+$`" for i in range(300)
+    )
 
 
 class CliRunnerNoTraceback:

@@ -365,7 +365,10 @@ def test_internal_error_in_scan_is_one_line(monkeypatch: pytest.MonkeyPatch) -> 
     assert result.exit_code == 2
     assert "internal error: RuntimeError" in result.stderr and "--debug" in result.stderr
     debug = CliRunner().invoke(main, ["scan", ACCESS_KEY, "--debug"])
-    assert isinstance(debug.exception, RuntimeError)  # --debug lets it through
+    assert isinstance(debug.exception, SystemExit) and debug.exit_code == 2
+    assert debug.stderr.startswith("nhi-guard: debug: internal error in `scan`:\nTraceback (most recent call last):")
+    assert "RuntimeError: kaput" in debug.stderr
+    assert debug.stderr.endswith("nhi-guard: internal error: RuntimeError; rerun with --debug for details\n")
 
 
 def test_internal_error_in_reporter_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

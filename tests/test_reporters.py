@@ -17,7 +17,7 @@ from scanner.api import ScanOptions, scan
 from scanner.model.report import ErrorEntry, Finding, InventoryItem, Report
 from scanner.policy.config import Config, discover, load_config
 from scanner.reporters import FORMATS, get_reporter
-from scanner.reporters.markdown import code, inline
+from scanner.reporters.markdown_tables import code, inline
 from scanner.reporters.sarif import SECURITY_SEVERITY, artifact_location, to_sarif
 from scanner.reporters.text import should_color
 from scanner.rules import all_rules
@@ -378,7 +378,7 @@ def test_markdown_waivers_and_no_findings() -> None:
         ("``a`b``", "``a`b``"),
         ("line\nbreak", "line break"),
         ("<b>&amp;", "\\<b\\>\\&amp;"),
-        ("mail a@b.c, ping @bob", "mail a@b.c, ping `@bob`"),
+        ("mail a@b.c, ping @bob", "mail `a@b.c`, ping `@bob`"),
         ("esc \x1b[2J\x9b", "esc \\\\x1b\\[2J\\\\x9b"),  # terminal controls made visible
     ],
 )

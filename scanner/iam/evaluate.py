@@ -384,6 +384,8 @@ def escalation_paths(perms: Permissions) -> list[Path_]:
     the method writes IAM principals directly (:attr:`Method.principal_write`).
     """
     out: list[Path_] = []
+    if perms._allowed_services() == frozenset():  # no Allow at all (a user without policies): nothing to use
+        return out
     for method in methods():
         groups: list[list[Grant]] = []
         for group in method.actions:

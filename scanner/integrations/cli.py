@@ -27,12 +27,75 @@ _DEBUG_KEY = "nhi_guard.debug"
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"nhi-guard: error: {message}", err=True)
+    with contextlib.suppress(OSError, ValueError):  # a stderr that is full or closed: the exit code says it
+        click.echo(f"nhi-guard: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
 
+class _OutputError(Exception):
+    """stdout does not take the report: closed, full (``> /dev/full``), or an I/O error."""
+
+
+def _out(text: str = "", **kwargs: Any) -> None:
+    """``click.echo`` to stdout, where a failure to write is an :class:`_OutputError`."""
+    if sys.stdout is None:  # descriptor 1 was closed when nhi-guard started (`>&-`)
+        raise _OutputError("stdout is closed")
+    try:
+        click.echo(text, **kwargs)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputError(exc.strerror or type(exc).__name__) from None
+    except ValueError:  # "I/O operation on closed file"
+        raise _OutputError("stdout is closed") from None
+
+
+def _flush_stdout() -> None:
+    """Write what is still buffered now, while a failure can still be reported (at exit it cannot)."""
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputError(exc.strerror or type(exc).__name__) from None
+    except ValueError:
+        raise _OutputError("stdout is closed") from None
+
+
+def _drop_stdout() -> None:
+    """Point descriptor 1 at /dev/null, so Python's own flush at exit has nothing to fail on."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _output_failed(exc: _OutputError) -> NoReturn:
+    _drop_stdout()
+    _fail(f"cannot write to stdout: {exc}")
+
+
 class _Group(click.Group):
-    """Turns any unexpected exception into one line on stderr and exit code 2."""
+    """Turns any unexpected exception into one line on stderr and exit code 2.
+
+    Output failures are not internal errors: a reader that goes away (``nhi-guard scan . | head``)
+    ends the scan quietly, as Unix tools do, and a stdout that is closed or full gives one line
+    saying so. Both exit with 2: the report was not written whole.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            finally:  # `--version`, `rules` and the report alike
+                _flush_stdout()
+        except BrokenPipeError:
+            _drop_stdout()
+            sys.exit(EXIT_ERROR)
+        except _OutputError as exc:
+            _output_failed(exc)
+        except OSError as exc:  # click's own output before any command runs: `--help > /dev/full`
+            _output_failed(_OutputError(exc.strerror or type(exc).__name__))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -40,21 +103,35 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except BrokenPipeError:
-            # the reader went away (`nhi-guard scan . | head`): stop quietly, without a second
-            # BrokenPipeError when Python flushes stdout at exit
-            with contextlib.suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _drop_stdout()
             sys.exit(EXIT_ERROR)
-        except Exception as exc:
-            if ctx.meta.get(_DEBUG_KEY) or os.environ.get("NHI_GUARD_DEBUG"):
-                raise
+        except _OutputError as exc:
+            _output_failed(exc)
+        except Exception as exc:  # noqa: BLE001 - one line and exit 2, never a bare traceback
+            from scanner.util import debug
+            from scanner.util.deps import missing_package
+
+            missing = missing_package(exc)
+            if missing:  # nhi-guard installed without its dependencies (--no-deps, Checkov's environment)
+                _fail(missing)
+            with debug.turned_on(bool(ctx.meta.get(_DEBUG_KEY))):
+                debug.internal_error(exc, f"in `{ctx.invoked_subcommand or ctx.info_name}`")
             # The type only: an exception's text can quote the input, and the input can hold secrets.
-            click.echo(f"nhi-guard: internal error: {type(exc).__name__}; rerun with --debug for details", err=True)
+            with contextlib.suppress(OSError, ValueError):
+                click.echo(f"nhi-guard: internal error: {type(exc).__name__}; rerun with --debug for details", err=True)
             sys.exit(EXIT_ERROR)
+
+
+def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--version``, written like the report, so a full or closed stdout is reported, not ignored."""
+    if value and not ctx.resilient_parsing:
+        _out(f"nhi-guard, version {__version__}")
+        ctx.exit()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="nhi-guard")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")  # fmt: skip
 def main() -> None:
     """Find non-human identities without expiry, ownership, least privilege or approval."""
 
@@ -100,7 +177,7 @@ def main() -> None:
     help="a .tf or .tf.json file given stands for its whole directory, scanned as one module (pre-commit)",
 )
 @click.option("--include-unchanged", is_flag=True, help="plan JSON: also scan no-op resources")
-@click.option("--debug", is_flag=True, help="show tracebacks for internal errors")
+@click.option("--debug", "debug_flag", is_flag=True, help="show the traceback of every internal error")
 @click.option(
     "--cache",
     "use_cache",
@@ -175,7 +252,7 @@ def scan(
     allow_empty: bool,
     module_dirs: bool,
     include_unchanged: bool,
-    debug: bool,
+    debug_flag: bool,
     use_cache: bool,
     cache_dir: str | None,
     jobs: int | None,
@@ -194,9 +271,9 @@ def scan(
     from scanner.api import scan as run_scan
     from scanner.reporters import get_chunked_reporter
     from scanner.reporters.text import should_color, summary_line
-    from scanner.util import progress
+    from scanner.util import debug, progress
 
-    ctx.find_root().meta[_DEBUG_KEY] = debug
+    ctx.find_root().meta[_DEBUG_KEY] = debug_flag
     from scanner.loaders.discover import split_var
 
     for n, arg in enumerate(var_args, 1):
@@ -232,9 +309,9 @@ def scan(
     )
     if no_ledger and ledger_path:
         _fail("--ledger and --no-ledger contradict each other")
-    # an exception here is reported by _Group.invoke as one line (or re-raised with --debug)
+    # an exception here is reported by _Group.invoke as one line (with its traceback under --debug)
     try:
-        with progress.shown(sys.stderr):
+        with progress.shown(sys.stderr), debug.turned_on(debug_flag):
             result = run_scan(list(paths), options)
     except ScanError as exc:
         _fail(str(exc))
@@ -249,7 +326,7 @@ def scan(
     if not output:
         color = fmt == "text" and should_color(sys.stdout)
         for chunk in _pieces(render(report, color)):
-            click.echo(chunk, nl=False, color=color)
+            _out(chunk, nl=False, color=color)
     sys.exit(result.exit_code)
 
 
@@ -423,11 +500,11 @@ def rules(fmt: str) -> None:
     if fmt == "json":
         from scanner.rules.catalogue_docs import rule_summary
 
-        click.echo(json.dumps([rule_summary(r) for r in catalogue], indent=2))
+        _out(json.dumps([rule_summary(r) for r in catalogue], indent=2))
         return
-    click.echo(f"{'ID':12} {'CATEGORY':16} {'SEVERITY':9} TITLE")
+    _out(f"{'ID':12} {'CATEGORY':16} {'SEVERITY':9} TITLE")
     for r in catalogue:
-        click.echo(f"{r.id:12} {r.category!s:16} {r.severity!s:9} {r.title}".rstrip())
+        _out(f"{r.id:12} {r.category!s:16} {r.severity!s:9} {r.title}".rstrip())
 
 
 @main.command()
@@ -440,9 +517,9 @@ def explain(rule_id: str) -> None:
     rule = get_rule(rule_id)
     if rule is None:
         _fail(f"unknown rule '{rule_id}'; run `nhi-guard rules` for the list")
-    click.echo(f"{rule.id}: {rule.title}\ncategory: {rule.category}  severity: {rule.severity}\n")
-    click.echo(rule.doc())
-    click.echo(f"\nFix: {rule.fix}\nDocs: {rule.help_uri()}")
+    _out(f"{rule.id}: {rule.title}\ncategory: {rule.category}  severity: {rule.severity}\n")
+    _out(rule.doc())
+    _out(f"\nFix: {rule.fix}\nDocs: {rule.help_uri()}")
 
 
 @main.command("checkov-dir")
@@ -453,7 +530,7 @@ def checkov_dir() -> None:
     spec = importlib.util.find_spec("scanner.checkov_pack")
     if spec is None or not spec.submodule_search_locations:
         raise click.ClickException("the Checkov pack is not installed with this copy of nhi-guard")
-    click.echo(next(iter(spec.submodule_search_locations)))
+    _out(next(iter(spec.submodule_search_locations)))
 
 
 @main.command()

@@ -36,8 +36,19 @@ def is_tfvars(name: str) -> bool:
     return name.endswith((".tfvars", ".tfvars.json"))
 
 
+#: the error entry of a link that leads out of the scanned directory; its target is never opened
+OUTSIDE_LINK = "symbolic link to a file outside the scanned directory; skipped, not read"
+
+
 def walk_inputs(root: Path, errors: list[LoadError]) -> list[str]:
-    """The .tf, .tf.json and variables files below ``root``, in the order they are loaded."""
+    """The .tf, .tf.json and variables files below ``root``, in the order they are loaded.
+
+    Directory links are not followed (a loop would never end), and a file link is taken only
+    when its target lies inside ``root``: a pull request can add ``x.tf -> /etc/...`` or a link
+    into another checkout, and the scan must not read, hash or show what it points at. Such a
+    link is an error entry (exit 2), so it is not skipped silently.
+    """
+    inside = os.path.realpath(root)
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(
         root,
@@ -45,5 +56,17 @@ def walk_inputs(root: Path, errors: list[LoadError]) -> list[str]:
         onerror=lambda e: errors.append(LoadError(str(e.filename), None, f"cannot read directory: {e.strerror}")),
     ):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "node_modules")
-        found.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(TF_SUFFIXES) or is_tfvars(f))
+        for name in sorted(filenames):
+            if not name.endswith(TF_SUFFIXES) and not is_tfvars(name):
+                continue
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path) and not within(os.path.realpath(path), inside):
+                errors.append(LoadError(path, None, OUTSIDE_LINK))
+                continue
+            found.append(path)
     return found
+
+
+def within(path: str, directory: str) -> bool:
+    """``path`` is ``directory`` or below it (both real paths)."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)

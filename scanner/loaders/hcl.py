@@ -42,19 +42,21 @@ from scanner.loaders.hcl_config import (
 )
 from scanner.loaders.hcl_eval import (
     MAX_DEPTH,
-    OVER_BUDGET,
     Evaluator,
     ResourceObject,
     _as_number,
     _children,
     descend,
 )
-from scanner.loaders.hcl_parse import RawBlock, parse_expression, parse_text
+from scanner.loaders.hcl_parse import LazyBlock, RawBlock, parse_expression, parse_text
 from scanner.loaders.hcl_types import convert, parse_type
+from scanner.model.marks import collect as collect_marked
+from scanner.model.marks import mark
 from scanner.model.resource import Document, LoadError, Resource
 from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown
-from scanner.policy.redact import collect_strings
+from scanner.policy.redact import collect_strings, is_credential_attr
 from scanner.policy.waivers import marker_comments
+from scanner.util.gc_pace import fewer_collections
 
 if TYPE_CHECKING:
     from scanner.loaders.hcl_modules import ModuleReader
@@ -227,7 +229,7 @@ class Instance:
             entry = self.config.locals.get(str(path[1]))
             if entry is None:
                 return Unknown(source)
-            value = self._memo(("local", path[1]), lambda: self._eval_here(entry[0]))
+            value = self._memo(("local", path[1]), lambda: self._local(str(path[1]), entry[0], entry[1]))
             return descend(value, path[2:], source)
         if head == "data" and len(path) >= 3:
             return self._data(path, source)
@@ -240,6 +242,10 @@ class Instance:
         if len(path) >= 2:
             return self._resource(path, source)
         return Unknown(source)
+
+    def _local(self, name: str, expr: Tree, block: RawBlock) -> Any:
+        with self.evaluator.at(block.file, self.config.local_lines.get(name)):
+            return self._eval_here(expr)
 
     def read_file(self, path: str) -> Any:
         reader = self.session.reader
@@ -307,6 +313,8 @@ class Instance:
             if rest and str(rest[0]) != "id":
                 value = self.evaluate(block).attrs.get(str(rest[0]))
                 if value is not None and not isinstance(value, Unknown):
+                    if is_credential_attr(block.labels[0], str(rest[0])):  # what is computed from it is secret too
+                        value = mark(value)
                     return descend(value, rest[1:], source)
             return Unknown(source)
         keys = self._keys(block)
@@ -322,13 +330,26 @@ class Instance:
 
     def _object(self, block: RawBlock, key: Any) -> dict[str, Any]:
         attrs = self.evaluate(block, key).attrs
-        return ResourceObject((k, v) for k, v in attrs.items() if k not in _META_ARGS and k != "id")
+        return ResourceObject(
+            (k, mark(v) if is_credential_attr(block.labels[0], k) else v)  # secret, as in _instance_value
+            for k, v in attrs.items()
+            if k not in _META_ARGS and k != "id"
+        )
 
     # --- variables -------------------------------------------------------------
     def _variable(self, name: str) -> Any:
         block = self.config.variables.get(name)
         if block is None:
             return Unknown(f"var.{name}")
+        value = self._variable_value(name, block)
+        return mark(value) if self._declared_sensitive(block) else value
+
+    def _declared_sensitive(self, block: RawBlock) -> bool:
+        """``sensitive = true``: its value, and whatever is computed from it, is secret."""
+        node = attr_expr(block.body, "sensitive")
+        return node is not None and self._eval_here(node) is True
+
+    def _variable_value(self, name: str, block: RawBlock) -> Any:
         if self.call is not None:
             call = self.call
             arg = attr_node(call.block.body, name) if name not in _CALL_META else None
@@ -368,7 +389,8 @@ class Instance:
         node = attr_node(block.body, "default")
         if node is None:
             return _NO_DEFAULT
-        value = self._eval_here(_children(node)[-1])
+        with self.evaluator.at(block.file, node.meta.line + block.line_offset):
+            value = self._eval_here(_children(node)[-1])
         if note is not None:
             self._origin(block.file, node.meta.line + block.line_offset, note, value)
         return value
@@ -384,8 +406,7 @@ class Instance:
         they end up (tags too)."""
         out: set[str] = set()
         for name, block in self.config.variables.items():
-            node = attr_expr(block.body, "sensitive")
-            if node is not None and self._eval_here(node) is True:
+            if self._declared_sensitive(block):
                 collect_strings(self.resolve(["var", name], f"var.{name}"), out)
         return out
 
@@ -538,14 +559,14 @@ class Instance:
         try:
             result = Evaluated({}, {}, {})
             with self.evaluator.within(self, binding):
-                self._eval_body(block.body, "", result, block.line_offset)
+                self._eval_body(block.body, "", result, block.line_offset, file=block.file)
         finally:
             self.session.collect = outer
         self._cache[cache_key] = (result, [])
         return result
 
     def _eval_body(
-        self, body: Tree, prefix: str, out: Evaluated, offset: int, target: dict[str, Any] | None = None
+        self, body: Tree, prefix: str, out: Evaluated, offset: int, target: dict[str, Any] | None = None, file: str = ""
     ) -> None:
         attrs = out.attrs if target is None else target
         collect = self.session.collect
@@ -561,7 +582,8 @@ class Instance:
                     continue  # evaluated once, by _keys, outside any instance
                 collect.append({})
                 try:
-                    attrs[name] = self.evaluator.eval(_children(node)[-1])
+                    with self.evaluator.at(file, out.lines[path]):
+                        attrs[name] = self.evaluator.eval(_children(node)[-1])
                 finally:
                     refs = list(collect.pop())
                 if refs:
@@ -590,7 +612,7 @@ class Instance:
                 sub_prefix = f"{prefix}{kind}.{len(items)}."
                 out.lines[sub_prefix[:-1]] = node.meta.line + offset
                 out.lines.setdefault(prefix + kind, node.meta.line + offset)
-                self._eval_body(inner, sub_prefix, out, offset, sub)
+                self._eval_body(inner, sub_prefix, out, offset, sub, file)
                 items.append(sub)
 
     # --- producing resources ----------------------------------------------
@@ -710,41 +732,67 @@ def _open(default: Any) -> Any:
     return default
 
 
-def _finish(session: Session, root: Instance, files: list[str], doc: Document) -> None:
-    """Evaluate the configuration from ``root`` into ``doc``, with the evaluator's limits reported."""
+def _finish(session: Session, root: Instance, files: list[str], doc: Document, blocks: list[RawBlock]) -> None:
+    """Evaluate the configuration from ``root`` into ``doc``, with the evaluator's limits reported.
+
+    ``blocks`` are the root's: those of a large file are parsed one by one as evaluation needs
+    them (hcl_parse.LazyBlock), and released afterwards."""
+    try:
+        with fewer_collections():
+            _evaluate(session, root, files, doc, blocks)
+    finally:
+        for block in blocks:
+            if isinstance(block, LazyBlock):
+                block.release()
+
+
+def _evaluate(session: Session, root: Instance, files: list[str], doc: Document, blocks: list[RawBlock]) -> None:
     doc.errors.extend(root.config.errors)
+    evaluator = session.evaluator
     first = files[0] if files else "<hcl>"
     try:
         resources: list[Resource] = []
         root.emit(resources, doc.secrets)
         doc.resources = resources
+        for res in doc.resources:  # every value computed from a sensitive one (scanner/model/marks.py)
+            collect_marked(res.attrs, doc.secrets)
     except RecursionError:
-        doc.errors.append(LoadError(first, None, "expression nesting too deep to evaluate"))
+        file, line = evaluator.failed_at or (first, None)
+        doc.errors.append(LoadError(file, line, f"expression nested too deeply to evaluate at {_at(file, line)}; "
+                                                "the module's resources were not scanned"))
     doc.errors.extend(session.errors)
-    evaluator = session.evaluator
     if evaluator.too_deep:
-        doc.errors.append(
-            LoadError(
-                first,
-                None,
-                f"an expression is nested too deeply (past {MAX_DEPTH // 2} levels); it was evaluated as unknown",
-            )
-        )
+        file, line = evaluator.too_deep_at or (first, None)
+        doc.errors.append(LoadError(file, line, f"expression nested too deeply to evaluate at {_at(file, line)} "
+                                                f"(past {MAX_DEPTH // 2} levels of brackets or calls); it was "
+                                                "evaluated as unknown"))
     if evaluator.exhausted:
-        doc.errors.append(
-            LoadError(
-                first,
-                None,
-                f"{OVER_BUDGET}: values expand too much (references that multiply each other); "
-                "the rest of the module was evaluated as unknown",
-            )
-        )
+        file, line = evaluator.exhausted_at or (first, None)
+        doc.errors.append(LoadError(file, line, f"expression too complex to evaluate at {_at(file, line)}: the "
+                                                "values it references expand past the evaluation budget; it and "
+                                                "the rest of the configuration were evaluated as unknown"))
+    # large files are parsed block by block as evaluation needs them (hcl_parse.LazyBlock): blocks
+    # nothing needed are parsed now, for their errors; a block that does not parse is not scanned
+    broken: set[tuple[str, int]] = set()
+    for block in blocks:
+        if isinstance(block, LazyBlock):
+            errors = block.parse_errors()
+            if errors:
+                doc.errors.extend(errors)
+                broken.add((block.file, block.line))
+    if broken:
+        doc.resources = [r for r in doc.resources if (r.file, r.line) not in broken]
 
 
-def _parse_chunks(chunks: list[Chunk], doc: Document) -> list[RawBlock]:
+def _at(file: str, line: int | None) -> str:
+    file = os.path.normpath(file) if not file.startswith("<") else file
+    return f"{file}:{line}" if line else file
+
+
+def _parse_chunks(chunks: list[Chunk], doc: Document, lazy: bool = True) -> list[RawBlock]:
     blocks: list[RawBlock] = []
     for chunk in chunks:
-        parsed, errors = parse_text(chunk.text, chunk.file, chunk.line_offset)
+        parsed, errors = parse_text(chunk.text, chunk.file, chunk.line_offset, lazy=lazy)
         blocks.extend(parsed)
         doc.errors.extend(errors)
     return blocks
@@ -754,9 +802,10 @@ def load_chunks(chunks: list[Chunk], sources: dict[str, list[str]]) -> Document:
     """Parse every chunk, then evaluate them together as one root module with nothing on disk
     (a chat answer, stdin, a lone ``.tf.json``): module calls are not expanded."""
     doc = Document()
-    config = ModuleConfig(_parse_chunks(chunks, doc), sources)
+    blocks = _parse_chunks(chunks, doc)
+    config = ModuleConfig(blocks, sources)
     session = Session(None)
-    _finish(session, Instance(session, config, mode="root"), sorted({c.file for c in chunks}), doc)
+    _finish(session, Instance(session, config, mode="root"), sorted({c.file for c in chunks}), doc, blocks)
     return doc
 
 
@@ -765,7 +814,7 @@ def declarations(chunks: list[Chunk], sources: dict[str, list[str]]) -> list[Res
     (``count = 0`` included), no module call followed. For ``--source-dir``, which maps plan
     objects to their blocks."""
     doc = Document()
-    config = ModuleConfig(_parse_chunks(chunks, doc), sources)
+    config = ModuleConfig(_parse_chunks(chunks, doc, lazy=False), sources)
     session = Session(None)
     root = Instance(session, config, mode="root")
     return [
@@ -793,13 +842,14 @@ def load_root(
     from scanner.loaders.tf_json import remap
 
     doc = Document()
-    config = ModuleConfig(_parse_chunks(chunks, doc), sources, directory)
+    blocks = _parse_chunks(chunks, doc)
+    config = ModuleConfig(blocks, sources, directory)
     reader = ModuleReader(directory, overlays)
     session = Session(reader)
     assignments = tfvars.assignments(var_files, var_args, doc.errors)
     mode = "root" if config.root_marker or has_tfvars else "reusable"
     root = Instance(session, config, mode=mode, assignments=assignments, chain=(os.path.realpath(directory),))
-    _finish(session, root, sorted({c.file for c in chunks}), doc)
+    _finish(session, root, sorted({c.file for c in chunks}), doc, blocks)
     doc.errors.extend(reader.errors)
     if reader.line_maps:
         remap(doc, reader.line_maps)

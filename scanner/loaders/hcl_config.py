@@ -33,6 +33,8 @@ class ModuleConfig:
         self.errors: list[LoadError] = []
         self.variables: dict[str, RawBlock] = {}
         self.locals: dict[str, tuple[Tree, RawBlock]] = {}
+        #: the line each local is written on (for messages about its evaluation)
+        self.local_lines: dict[str, int] = {}
         self.blocks: dict[tuple[str, str, str], RawBlock] = {}
         self.providers: list[RawBlock] = []
         self.outputs: list[RawBlock] = []
@@ -47,6 +49,7 @@ class ModuleConfig:
                 for attr in _children(b.body):
                     if attr.data == "attribute":
                         self.locals[attr_name(attr)] = (_children(attr)[-1], b)
+                        self.local_lines[attr_name(attr)] = attr.meta.line + b.line_offset
             elif b.kind in ("resource", "data") and len(b.labels) >= 2:
                 key = (b.kind, b.labels[0], b.labels[1])
                 if key in self.blocks:

@@ -7,6 +7,8 @@ set of pure functions. Everything else becomes :class:`Unknown`, never missing.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import re
@@ -15,6 +17,7 @@ from typing import Any, Protocol
 
 from lark import Token, Tree
 
+from scanner.model.marks import Finder, is_secret, mark
 from scanner.model.values import OpenList, OpenMap, PartialJson, Unknown, contains_unknown
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
@@ -97,7 +100,15 @@ class Evaluator:
         self.depth = 0
         self.fuel = FUEL
         self.too_deep = False  # an expression was nested past MAX_DEPTH
+        #: (file, line) of the expressions being evaluated, outermost first (see :meth:`at`)
+        self.where: list[tuple[str, int | None]] = []
+        #: where the budget ran out, where nesting went too deep, where evaluation failed: first only
+        self.exhausted_at: tuple[str, int | None] | None = None
+        self.too_deep_at: tuple[str, int | None] | None = None
+        self.failed_at: tuple[str, int | None] | None = None
         self._sizes: dict[int, tuple[Any, int]] = {}  # id -> (value kept alive, size) of shared values
+        self._marks = Finder()
+        self._secret_in = False  # a sub-expression of the node being evaluated gave a marked value
         #: ``each`` / ``count`` of the block instance being evaluated ({"each": {"key": .., "value": ..}})
         self.binding: dict[str, Any] = {}
         #: names bound by ``for`` expressions and template variables, innermost last
@@ -118,13 +129,32 @@ class Evaluator:
     def exhausted(self) -> bool:
         return self.fuel < 0
 
+    @contextlib.contextmanager
+    def at(self, file: str, line: int | None) -> Iterator[None]:
+        """Evaluate the expression written at ``file:line`` (an attribute, a local, a default), so a
+        limit it hits can name it."""
+        self.where.append((file, line))
+        try:
+            yield
+        except BaseException:
+            if self.failed_at is None:
+                self.failed_at = (file, line)
+            raise
+        finally:
+            self.where.pop()
+
+    def _over_budget(self) -> Unknown:
+        if self.exhausted_at is None and self.where:
+            self.exhausted_at = self.where[-1]
+        return Unknown(OVER_BUDGET)
+
     def charge(self, value: Any) -> Any:
         """Count what a shared value costs whoever walks it; past the budget it becomes unknown."""
         if isinstance(value, str):
             self.fuel -= len(value)
         elif isinstance(value, list | dict | PartialJson):
             self.fuel -= self._size(value)
-        return Unknown(OVER_BUDGET) if self.fuel < 0 else value
+        return self._over_budget() if self.fuel < 0 else value
 
     def _size(self, value: Any) -> int:
         """Elements plus characters, shared sub-values counted each time; stops past the budget."""
@@ -159,14 +189,23 @@ class Evaluator:
         self.fuel -= 1
         try:
             if self.fuel < 0:
-                return Unknown(OVER_BUDGET)
+                return self._over_budget()
             if self.depth > MAX_DEPTH:  # hostile nesting: give up on this value, not on the scan
                 self.too_deep = True
+                if self.too_deep_at is None and self.where:
+                    self.too_deep_at = self.where[-1]
                 raise _TooDeep
             method = getattr(self, "_" + node.data, None)
             if method is None:
                 return Unknown(node.data)
-            return method(node)
+            outer, self._secret_in = self._secret_in, False
+            try:
+                result = method(node)
+            finally:
+                inner, self._secret_in = self._secret_in, outer
+            if inner or node.data in _MARK_SOURCES:
+                result = self._sensitivity(node, result, inner)
+            return result
         except _TooDeep:
             if self.depth > 1:
                 raise
@@ -174,6 +213,20 @@ class Evaluator:
             return Unknown("deeply nested expression")
         finally:
             self.depth -= 1
+
+    def _sensitivity(self, node: Tree, result: Any, inner: bool) -> Any:
+        """Marks on what ``node`` computed, and whether its parent was handed a marked value.
+
+        A node that was given a marked value and returns nothing marked has transformed it
+        (``upper``, a template, ``jsonencode``, ``+``): all of its result is derived from the
+        secret and is marked. A selector (an index, a conditional, ``lookup``, ``merge``) hands on
+        elements as they are, each with its own mark or none, so it marks nothing.
+        """
+        if inner and not self._marks.has_secret(result) and not _selects(node):
+            result = mark(result)
+        if self._marks.has_secret(result):
+            self._secret_in = True
+        return result
 
     # --- terms -----------------------------------------------------------
     def _expr_term(self, node: Tree) -> Any:
@@ -223,10 +276,11 @@ class Evaluator:
         if any(isinstance(p, Unknown) for p in parts):
             if any(isinstance(p, Invalid) for p in parts):
                 return Invalid("template")
-            # Keep the template's shape: "${data.x.id}/resourceGroups/rg" is not "${data.x.id}".
+            # Keep the template's shape: "${data.x.id}/resourceGroups/rg" is not "${data.x.id}"; but
+            # never a secret's text, which would reach messages through the unknown's source.
             # Capped: a shape holds the shapes it was made from, and templates of templates of one
             # value used twice would double it at every level.
-            shape = "".join(p if isinstance(p, str) else "${" + getattr(p, "source", "") + "}" for p in parts)
+            shape = "".join(_template_part(p) for p in parts)
             return Unknown(shape if len(shape) <= _MAX_SHAPE else shape[: _MAX_SHAPE - 3] + "...")
         out = []
         for p in parts:
@@ -560,6 +614,7 @@ class Evaluator:
             ZeroDivisionError,  # element([], 1)
             RecursionError,  # jsondecode of text nested too deeply
             StopIteration,  # format() with fewer arguments than verbs
+            binascii.Error,  # base64decode of text that is not base64
         ):
             return Invalid(f"{name}(...)")  # an error in Terraform too
 
@@ -722,6 +777,12 @@ def _flatten(value: Any) -> list[Any]:
     return out
 
 
+def _substr(text: str, offset: int, length: int) -> str:
+    if offset < 0:  # counts from the end, as in Terraform
+        offset = max(len(text) + offset, 0)
+    return text[offset:] if length == -1 else text[offset : offset + length]
+
+
 def _format(fmt: str, *args: Any) -> str:
     pieces = iter(args)
     return re.sub(r"%[-+ #0-9.]*[sdvfqt%]", lambda m: "%" if m.group(0) == "%%" else str(next(pieces)), fmt)
@@ -846,10 +907,42 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "endswith": lambda s, p: s.endswith(p),
     "trimprefix": lambda s, p: s[len(p) :] if p and s.startswith(p) else s,
     "trimsuffix": lambda s, p: s[: -len(p)] if p and s.endswith(p) else s,
-    "substr": lambda s, o, n: s[o:] if n == -1 else s[o : o + n],
+    # Terraform's marks: `sensitive(x)` is secret wherever it goes; `nonsensitive(x)` drops the mark
+    # in Terraform, but nhi-guard still never prints the value
+    "sensitive": mark,
+    "nonsensitive": lambda v: v,
+    "substr": lambda s, offset, length: _substr(s, int(offset), int(length)),
+    "base64encode": lambda s: base64.b64encode(s.encode("utf-8")).decode("ascii"),
+    "base64decode": lambda s: base64.b64decode(s, validate=True).decode("utf-8"),
 }
 
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
+
+#: nodes whose value can be marked without a marked operand: references (a sensitive variable, a
+#: credential attribute) and calls (`sensitive(...)`); a marked one marks what uses it
+_MARK_SOURCES = frozenset({"identifier", "get_attr_expr_term", "index_expr_term", "attr_splat_expr_term",
+                           "full_splat_expr_term", "function_call"})  # fmt: skip
+#: functions that return (some of) their arguments' elements as they are, marks and all
+_SELECTORS = frozenset({
+    "try", "coalesce", "coalescelist", "lookup", "element", "one", "concat", "flatten", "compact", "merge",
+    "values", "keys", "slice", "reverse", "tolist", "toset", "tomap", "distinct", "nonsensitive",
+})  # fmt: skip
+
+
+def _template_part(part: Any) -> str:
+    if is_secret(part):
+        return "${(sensitive)}"
+    return part if isinstance(part, str) else "${" + getattr(part, "source", "") + "}"
+
+
+def _selects(node: Tree) -> bool:
+    """``node`` picks values out of others (an index, a conditional, a selecting function)."""
+    if node.data in ("conditional", "expr_term", "get_attr_expr_term", "index_expr_term"):
+        return True
+    if node.data == "function_call":
+        kids = _children(node)
+        return bool(kids) and str(kids[0].children[0]) in _SELECTORS
+    return False
 
 
 def _as_number(value: Any) -> int | float | None:

@@ -23,7 +23,7 @@ import stat
 from typing import Any
 
 from scanner.loaders import deps
-from scanner.loaders.discover import MAX_TEXT_BYTES, TF_SUFFIXES
+from scanner.loaders.discover import MAX_TEXT_BYTES, OUTSIDE_LINK, TF_SUFFIXES, within
 from scanner.loaders.hcl_config import ModuleConfig
 from scanner.loaders.hcl_parse import RawBlock, parse_text
 from scanner.loaders.tf_json import native
@@ -36,10 +36,6 @@ MANIFEST = os.path.join(".terraform", "modules", "modules.json")
 
 def is_local(source: str | None) -> bool:
     return bool(source) and bool(_LOCAL_SOURCE.match(source or ""))
-
-
-def _inside(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 class ModuleReader:
@@ -108,8 +104,12 @@ class ModuleReader:
             names = sorted(added)
         blocks: list[RawBlock] = []
         sources: dict[str, list[str]] = {}
+        inside = os.path.realpath(directory)
         for name in names:
             path = os.path.join(directory, name)
+            if os.path.islink(path) and not within(os.path.realpath(path), inside):
+                self.errors.append(LoadError(path, None, OUTSIDE_LINK))  # as the scan's own walk does
+                continue
             text = self._read(path)
             if not isinstance(text, str):
                 if isinstance(text, Unknown):
@@ -133,7 +133,7 @@ class ModuleReader:
         """``file(path)``: the text; None when there is no such file; Unknown when not read."""
         full = path if os.path.isabs(path) else os.path.join(self.root_dir, path)
         real = os.path.realpath(full)
-        if not any(_inside(real, os.path.realpath(d)) for d in (self.root_dir, module_dir)):
+        if not any(within(real, os.path.realpath(d)) for d in (self.root_dir, module_dir)):
             return Unknown("a file outside the module")
         return self._read(os.path.normpath(full))
 

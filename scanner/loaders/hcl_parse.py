@@ -8,8 +8,13 @@ transform, which more than doubles parse time (measured in bench/).
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,65 @@ class RawBlock:
     line: int
     end_line: int
     line_offset: int
+
+
+class LazyBlock(RawBlock):
+    """A block of a large file, parsed when its body is first needed (:func:`parse_text`, ``lazy``).
+
+    A 5 MB file of 37,000 small resources made a Lark tree of 640 MB, all of it alive while the
+    module was evaluated. A lazy block keeps its source text; its tree is one of the few hundred
+    most recently used (:data:`LIVE_TREES`) and is parsed again if it is needed after that. A
+    block that does not parse has an empty body and its error in :attr:`errors`.
+    """
+
+    def __init__(self, kind: str, labels: list[str], text: str, file: str, line: int, end_line: int,
+                 line_offset: int) -> None:  # fmt: skip
+        self.kind, self.labels, self.file, self.line, self.end_line = kind, labels, file, line, end_line
+        self.line_offset = line_offset
+        self._text = text
+        self._tree: Tree | None = None
+        self.errors: list[LoadError] | None = None  # None: never parsed
+
+    @property
+    def body(self) -> Tree:
+        with _LIVE_LOCK:
+            if self._tree is not None:
+                _LIVE.move_to_end(id(self))
+                return self._tree
+        blocks, errors = _parse_whole(self._text, self.file, self.line_offset)
+        if self.errors is None:
+            self.errors = errors
+        tree = blocks[0].body if len(blocks) == 1 else Tree("body", [])
+        with _LIVE_LOCK:
+            self._tree = tree
+            _LIVE[id(self)] = self
+            while len(_LIVE) > LIVE_TREES:
+                _, old = _LIVE.popitem(last=False)
+                old._tree = None
+        return tree
+
+    @body.setter
+    def body(self, value: Tree) -> None:
+        self._tree = value
+
+    def parse_errors(self) -> list[LoadError]:
+        """The block's syntax errors, parsing it if nothing has yet."""
+        if self.errors is None:
+            _ = self.body
+        return list(self.errors or [])
+
+    def release(self) -> None:
+        with _LIVE_LOCK:
+            _LIVE.pop(id(self), None)
+            self._tree = None
+
+
+#: how many parsed trees of lazy blocks stay in memory (a block and the ones it references)
+LIVE_TREES = 256
+_LIVE: OrderedDict[int, LazyBlock] = OrderedDict()
+_LIVE_LOCK = threading.Lock()
+#: texts at least this long are split into blocks that are parsed lazily, when ``lazy`` is asked
+LAZY_MIN = 64 * 1024
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,8 +174,9 @@ def _join_call_newlines(stream: Any) -> Any:
     yield from pending
 
 
-def _set_lines(body: Tree) -> None:
-    """``meta.line`` of every attribute and block, ``meta.end_line`` of blocks, as Lark would set them."""
+def _set_lines(body: Tree, real: Callable[[int], int] = lambda line: line) -> None:
+    """``meta.line`` of every attribute and block, ``meta.end_line`` of blocks, as Lark would set them
+    (``real`` maps a line of the text Lark parsed to the file's: see :func:`_cut_heredocs`)."""
     for node in body.children:
         if not isinstance(node, Tree) or node.data not in ("attribute", "block"):
             continue
@@ -119,14 +184,14 @@ def _set_lines(body: Tree) -> None:
         while isinstance(first, Tree) and first.children:
             first = first.children[0]
         if isinstance(first, Token) and first.line is not None:
-            node.meta.line = first.line
+            node.meta.line = real(first.line)
         if node.data == "block":
             last = node.children[-1]
             if isinstance(last, Token) and last.end_line is not None:  # RBRACE
-                node.meta.end_line = last.end_line
+                node.meta.end_line = real(last.end_line)
             for child in node.children:
                 if isinstance(child, Tree) and child.data == "body":
-                    _set_lines(child)
+                    _set_lines(child, real)
 
 
 def _label(node: Tree | Token) -> str:
@@ -141,14 +206,24 @@ def _label(node: Tree | Token) -> str:
     return "".join(str(c) for c in node.children if isinstance(c, Token))
 
 
-def parse_text(text: str, file: str, line_offset: int = 0) -> tuple[list[RawBlock], list[LoadError]]:
+def parse_text(
+    text: str, file: str, line_offset: int = 0, lazy: bool = False
+) -> tuple[list[RawBlock], list[LoadError]]:
     """Parse one chunk of HCL. ``line_offset`` shifts lines (Markdown blocks).
 
     When the chunk does not parse, each top-level block is parsed on its own: the blocks
     that parse are kept, and each one that does not gives one error.
+
+    ``lazy``: a text of :data:`LAZY_MIN` or more that splits cleanly into top-level blocks gives
+    :class:`LazyBlock` s, parsed when their body is needed; their syntax errors come from
+    :meth:`LazyBlock.parse_errors`, not from here.
     """
     if text.startswith("\ufeff"):
         text = text[1:]
+    if lazy and len(text) >= LAZY_MIN:
+        split = split_blocks(text, file, line_offset)
+        if split is not None:
+            return split, []
     blocks, errors = _parse_whole(text, file, line_offset)
     if not errors:
         return blocks, errors
@@ -166,28 +241,99 @@ def parse_text(text: str, file: str, line_offset: int = 0) -> tuple[list[RawBloc
     return blocks, errors
 
 
+#: a heredoc body at least this large is taken out of the text before Lark parses it
+BIG_HEREDOC = 64 * 1024
+_HEREDOC_OPEN = re.compile(r"<<-?([a-zA-Z][a-zA-Z0-9._-]*)\r?\n")
+
+
+@dataclass
+class _Cut:
+    key: str  # what stands for the body in the text Lark parses
+    heredoc: str  # the heredoc as written: <<EOT ... EOT
+    line: int  # the placeholder's line in the parsed text
+    lines: int  # how many lines fewer the parsed text has from there on
+
+
+def _cut_heredocs(text: str) -> tuple[str, list[_Cut]]:
+    """``text`` with the body of each large heredoc replaced by one line.
+
+    python-hcl2's heredoc terminal is ``(?:.|\n)*?``: Python's regex engine keeps a backtracking
+    entry for every character it crosses, so a 7 MB heredoc took 1.5 GB to lex. Each large body is
+    found here in linear time (its opening ``<<EOT`` on a line with no quote or comment before it,
+    its closing line), replaced by a unique key for the parse, and put back in the tree after it.
+    A heredoc that cannot be read this way is left for Lark to parse, or to report.
+    """
+    if len(text) < BIG_HEREDOC:
+        return text, []
+    cuts: list[_Cut] = []
+    out: list[str] = []
+    pos = newlines = 0  # newlines: in out so far
+    for opening in _HEREDOC_OPEN.finditer(text):
+        if opening.start() < pos:
+            continue
+        before = text[text.rfind("\n", 0, opening.start()) + 1 : opening.start()]
+        if any(mark in before for mark in ('"', "#", "//", "/*")):
+            continue  # perhaps inside a string or a comment
+        closing = re.compile(rf"^[ \t]*{re.escape(opening.group(1))}\r?\n", re.M).search(text, opening.end())
+        if closing is None or closing.start() - opening.end() < BIG_HEREDOC:
+            continue
+        key = f"nhi_guard_heredoc_{len(cuts)}_{len(text)}"
+        out += [text[pos : opening.end()], key, "\n"]
+        line = newlines + text.count("\n", pos, opening.end()) + 1  # the key's line, counted from 1
+        newlines = line
+        cuts.append(_Cut(key, text[opening.start() : closing.end()], line,
+                         text.count("\n", opening.end(), closing.start()) - 1))  # fmt: skip
+        pos = closing.start()
+    if not cuts:
+        return text, []
+    out.append(text[pos:])
+    return "".join(out), cuts
+
+
+def _restore_heredocs(tree: Tree, cuts: list[_Cut]) -> None:
+    by_key = {c.key: c for c in cuts}
+    for node in tree.iter_subtrees():
+        if node.data in ("heredoc_template", "heredoc_template_trim"):
+            token = node.children[0]
+            key = next((k for k in by_key if isinstance(token, Token) and k in token), None)
+            if key is not None and isinstance(token, Token):
+                node.children[0] = Token.new_borrow_pos(token.type, by_key.pop(key).heredoc, token)
+
+
+def _line_map(cuts: list[_Cut]) -> Callable[[int], int]:
+    """Lines of the parsed text -> lines of the file, past each cut heredoc."""
+    if not cuts:
+        return lambda line: line
+    starts = [c.line for c in cuts]
+    shifts = list(itertools.accumulate(c.lines for c in cuts))
+    return lambda line: line + (shifts[i - 1] if (i := bisect.bisect_left(starts, line)) else 0)
+
+
 def _parse_whole(text: str, file: str, line_offset: int) -> tuple[list[RawBlock], list[LoadError]]:
     if not text.endswith("\n"):
         text += "\n"  # the grammar needs a trailing newline after the last attribute
+    text, cuts = _cut_heredocs(text)
+    real = _line_map(cuts)
     try:
         tree = _parser().parse(text)
-        _set_lines(tree.children[0])
+        _set_lines(tree.children[0], real)
+        if cuts:
+            _restore_heredocs(tree, cuts)
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
         if token is not None and getattr(token, "type", "") == "$END":
             opened = [m.start() for m in _TOP_LEVEL_RE.finditer(text)]
-            start = text.count("\n", 0, opened[-1]) + 1 + line_offset if opened else None
-            end = text.count("\n") + line_offset
+            start = real(text.count("\n", 0, opened[-1]) + 1) + line_offset if opened else None
+            end = real(text.count("\n")) + line_offset
             where = f"the block at line {start}" if start else "a block"
             return [], [LoadError(file, start or end, f"HCL syntax error: {where} is not closed "
                                                       f"(input ends at line {end})")]
         line = getattr(exc, "line", None)
-        line = line + line_offset if isinstance(line, int) and line > 0 else None
+        line = real(line) + line_offset if isinstance(line, int) and line > 0 else None
         return [], [LoadError(file, line, f"HCL syntax error: {_short(exc)}")]
     except (LarkError, RecursionError, ValueError) as exc:
-        return [], [
-            LoadError(file, line_offset + 1 if line_offset else None, f"HCL could not be parsed: {type(exc).__name__}")
-        ]
+        return [], [LoadError(file, line_offset + 1 if line_offset else None,
+                              f"HCL could not be parsed: {type(exc).__name__}")]
     blocks: list[RawBlock] = []
     body = tree.children[0]
     for child in body.children:
@@ -207,6 +353,110 @@ def _parse_whole(text: str, file: str, line_offset: int) -> tuple[list[RawBlock]
             )
         )
     return blocks, []
+
+
+_CODE_EVENT = re.compile(r'[{}"#]|//|/\*|<<-?([A-Za-z][A-Za-z0-9._-]*)\r?\n')
+_STRING_EVENT = re.compile(r'\$\$\{|%%\{|\$\{|%\{|["\\\n]')
+_HEADER = re.compile(
+    r'[ \t]*([A-Za-z_][A-Za-z0-9_-]*)((?:[ \t]+(?:"(?:[^"\\\n]|\\.)*"|[A-Za-z_][A-Za-z0-9_-]*))*)[ \t]*\{'
+)
+_LABEL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|([A-Za-z_][A-Za-z0-9_-]*)')
+_GAP = re.compile(r"(?:\s+|#[^\n]*|//[^\n]*|/\*.*?\*/)*", re.DOTALL)
+
+
+def _block_spans(text: str) -> list[tuple[int, int, int]] | None:
+    """``(start, open_brace, end)`` of each top-level block, or None when the text is anything but
+    blocks, whitespace and comments, or the scan is unsure (it then goes to Lark whole).
+
+    Linear: a regular expression jumps from one brace, quote, comment or heredoc to the next, and
+    a stack follows strings and their ``${...}`` interpolations."""
+    spans: list[tuple[int, int, int]] = []
+    stack: list[str] = []  # "{" a brace in code, "$" an interpolation, '"' a string
+    pos, start, opened = 0, 0, 0
+    n = len(text)
+    while pos < n:
+        if stack and stack[-1] == '"':
+            m = _STRING_EVENT.search(text, pos)
+            if m is None or m.group() == "\n":
+                return None  # an unclosed string: leave it to Lark to report
+            tok = m.group()
+            pos = m.end() + (1 if tok == "\\" else 0)
+            if tok == '"':
+                stack.pop()
+            elif tok in ("${", "%{"):
+                stack.append("$")
+            continue
+        m = _CODE_EVENT.search(text, pos)
+        if m is None:
+            if stack or _GAP.fullmatch(text, start if not spans else spans[-1][2]) is None:
+                return None
+            break
+        tok = m.group()
+        if tok == "{":
+            if not stack:
+                opened = m.start()
+                line_start = text.rfind("\n", 0, opened) + 1
+                gap_from = spans[-1][2] if spans else 0
+                if _GAP.fullmatch(text, gap_from, line_start) is None:
+                    return None  # something before this block's line that is not a block
+                start = line_start
+            stack.append("{")
+        elif tok == "}":
+            if not stack:
+                return None
+            stack.pop()
+            if not stack:
+                line_end = text.find("\n", m.end())
+                end = n if line_end < 0 else line_end + 1
+                if text[m.end() : end].strip():
+                    return None  # the closing brace is not the last thing on its line
+                spans.append((start, opened, end))
+                pos = end
+                continue
+        elif tok == '"':
+            stack.append('"')
+        elif tok in ("#", "//"):
+            line_end = text.find("\n", m.end())
+            pos = n if line_end < 0 else line_end
+            continue
+        elif tok == "/*":
+            close = text.find("*/", m.end())
+            if close < 0:
+                return None
+            pos = close + 2
+            continue
+        else:  # a heredoc: to its closing line
+            closing = re.compile(rf"^[ \t]*{re.escape(m.group(1))}\r?$", re.M).search(text, m.end())
+            if closing is None:
+                return None
+            pos = closing.end()
+            continue
+        pos = m.end()
+    if stack or not spans:
+        return None
+    return spans
+
+
+def split_blocks(text: str, file: str, line_offset: int = 0) -> list[RawBlock] | None:
+    """Lazy blocks for each top-level block of ``text`` (see :class:`LazyBlock`); None when the text
+    does not split cleanly, or a block's header is not the usual ``kind "label" "label" {``."""
+    spans = _block_spans(text)
+    if spans is None:
+        return None
+    blocks: list[RawBlock] = []
+    newlines = 0
+    last = 0
+    for start, opened, end in spans:
+        newlines += text.count("\n", last, start)
+        last = start
+        header = _HEADER.fullmatch(text, start, opened + 1)
+        if header is None:
+            return None
+        labels = [m.group(1) if m.group(1) is not None else m.group(2) for m in _LABEL.finditer(header.group(2))]
+        offset = line_offset + newlines
+        end_line = offset + text.count("\n", start, end)
+        blocks.append(LazyBlock(header.group(1), labels, text[start:end], file, offset + 1, end_line, offset))
+    return blocks
 
 
 def parse_body(text: str, file: str) -> tuple[Tree | None, list[LoadError]]:

@@ -23,7 +23,8 @@ from scanner.loaders.plan_stream import split_plan
 from scanner.loaders.tf_json import TfJsonError, looks_like_config, native, remap, to_hcl
 from scanner.loaders.tfvars import auto_loaded, tfvars_in
 from scanner.model.resource import Document, LoadError
-from scanner.util import progress
+from scanner.util import debug, progress
+from scanner.util.deps import missing_package
 
 _MARKDOWN_EXT = {".md", ".markdown", ".mdx"}
 _TF_SUFFIXES = TF_SUFFIXES
@@ -126,9 +127,12 @@ def _guarded(path: str, loaded: Loaded, load: Callable[[], None]) -> None:
         load()
     except RecursionError:
         loaded.errors.append(LoadError(path, None, "input nested too deeply to read"))
-    except Exception as exc:  # reported as an error entry; the scan continues
-        if os.environ.get("NHI_GUARD_DEBUG"):
-            raise
+    except Exception as exc:  # noqa: BLE001 - reported as an error entry; the scan continues
+        missing = missing_package(exc)
+        if missing:
+            loaded.errors.append(LoadError(path, None, f"cannot read this input: {missing}"))
+            return
+        debug.internal_error(exc, f"while loading {path}")
         loaded.errors.append(LoadError(path, None, f"internal error while loading ({type(exc).__name__}); "
                                                    "please report it with --debug output"))
 

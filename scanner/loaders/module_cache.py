@@ -10,11 +10,12 @@ evaluation read elsewhere (the modules it calls, ``file()`` targets), which the 
 * **Cache.** The key is a SHA-256 over the cache format, the nhi-guard version, the python-hcl2,
   Lark and Python versions, a fingerprint of nhi-guard's own source files (so an edited loader
   never reads stale entries), every file's path, line offset and text, and the variables files
-  and ``--var`` values applied. Any change to one of them is a different key, so a changed file is
-  always parsed again; an entry whose recorded dependencies changed since is a miss. An entry is JSON, never
-  pickle, so a cache directory someone else could write to cannot run code. An entry that
-  cannot be read, decoded or does not match its key is ignored and replaced. Entries are
-  written atomically, in a private (0700) directory: they hold what the ``.tf`` files hold,
+  and ``--var`` values applied. Any change to one of them is a different key, so a changed file
+  is always parsed again; an entry whose recorded dependencies changed since is a miss. An entry
+  is JSON, never pickle, so a cache directory someone else could write to cannot run code. An
+  entry that cannot be read, does not match its key or the SHA-256 of its body, or decodes to
+  anything but the shape written (:func:`decode_document` checks every field's type) is ignored
+  and replaced. Entries are written atomically, in a private (0700) directory: they hold what the ``.tf`` files hold,
   literal secrets included, so do not share a cache across trust boundaries.
 * **Parallel loading.** Modules that miss the cache are loaded in worker processes when the
   work is large enough to pay for them (Linux ``fork`` only; elsewhere start-up costs more
@@ -43,7 +44,7 @@ from scanner.model.values import OpenList, OpenMap, OpenStr, PartialJson, Unknow
 if TYPE_CHECKING:
     from scanner.loaders.hcl import Chunk
 
-FORMAT = 2
+FORMAT = 3  # 2: the header holds the body's SHA-256; 3: documents record what they read
 #: below this much source, worker processes cost more than they save (bench/README.md)
 PARALLEL_MIN_BYTES = 256 * 1024
 _TAG = "\x00"  # marks an encoded non-JSON value; a real key starting with NUL is escaped
@@ -123,23 +124,87 @@ def _opened(value: Any) -> Any:
     return next(open_type(value) for open_type, plain in _OPEN if isinstance(value, plain))
 
 
+class CorruptEntry(ValueError):
+    """An entry that is valid JSON but not what :func:`encode_document` writes."""
+
+
 def _decode_tagged(obj: dict[str, Any]) -> Any:
     tag = obj.get(_TAG)
     if tag is None:
         return obj
-    if tag == "u":
-        return Unknown(obj["s"])
-    if tag == "o":
-        return _opened(obj["v"])
-    if tag == "p":
-        return PartialJson(obj["v"], obj["s"])
-    if tag == "t":
-        return tuple(obj["v"])
-    if tag == "S":
-        return set(obj["v"])
-    if tag == "d":
-        return dict(obj["v"])
-    raise ValueError(f"unknown cache tag {tag!r}")
+    source, value = obj.get("s"), obj.get("v")
+    if tag == "u" and isinstance(source, str) and set(obj) == {_TAG, "s"}:
+        return Unknown(source)
+    if tag == "p" and isinstance(source, str) and set(obj) == {_TAG, "s", "v"}:
+        return PartialJson(value, source)
+    if tag == "o" and isinstance(value, dict | list | str) and set(obj) == {_TAG, "v"}:
+        return _opened(value)
+    if isinstance(value, list) and set(obj) == {_TAG, "v"}:
+        if tag == "t":
+            return tuple(value)
+        if tag == "S" and all(isinstance(v, str | int | float | bool | None) for v in value):
+            return set(value)
+        if tag == "d" and all(isinstance(kv, list) and len(kv) == 2 and _hashable(kv[0]) for kv in value):
+            return dict(value)
+    raise CorruptEntry(f"not a cache value: tag {tag!r}")
+
+
+def _hashable(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool | tuple | Unknown)
+
+
+#: what each field of a cached Resource must be; the model's code relies on it (a comment that is
+#: not text made the waiver code raise TypeError)
+_FIELD_CHECKS: dict[str, Any] = {
+    "address": lambda v: isinstance(v, str),
+    "mode": lambda v: isinstance(v, str),
+    "type": lambda v: isinstance(v, str),
+    "name": lambda v: isinstance(v, str),
+    "file": lambda v: isinstance(v, str),
+    "module": lambda v: isinstance(v, str),
+    "provider": lambda v: isinstance(v, str),
+    "action": lambda v: isinstance(v, str),
+    "line": lambda v: _int(v),
+    "attrs": lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
+    "before": lambda v: v is None or (isinstance(v, dict) and all(isinstance(k, str) for k in v)),
+    "lines": lambda v: isinstance(v, dict) and all(isinstance(k, str) and _int(n) for k, n in v.items()),
+    "refs": lambda v: isinstance(v, dict)
+    and all(isinstance(k, str) and isinstance(r, list) and all(isinstance(a, str) for a in r) for k, r in v.items()),
+    "comments": lambda v: isinstance(v, list)
+    and all(isinstance(c, tuple) and len(c) == 2 and _int(c[0]) and isinstance(c[1], str) for c in v),
+    "sensitive_paths": lambda v: isinstance(v, set) and all(isinstance(p, str) for p in v),
+    "has_config": lambda v: isinstance(v, bool),
+    "context_only": lambda v: isinstance(v, bool),
+    "origins": lambda v: isinstance(v, dict)
+    and all(isinstance(k, str) and isinstance(o, list) and all(_origin(t) for t in o) for k, o in v.items()),
+}
+
+
+def _origin(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 3 and isinstance(value[0], str) and _int(value[1]) \
+        and isinstance(value[2], str)
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _resource(raw: Any) -> Resource:
+    if not isinstance(raw, dict) or set(raw) != {f.name for f in fields(Resource)}:
+        raise CorruptEntry("not a cached resource")
+    for name, value in raw.items():
+        check = _FIELD_CHECKS.get(name)
+        if check is None or not check(value):
+            raise CorruptEntry(f"cached resource field {name} has the wrong type")
+    return Resource(**raw)
+
+
+def _error(raw: Any) -> LoadError:
+    if not (isinstance(raw, list) and len(raw) == 3 and isinstance(raw[0], str) and isinstance(raw[2], str)):
+        raise CorruptEntry("not a cached load error")
+    if raw[1] is not None and not _int(raw[1]):
+        raise CorruptEntry("not a cached load error")
+    return LoadError(raw[0], raw[1], raw[2])
 
 
 def encode_document(doc: Document) -> str:
@@ -155,16 +220,23 @@ def encode_document(doc: Document) -> str:
 
 
 def decode_document(text: str) -> Document:
+    """The document :func:`encode_document` wrote; :class:`CorruptEntry` (a ``ValueError``) for
+    anything else, whether it does not parse or parses to the wrong shape."""
     data = json.loads(text, object_hook=_decode_tagged)
-    resources = [Resource(**r) for r in data["resources"]]
-    errors = [LoadError(str(f), line if isinstance(line, int) else None, str(m)) for f, line, m in data["errors"]]
-    return Document(
-        resources=resources,
-        errors=errors,
-        secrets=set(data["secrets"]),
-        depends={str(k): str(v) for k, v in data["depends"].items()},
-        called=[str(c) for c in data["called"]],
-    )
+    if not isinstance(data, dict) or set(data) != {"resources", "errors", "secrets", "depends", "called"}:
+        raise CorruptEntry("not a cached document")
+    resources, errors, secrets = data["resources"], data["errors"], data["secrets"]
+    depends, called = data["depends"], data["called"]
+    if not (isinstance(resources, list) and isinstance(errors, list) and isinstance(secrets, list)):
+        raise CorruptEntry("not a cached document")
+    if not all(isinstance(s, str) for s in secrets):
+        raise CorruptEntry("cached secrets are not text")
+    if not (isinstance(depends, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in depends.items())):
+        raise CorruptEntry("cached dependencies are not text")
+    if not (isinstance(called, list) and all(isinstance(c, str) for c in called)):
+        raise CorruptEntry("cached module directories are not text")
+    return Document(resources=[_resource(r) for r in resources], errors=[_error(e) for e in errors],
+                    secrets=set(secrets), depends=depends, called=called)  # fmt: skip
 
 
 # --- the cache ------------------------------------------------------------------------------
@@ -285,7 +357,7 @@ class ModuleCache:
         try:
             text = path.read_text(encoding="utf-8")
             header, _, body = text.partition("\n")
-            if json.loads(header) != {"format": FORMAT, "key": key}:
+            if json.loads(header) != _header(key, body):  # a changed byte anywhere: a miss
                 return None
         except (OSError, ValueError, RecursionError):
             return None
@@ -302,7 +374,7 @@ class ModuleCache:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"format": FORMAT, "key": key}) + "\n" + text)
+                    fh.write(json.dumps(_header(key, text)) + "\n" + text)
                 os.replace(tmp, path)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -310,6 +382,13 @@ class ModuleCache:
                 raise
         except OSError:
             return
+
+
+def _header(key: str, body: str) -> dict[str, Any]:
+    """An entry's first line. The body's hash makes a truncated or corrupted entry a miss even where
+    what is left still decodes: a flipped digit in a line number, a cut in a string."""
+    digest = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+    return {"format": FORMAT, "key": key, "sha256": digest}
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -71,17 +71,50 @@ def _marks_unknown(mark: Any) -> bool:
     return False
 
 
-def _collect_sensitive(value: Any, mask: Any, path: str, secrets: set[str], paths: set[str]) -> None:
+def _collect_sensitive(value: Any, mask: Any, secrets: set[str], paths: set[str]) -> None:
+    """Collect the values ``mask`` (``after_sensitive`` or ``before_sensitive``) marks sensitive.
+
+    Terraform writes a mask shaped like the value. A hand-made or damaged plan may not: ``[true]``
+    for a list of three, a list mask for a map, ``"yes"`` for ``true``. Where the shapes disagree and
+    the mask marks anything, the whole attribute is treated as sensitive: a guess that masks too
+    much costs a word in the report, one that masks too little prints a secret.
+    """
+    if not isinstance(mask, Mapping) or not isinstance(value, Mapping):
+        if _marks(mask) and value is not None:  # the whole object marked, or a mask of another shape
+            _all_strings(value, secrets)
+            paths.add("")
+        return
+    for key, sub in mask.items():
+        attr = value.get(key)
+        if _walk_mask(attr, sub, str(key), secrets, paths):
+            _all_strings(attr, secrets)
+            paths.add(str(key))
+
+
+def _walk_mask(value: Any, mask: Any, path: str, secrets: set[str], paths: set[str]) -> bool:
+    """Collect what ``mask`` marks in ``value``; True when their shapes disagree where it marks something."""
+    if mask is False or mask is None or value is None:
+        return False
     if mask is True:
         paths.add(path)
         _all_strings(value, secrets)
-    elif isinstance(mask, Mapping) and isinstance(value, Mapping):
-        for key, sub in mask.items():
-            _collect_sensitive(value.get(key), sub, f"{path}.{key}" if path else key, secrets, paths)
-    elif isinstance(mask, list) and isinstance(value, list):
-        for i, sub in enumerate(mask):
-            if i < len(value):
-                _collect_sensitive(value[i], sub, f"{path}.{i}" if path else str(i), secrets, paths)
+        return False
+    if isinstance(mask, Mapping) and isinstance(value, Mapping):
+        return any(_walk_mask(value.get(k), sub, f"{path}.{k}", secrets, paths) for k, sub in list(mask.items()))
+    if isinstance(mask, list) and isinstance(value, list):
+        if len(mask) < len(value) and _marks(mask):  # elements without a mark: which of them is secret?
+            return True
+        return any(_walk_mask(value[i], sub, f"{path}.{i}", secrets, paths) for i, sub in enumerate(mask[: len(value)]))
+    return _marks(mask)  # a map mask on a list, `1` or "true" instead of true: in doubt
+
+
+def _marks(mask: Any) -> bool:
+    """Some part of a sensitivity mask says "sensitive" (``true``, or anything but false/null/0/empty)."""
+    if isinstance(mask, Mapping):
+        return any(_marks(m) for m in mask.values())
+    if isinstance(mask, list):
+        return any(_marks(m) for m in mask)
+    return mask is not False and mask is not None and mask != 0 and mask != ""
 
 
 def _all_strings(value: Any, out: set[str]) -> None:
@@ -222,8 +255,8 @@ def _resource(
     unknown = unknown if isinstance(unknown, Mapping) else {}  # Terraform writes an object; anything else: none
     attrs = _overlay(dict(attrs_raw), unknown, address)
     sensitive_paths: set[str] = set()
-    _collect_sensitive(attrs_raw, change.get("after_sensitive"), "", doc.secrets, sensitive_paths)
-    _collect_sensitive(change.get("before"), change.get("before_sensitive"), "", doc.secrets, set())
+    _collect_sensitive(attrs_raw, change.get("after_sensitive"), doc.secrets, sensitive_paths)
+    _collect_sensitive(change.get("before"), change.get("before_sensitive"), doc.secrets, set())
     if not isinstance(after, Mapping):  # only delete and forget plan no object; a hand-edited plan can
         what = "null" if after is None else "not an object"
         doc.errors.append(
@@ -300,7 +333,7 @@ def _outputs(
         value: Any = change.get("after")
         if change.get("after_unknown") is True:
             value = Unknown(f"output.{name} (known after apply)")
-        sensitive = change.get("after_sensitive") is True
+        sensitive = _marks(change.get("after_sensitive"))  # a structure on an output: in doubt, all of it
         cfg = config_outputs.get(name) if isinstance(config_outputs, Mapping) else None
         refs: dict[str, list[str]] = {}
         if isinstance(cfg, Mapping):

@@ -18,7 +18,8 @@ from scanner.policy.reviews import Reviews
 from scanner.policy.selection import Selection
 from scanner.policy.waivers import WaiverEntry, inline_waivers
 from scanner.rules import Rule, all_rules
-from scanner.util import progress
+from scanner.util import debug, progress
+from scanner.util.gc_pace import fewer_collections
 
 #: ``ctx.memo`` key of the rule IDs that run under a context's config (the evidence says which did not)
 ENABLED_RULES = ("enabled rules",)
@@ -92,6 +93,11 @@ def _applies(rule: Rule, res: Resource) -> bool:
 
 
 def check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Checked:
+    with fewer_collections():  # findings and metadata pile up young objects over a large model
+        return _check(resources, total, contexts)
+
+
+def _check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Checked:
     out = Checked()
     inline_seen: set[tuple[str, str]] = set()
     # Rules that keep the base applies_to depend on mode and type only: decided once per pair.
@@ -120,6 +126,7 @@ def check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Chec
                 violations = list(rule.check(res, ctx))
             except Exception as exc:  # noqa: BLE001 - a rule bug must not end the scan silently
                 message = f"internal error in rule {rule.id} on {res.address}: {type(exc).__name__}"
+                debug.internal_error(exc, f"in rule {rule.id} on {res.address}")
                 out.errors.append(LoadError(display_path(res.file), res.line, message))
                 continue
             for v in violations:

@@ -19,7 +19,7 @@ from scanner.pipeline.findings import display_path, make_finding, scope_of, sort
 from scanner.pipeline.inventory import inventory
 from scanner.pipeline.provenance import ProvenanceRequest, provenance
 from scanner.policy.config import Configs
-from scanner.policy.redact import Redactor, secret_values
+from scanner.policy.redact import Redactor, labels_of, secret_values, with_derived
 from scanner.policy.selection import Selection
 from scanner.policy.waivers import WaiverEntry, apply_waivers, config_waivers
 from scanner.rules import Violation, get_rule
@@ -63,6 +63,7 @@ def evaluate(
         secrets |= doc.secrets
     for res in resources:
         secrets |= secret_values(res)
+    secrets = with_derived(secrets)
     model = Model(resources, scopes)
     contexts = Contexts(
         model,
@@ -111,7 +112,7 @@ def evaluate(
         waivers=[_applied(w) for w in waivers if w.suppressed],
     )
     report.summary = summarise(report, files, sum(not r.context_only for r in resources))
-    report = Redactor(secrets).report(report)
+    report = Redactor(secrets, lambda has_secret: labels_of(resources, has_secret)).report(report)
     if record is not None:  # after redaction: digests and names carry no secret, and are not scrubbed
         report.provenance = provenance(
             record, secrets, settings.today.isoformat(), settings.requester, settings.approvals

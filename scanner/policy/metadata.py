@@ -29,7 +29,11 @@ class Metadata:
     approved_by: Any = MISSING
     requested_by: Any = MISSING
     change_ticket: Any = MISSING
+    #: the identity this credential inherits from (its address), when it is in the scan
     source: str = ""
+    #: the fields whose value came from ``source``: a finding about such a value belongs to the
+    #: identity, which carries it once, not to each of its credentials
+    inherited: frozenset[str] = frozenset()
 
     def get(self, name: str) -> Any:
         return getattr(self, name)
@@ -131,10 +135,13 @@ class MetadataResolver:
                 break
         if parents:
             parent_meta = self.resolve(parents[0], depth + 1)
+            taken = []
             for name in FIELDS:
                 if getattr(meta, name) is MISSING:
                     setattr(meta, name, parent_meta.get(name))
+                    taken.append(name)
             meta.source = parents[0].address
+            meta.inherited = frozenset(taken)
         elif pointer is not MISSING:
             # The owning identity lives outside this scan (or is computed): cannot judge.
             for name in FIELDS:

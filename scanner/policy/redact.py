@@ -13,6 +13,8 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
@@ -102,6 +104,11 @@ def secret_values(res: Resource) -> set[str]:
     return out
 
 
+def is_credential_attr(resource_type: str, key: str) -> bool:
+    """``key`` of a ``resource_type`` holds credential material (``password``, ``secret_string``...)."""
+    return _secret_attr(key) and resource_type not in _NOT_SECRET_TYPES and key not in _NOT_SECRET_ATTRS
+
+
 def all_strings(value: Any) -> list[str]:
     """Every string in a value: nested maps and lists, known parts of ``jsonencode``, and the
     strings inside JSON text."""
@@ -135,6 +142,7 @@ _NOT_SECRET_ATTRS = {"policy_data"}
 _IDENTITY_FIELDS = frozenset(
     {"rule_id", "resource", "resource_type", "file", "fingerprint", "help_uri", "category", "severity", "kind"}
     | {"digest", "grants_digest"}  # hashes of the configuration and of the grants, with secrets already masked
+    | {"title", "remediation"}  # a rule's own text, never a value
 )
 
 
@@ -203,10 +211,90 @@ def config_digest(attrs: Any, secrets: set[str], sensitive_paths: set[str] | fro
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+#: what ends a label in running text: a resource address or attribute name never holds these
+_LABEL_STOP = frozenset(" \t\n\r`'(),;<>|")
+
+
+_QUOTED = re.compile(r'"""(.*?)"""|\'\'\'(.*?)\'\'\'|"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'', re.DOTALL)
+
+
+@functools.lru_cache(maxsize=1)
+def rule_words() -> frozenset[str]:
+    """The words of the rules' own text, lower-cased: every quoted string in scanner/rules/
+    (messages, titles, fixes, docstrings).
+
+    A secret that is one of these words (a sensitive tag value ``identity``) is masked only where a
+    whole report field equals it, and a match inside one of them is left alone, so a rule's text
+    is never altered. Read from the source, so a new rule's wording is covered without a list."""
+    from scanner import PACKAGE_DIR
+
+    words: set[str] = set()
+    for path in (PACKAGE_DIR / "rules").rglob("*.py"):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            continue
+        for match in _QUOTED.finditer(text):
+            quoted = next(g for g in match.groups() if g is not None)
+            words.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9_-]+", quoted))
+    return frozenset(words)
+
+
+def with_derived(secrets: set[str]) -> set[str]:
+    """``secrets`` plus the values of ``key=value`` pairs inside them.
+
+    Owners and approvers are parsed out of descriptions (``owner=${var.pw}``) and tag lists; a
+    value parsed out of secret text is secret too, and is shown on its own in the inventory."""
+    from scanner.policy.metadata import parse_pairs
+
+    out = set(secrets)
+    for text in secrets:
+        if "=" in text or ":" in text:
+            out.update(v for v in parse_pairs(text).values() if v)
+    return out
+
+
+def labels_of(resources: list[Resource], has_secret: Callable[[str], bool]) -> set[str]:
+    """The names the author gave things: addresses (with and without instance keys and module
+    path), types, names, and every attribute name at any depth. Never altered in a report.
+
+    A map key that holds a secret (``{(var.pw) = 1}``) was computed from a value: not a label."""
+    out: set[str] = set()
+    keys: set[str] = set()
+    for res in resources:
+        out.update((res.address, res.config_address, res.type, res.name))
+        if res.module:
+            out.add(res.module)
+        stack: list[Any] = [res.attrs]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                keys.update(k for k in value if isinstance(k, str))
+                stack.extend(v for v in value.values() if isinstance(v, dict | list))
+            elif isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, dict | list))
+    return out | {k for k in keys if not has_secret(k)}
+
+
 class Redactor:
-    def __init__(self, secrets: set[str]) -> None:
+    """Masks every collected secret in every string of a report, but never a label.
+
+    A secret is masked wherever a whole report string equals it. A secret of six characters or
+    more is masked inside strings too, except where the match lies within a label: an address,
+    an attribute name, or a word of nhi-guard's own text (:func:`rule_words`). A secret that is
+    itself such a word (a sensitive value ``password``) is not really secret text, and is masked
+    only where a whole string equals it; otherwise it would turn
+    ``azuread_service_principal_password.spn`` into ``azuread_service_principal_***REDACTED***.spn``
+    in every message of a combined report.
+    """
+
+    def __init__(
+        self, secrets: set[str], labels: Callable[[Callable[[str], bool]], set[str]] | set[str] | None = None
+    ) -> None:
         self.exact = {s for s in secrets if s}
-        long = [s for s in self.exact if len(s) >= _MIN_SUBSTRING]
+        self._labels_from = labels
+        self._labels: set[str] | None = None
+        long = [s for s in self.exact if len(s) >= _MIN_SUBSTRING and not self._is_word(s)]
         self.pattern: re.Pattern[str] | None = None
         if long:
             try:
@@ -216,6 +304,45 @@ class Redactor:
         #: report strings repeat (titles, fixes, addresses): scrub each distinct one once
         self._done: dict[str, str] = {}
 
+    @property
+    def labels(self) -> set[str]:
+        if self._labels is None:  # built on the first match only: most strings hold no secret
+            source = self._labels_from
+            self._labels = set(source(self._has_secret) if callable(source) else source or ())
+        return self._labels
+
+    def _has_secret(self, text: str) -> bool:
+        return text in self.exact or (self.pattern is not None and self.pattern.search(text) is not None)
+
+    @staticmethod
+    def _is_word(secret: str) -> bool:
+        return secret.lower() in rule_words()
+
+    def _protected(self, text: str, start: int, end: int) -> bool:
+        """The match ``text[start:end]`` lies within a label or a word of nhi-guard's own text."""
+        a, b = start, end
+        while a > 0 and text[a - 1] not in _LABEL_STOP:
+            a -= 1
+        while b < len(text) and text[b] not in _LABEL_STOP:
+            b += 1
+        token = text[a:b]
+        # the token, or a run of its dotted parts, that covers the match: `module.m.aws_x.y` in a
+        # sentence, `aws_x.y.password` (address and attribute), `password.` at a sentence's end
+        cuts = [a, *(a + i for i, ch in enumerate(token) if ch == "."), *(a + i + 1 for i, ch in enumerate(token)
+                                                                          if ch == ".")]  # fmt: skip
+        cuts = sorted({*cuts, b})
+        words = rule_words()
+        for i, lo in enumerate(cuts):
+            if lo > start:
+                break
+            for hi in cuts[i + 1 :]:
+                if hi < end:
+                    continue
+                piece = text[lo:hi].strip(".")
+                if piece and (piece in self.labels or piece.lower() in words):
+                    return True
+        return False
+
     def text(self, value: str) -> str:
         if value in self.exact:
             return MASK
@@ -223,7 +350,9 @@ class Redactor:
             return value
         done = self._done.get(value)
         if done is None:
-            done = self._done[value] = self.pattern.sub(MASK, value)
+            done = self._done[value] = self.pattern.sub(
+                lambda m: m.group() if self._protected(value, m.start(), m.end()) else MASK, value
+            )
         return done
 
     def _walk(self, value: Any) -> Any:
@@ -233,7 +362,7 @@ class Redactor:
         dumped and re-validated copy of it was the largest part of the scan's peak memory.
         """
         if isinstance(value, str):
-            return self.text(value) if type(value) is str else value  # str enums: severities, categories
+            return value if isinstance(value, Enum) else self.text(value)  # severities, categories: ours
         if isinstance(value, BaseModel):
             for name, field_value in value.__dict__.items():
                 if name not in _IDENTITY_FIELDS:

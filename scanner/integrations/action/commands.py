@@ -2,8 +2,12 @@
 
 Escaping follows the runner (``@actions/core``): in the message ``%``, CR and LF become
 ``%25``, ``%0D`` and ``%0A``; in properties ``:`` and ``,`` become ``%3A`` and ``%2C`` as well.
-Text from scanned code is printed between ``::stop-commands::`` markers, so a resource name
-cannot smuggle in a workflow command.
+Before that, every other control character is taken out of every value: a resource name or a
+file name from the scanned code can hold ``ESC [31m``, which colours the log, or a NEL or
+Unicode line separator, which a log viewer may break the line at. Those and tabs become spaces,
+the rest is dropped. (CR and LF are escaped, so they cannot start a line of their own, where the
+runner reads commands; the annotation shows them as line breaks.) Longer text from scanned code is printed
+between ``::stop-commands::`` markers, so a resource name cannot smuggle in a workflow command.
 """
 
 from __future__ import annotations
@@ -23,8 +27,19 @@ MAX_PER_LEVEL = 10
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "notice"}
 
 
+#: C0 controls but CR and LF (escaped below), DEL, C1 controls, the Unicode line and paragraph separators
+_CONTROL: dict[int, str | None] = {
+    i: None for i in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if i not in (0x0A, 0x0D)
+}
+_CONTROL.update({0x09: " ", 0x85: " ", 0x2028: " ", 0x2029: " "})
+
+
+def strip_controls(text: str) -> str:
+    return text.translate(_CONTROL)
+
+
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return strip_controls(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

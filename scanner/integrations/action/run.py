@@ -50,8 +50,9 @@ from scanner.policy.config import ConfigError, ConfigFile, Configs
 from scanner.policy.people import Teams, TeamsError
 from scanner.policy.reviews import Reviews, ReviewsError, parse_reviews
 from scanner.reporters import get_reporter
-from scanner.reporters.markdown import code, inline
+from scanner.reporters.markdown_tables import code, inline
 from scanner.reporters.text import summary_line
+from scanner.util import debug
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 GIT_TIMEOUT = 300
@@ -88,13 +89,16 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
     except InputError as exc:
         log.error(str(exc))
         return EXIT_ERROR
+    debugging = ctx.env.get("RUNNER_DEBUG") == "1" or bool(ctx.env.get("NHI_GUARD_DEBUG"))
     try:
-        return run(ctx, log)
+        # tracebacks (of loader and rule bugs too) can quote scanned text: printed with commands off
+        with debug.turned_on(debugging, lambda text: print_untrusted(text, log.out)):
+            return run(ctx, log)
     except (InputError, ConfigError, ScanError) as exc:
         log.error(str(exc))
     except Exception as exc:  # noqa: BLE001 - one line and exit 2: exit 1 means findings
-        if ctx.env.get("RUNNER_DEBUG") == "1" or ctx.env.get("NHI_GUARD_DEBUG"):
-            log.line(traceback.format_exc())
+        if debugging:
+            print_untrusted(traceback.format_exc(), log.out)
         # the type only: an exception's text can quote the input, and the input can hold secrets
         log.error(f"internal error: {type(exc).__name__}; rerun with debug logging (RUNNER_DEBUG=1) for details")
     write_outputs(ctx.output, {"exit-code": EXIT_ERROR})

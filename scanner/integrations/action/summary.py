@@ -4,22 +4,21 @@ Sections: counts by category and severity; the NHI inventory of this change, wit
 approver and pull request author side by side; the findings with their fixes; input errors;
 waivers; notes (baseline, comment status). The comment is the same text behind a hidden
 marker, cut at a line to GitHub's 65,536-character limit with a pointer to the job summary.
-Every value from scanned code goes through :mod:`scanner.reporters.markdown`'s escaping.
+Tables, lists and the escaping of every value from scanned code come from
+:mod:`scanner.reporters.markdown_tables`, shared with the ``markdown`` report format.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import groupby
 from urllib.parse import quote
 
-from scanner.model.report import UNKNOWN_VALUE, InventoryItem, Report
-from scanner.model.severity import Category, Severity
+from scanner.model.report import UNKNOWN_VALUE, Finding, InventoryItem, Report
+from scanner.model.severity import Severity
 from scanner.policy.people import same_person
-from scanner.reporters.markdown import MISSING_CELL, code, inline
+from scanner.reporters import markdown_tables as md
 
 MARKER = "<!-- nhi-guard -->"
 #: GitHub rejects an issue comment body longer than this (characters)
@@ -45,18 +44,6 @@ class SummaryInput:
     #: (module directory, resource) of each finding reported: with a baseline these are new, so an
     #: NHI that has one was changed by this change even when its owner, expiry and approvals were not
     flagged: set[tuple[str, str]] = field(default_factory=set)
-
-
-def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
-
-
-def _cell(value: str | None) -> str:
-    if value is None or value == "":
-        return MISSING_CELL
-    if value == UNKNOWN_VALUE:
-        return "(unknown)"
-    return code(value, table=True)
 
 
 def _key(item: InventoryItem) -> tuple[str, str]:
@@ -119,19 +106,6 @@ def _headline(inp: SummaryInput) -> str:
     return text
 
 
-def _counts(report: Report) -> list[str]:
-    severities = list(Severity)
-    counts = Counter((str(f.category), str(f.severity)) for f in report.findings)
-    out = [_row(["Category", *(sev.value for sev in severities), "Total"])]
-    out.append(_row(["---", *("---:" for _ in severities), "---:"]))
-    for cat in Category:
-        row = [counts[(cat.value, sev.value)] for sev in severities]
-        out.append(_row([cat.value, *map(str, row), str(sum(row))]))
-    totals = [sum(counts[(cat.value, sev.value)] for cat in Category) for sev in severities]
-    out.append(_row(["**Total**", *(f"**{n}**" for n in totals), f"**{sum(totals)}**"]))
-    return out
-
-
 def _inventory(inp: SummaryInput) -> list[str]:
     changed, unchanged = changed_inventory(inp.report.inventory, inp.base_inventory, inp.flagged)
     out = [f"### NHI inventory of this change ({len(changed)})", ""]
@@ -149,10 +123,9 @@ def _inventory(inp: SummaryInput) -> list[str]:
     header = ["Resource", "Kind", "Action", "Owner", "Expires", "Requested by", "Approved by", "Change ticket"]
     if inp.pr_author:
         header.append("PR author")
-    out.append(_row(header))
-    out.append(_row(["---"] * len(header)))
+    rows = []
     for item, action in changed:
-        approved = _cell(item.approved_by)
+        approved = md.cell(item.approved_by)
         if (
             inp.pr_author
             and item.approved_by
@@ -161,22 +134,23 @@ def _inventory(inp: SummaryInput) -> list[str]:
         ):
             approved += " ⚠️ self-approval"
         cells = [
-            code(item.resource, table=True),
+            md.code(item.resource, table=True),
             item.kind,
             action,
-            _cell(item.owner),
-            _cell(item.expires),
-            _cell(item.requested_by),
+            md.cell(item.owner),
+            md.cell(item.expires),
+            md.cell(item.requested_by),
             approved,
-            _cell(item.change_ticket),
+            md.cell(item.change_ticket),
         ]
         if inp.pr_author:
-            cells.append(code(inp.pr_author, table=True))
-        out.append(_row(cells))
-    return out
+            cells.append(md.code(inp.pr_author, table=True))
+        rows.append(cells)
+    return out + md.table(header, rows)
 
 
-def _line_link(file: str, line: int, blob_url: str | None) -> str:
+def _line_link(finding: Finding, blob_url: str | None) -> str:
+    file, line = finding.file, finding.line
     if not blob_url or file.startswith(("<", "/")) or ":" in file or file.startswith(".."):
         return str(line)
     return f"[{line}]({blob_url}/{quote(file)}#L{line})"
@@ -187,61 +161,21 @@ def _findings(inp: SummaryInput) -> list[str]:
     out = ["### Findings", ""]
     if not report.findings:
         out.append("No new findings." if inp.baseline_source else "No findings.")
-    for file, by_file in groupby(report.findings, key=lambda f: f.file):
-        out += [f"#### {code(file)}", ""]
-        out.append(_row(["Line", "Resource", "Rule", "Severity", "Message", "Fix"]))
-        out.append(_row(["---:", "---", "---", "---", "---", "---"]))
-        for f in by_file:
-            rule = f"[{f.rule_id}]({f.help_uri})" if f.help_uri else f.rule_id
-            out.append(
-                _row(
-                    [
-                        _line_link(f.file, f.line, inp.blob_url),
-                        code(f.resource, table=True),
-                        rule,
-                        str(f.severity),
-                        inline(f.message, table=True),
-                        inline(f.remediation, table=True),
-                    ]
-                )
-            )
-        out.append("")
-    return out
+    return out + md.findings_tables(report.findings, lambda f: _line_link(f, inp.blob_url))
 
 
 def _errors_and_waivers(report: Report) -> list[str]:
     out: list[str] = []
     if report.errors:
-        out += ["### Input errors", ""]
-        for e in report.errors:
-            where = f"{e.file}:{e.line}" if e.line else e.file
-            out.append(f"- {code(where)}: {inline(e.message)}")
-        out.append("")
+        out += ["### Input errors", "", *md.error_list(report.errors), ""]
     if report.waivers:
-        out += ["### Waivers applied", ""]
-        out.append(_row(["Rule", "Resource", "Owner", "Expires", "Reason", "Suppressed", "Written at"]))
-        out.append(_row(["---", "---", "---", "---", "---", "---:", "---"]))
-        for w in report.waivers:
-            out.append(
-                _row(
-                    [
-                        inline(w.rule_id, table=True),
-                        code(w.resource, table=True),
-                        _cell(w.owner),
-                        w.expires or MISSING_CELL,
-                        inline(w.reason, table=True) or MISSING_CELL,
-                        str(w.suppressed),
-                        code(w.origin, table=True),
-                    ]
-                )
-            )
-        out.append("")
+        out += ["### Waivers applied", "", *md.waivers_table(report.waivers), ""]
     return out
 
 
 def lines(inp: SummaryInput) -> list[str]:
     out = ["## nhi-guard", "", _headline(inp), "", _status(inp), ""]
-    out += ["### Findings by category and severity", "", *_counts(inp.report), ""]
+    out += ["### Findings by category and severity", "", *md.counts_table(inp.report.findings), ""]
     out += [*_inventory(inp), ""]
     out += _findings(inp)
     out += _errors_and_waivers(inp.report)

@@ -22,6 +22,7 @@ from scanner.model.severity import Category, Severity
 from scanner.pipeline.findings import display_path
 from scanner.policy.config import Config
 from scanner.rules import Rule, all_rules
+from scanner.util import debug
 
 _SEVERITY = {
     Severity.CRITICAL: BcSeverities.CRITICAL,
@@ -91,6 +92,7 @@ class _Adapter:
             return CheckResult.FAILED
         except Exception as exc:  # noqa: BLE001 - Checkov would drop the result silently; fail visibly instead
             print(f"nhi-guard: internal error in {self.rule.id} on {address}: {type(exc).__name__}", file=sys.stderr)
+            debug.internal_error(exc, f"in rule {self.rule.id} on {address}")  # with NHI_GUARD_DEBUG=1
             self.details.append(f"nhi-guard internal error ({type(exc).__name__}); the check could not run")
             return CheckResult.FAILED
 

@@ -55,6 +55,8 @@ class Expiry:
     raw: Any
     path: str | None
     label: str
+    #: read from the ``expires`` metadata of the identity this credential belongs to
+    inherited: bool = False
 
 
 def parse_duration(value: Any) -> timedelta | None:
@@ -106,9 +108,10 @@ def expiry_of(res: Resource, ctx: Context) -> Expiry | None:
         raw = res.get(attr)
         if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= 36600:  # the API's range
             return Expiry(ctx.today + timedelta(days=raw), raw, attr, f"`{attr}` ({raw} days from creation)")
-    raw = ctx.meta(res).expires if spec.governed else None
+    meta = ctx.meta(res) if spec.governed else None
+    raw = meta.expires if meta else None
     if is_known(raw):
-        return Expiry(parse_date(raw), raw, None, "`expires` metadata")
+        return Expiry(parse_date(raw), raw, None, "`expires` metadata", "expires" in meta.inherited if meta else False)
     return None
 
 

@@ -19,6 +19,16 @@ def reportable_gap(meta: Metadata, name: str) -> bool:
     return meta.get(name) is MISSING and not meta.source
 
 
+def inherited(meta: Metadata, name: str) -> bool:
+    """The field's value comes from the identity this credential belongs to.
+
+    A finding about that value (a ticket that does not match ``ticket_pattern``, a self-approval,
+    an expiry date already past) is reported on the identity, where it is written and where the
+    same rule runs, and not again on each credential.
+    """
+    return name in meta.inherited
+
+
 def kind_of(res: Resource) -> str:
     spec = nhi_type(res.type)
     return spec.kind if spec else "resource"

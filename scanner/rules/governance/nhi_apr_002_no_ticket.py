@@ -4,9 +4,10 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
+from scanner.policy.config import ticket_matches
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.governance.approval import approval_of
-from scanner.rules.governance.helpers import GOVERNED_TYPES, kind_of, meta_hint, reportable_gap
+from scanner.rules.governance.helpers import GOVERNED_TYPES, inherited, kind_of, meta_hint, reportable_gap
 
 
 class NoChangeTicket(Rule):
@@ -53,36 +54,16 @@ class NoChangeTicket(Rule):
             yield Violation(
                 f"{kind_of(res)} {res.address} has no change ticket; set `change_ticket` in {meta_hint(res)}"
             )
-        elif isinstance(ticket, str) and ctx.config.ticket_pattern:
-            try:
-                matched = ticket_matches(ctx.config.ticket_pattern, ticket)
-            except TimeoutError:
-                yield Violation(
-                    f"change ticket of {res.address} could not be checked: `ticket_pattern` took more than "
-                    f"{PATTERN_TIMEOUT} s on it (a pattern that backtracks exponentially, like (a|aa)+); simplify it",
-                    key="pattern",
-                )
-                return
-            if not matched:
-                where = f" (approval ledger {approval.where})" if approval.entry is not None else ""
-                yield Violation(
-                    f"change ticket of {res.address}{where} does not match the required pattern "
-                    f"`{ctx.config.ticket_pattern}`",
-                    key="pattern",
-                )
-
-
-#: seconds one ticket may take: the pattern is the user's, the ticket comes from the scanned code
-PATTERN_TIMEOUT = 0.1
-
-
-def ticket_matches(pattern: str, ticket: str) -> bool:
-    """``re.search`` semantics, but a pattern that backtracks without end raises TimeoutError.
-
-    The third-party ``regex`` engine (already installed: python-hcl2 and Checkov depend on it)
-    takes a timeout; the standard ``re`` does not, and a heuristic that rejects risky-looking
-    patterns also rejected safe ones such as ``^([A-Z]+-)*\\d+$``.
-    """
-    import regex
-
-    return regex.search(pattern, ticket, timeout=PATTERN_TIMEOUT) is not None
+        elif (
+            isinstance(ticket, str)
+            and ctx.config.ticket_pattern
+            # a ticket a credential inherits from its identity: the identity carries the finding, once
+            and (approval.entry is not None or not inherited(meta, "change_ticket"))
+            and not ticket_matches(ctx.config.ticket_pattern, ticket)
+        ):
+            where = f" (approval ledger {approval.where})" if approval.entry is not None else ""
+            yield Violation(
+                f"change ticket of {res.address}{where} does not match the required pattern "
+                f"`{ctx.config.ticket_pattern}`",
+                key="pattern",
+            )

@@ -41,7 +41,7 @@ class ExpiryInPast(Rule):
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
         exp = expiry_of(res, ctx)
-        if exp is None:
+        if exp is None or exp.inherited:  # the identity it inherits from carries the finding, once
             return
         if exp.value is None:
             yield Violation(
