@@ -770,7 +770,7 @@ def _evaluate(session: Session, root: Instance, files: list[str], doc: Document,
         file, line = evaluator.exhausted_at or (first, None)
         doc.errors.append(LoadError(file, line, f"expression too complex to evaluate at {_at(file, line)}: the "
                                                 "values it references expand past the evaluation budget; it and "
-                                                "the rest of the configuration were evaluated as unknown"))
+                                                "the rest of the module were evaluated as unknown"))
     # large files are parsed block by block as evaluation needs them (hcl_parse.LazyBlock): blocks
     # nothing needed are parsed now, for their errors; a block that does not parse is not scanned
     broken: set[tuple[str, int]] = set()

@@ -146,15 +146,20 @@ def get(cache: ModuleCache, key: str) -> Report | None:
     text = cache.get_text("report", key)
     if text is None:
         return None
-    header, _, body = text.partition("\n")
     try:
-        depends = json.loads(header)
-        if not isinstance(depends, dict) or not still_valid({str(k): str(v) for k, v in depends.items()}):
+        entry = json.loads(text)
+        if not isinstance(entry, dict) or set(entry) != {"depends", "report"}:
             return None
-        return Report.model_validate_json(body)
+        depends, report = entry["depends"], entry["report"]
+        if not isinstance(report, str) or not isinstance(depends, dict):
+            return None
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in depends.items()) or not still_valid(depends):
+            return None
+        return Report.model_validate_json(report)
     except (ValueError, RecursionError):  # pydantic's ValidationError is a ValueError: a corrupt entry is a miss
         return None
 
 
 def put(cache: ModuleCache, key: str, report: Report, depends: dict[str, str] | None = None) -> None:
-    cache.put_text("report", key, json.dumps(depends or {}) + "\n" + report.model_dump_json())
+    """Store the report with what its scan read besides its inputs (``depends``)."""
+    cache.put_text("report", key, json.dumps({"depends": depends or {}, "report": report.model_dump_json()}))
