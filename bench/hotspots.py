@@ -38,9 +38,10 @@ def phases(paths: list[str]) -> dict[str, float]:
     """Seconds per phase of one scan: load (parse + evaluate), rules, redact, render."""
     import json
 
+    from scanner.api import ScanOptions, scan
     from scanner.loaders import hcl, inputs, plan, plan_stream
     from scanner.pipeline import engine
-    from scanner.policy.config import load_config
+    from scanner.policy.config import Config
     from scanner.reporters import get_reporter
 
     table: dict[str, float] = defaultdict(float)
@@ -61,7 +62,7 @@ def phases(paths: list[str]) -> dict[str, float]:
     engine.Redactor.report = _timed(table, "redact report", engine.Redactor.report)  # type: ignore[method-assign]
     try:
         start = time.perf_counter()
-        report = engine.scan(paths, load_config(None))
+        report = scan(paths, ScanOptions(config=Config())).report
         table["scan total"] = time.perf_counter() - start
         start = time.perf_counter()
         get_reporter("json")(report, False)
@@ -84,16 +85,16 @@ def main() -> None:
     ap.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
     args = ap.parse_args()
     # warm imports and the parser so the profile shows the scan, not start-up
+    from scanner.api import ScanOptions, scan
     from scanner.loaders.hcl_parse import _parser
-    from scanner.pipeline.engine import scan
-    from scanner.policy.config import load_config
+    from scanner.policy.config import Config
 
     _parser()
     for name, secs in phases(args.paths).items():
         print(f"{name:40s} {secs:8.3f} s")
     prof = cProfile.Profile()
     prof.enable()
-    scan(args.paths, load_config(None))
+    scan(args.paths, ScanOptions(config=Config()))
     prof.disable()
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out)

@@ -3,7 +3,7 @@
     python bench/inproc.py plan.json [--repeat N]
 
 Prints JSON: median seconds of ``json.loads`` alone, of the plan loader (``json.loads`` plus
-``load_plan``) and of the whole ``engine.scan`` (load, rules, redaction; no rendering), after
+``load_plan``) and of the whole ``scanner.api.scan`` (load, rules, redaction; no rendering), after
 imports and one warm-up. The ratios show how far the scan is from the input's physical floor.
 """
 
@@ -25,15 +25,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
+    from scanner.api import ScanOptions, scan
     from scanner.loaders.inputs import load_inputs
-    from scanner.pipeline.engine import scan
-    from scanner.policy.config import load_config
+    from scanner.policy.config import Config
     from scanner.rules import all_rules
 
     all_rules()
-    config = load_config(None)
+    options = ScanOptions(config=Config())
     text = Path(args.plan).read_text(encoding="utf-8")
-    scan([args.plan], config)  # warm-up: lazy imports, rule data
+    scan([args.plan], options)  # warm-up: lazy imports, rule data
 
     def median(fn: object) -> float:
         times = []
@@ -47,7 +47,7 @@ def main() -> None:
         "file_bytes": len(text.encode()),
         "json_loads": median(lambda: json.loads(text)),
         "load": median(lambda: load_inputs([args.plan])),
-        "scan": median(lambda: scan([args.plan], config)),
+        "scan": median(lambda: scan([args.plan], options)),
     }
     print(json.dumps(out))
 

@@ -50,7 +50,7 @@ from scanner.pipeline.checking import Approvals
 from scanner.pipeline.engine import Settings, evaluate
 from scanner.pipeline.provenance import InputRef, ProvenanceRequest
 from scanner.policy.baseline import Baseline, BaselineError, apply_baseline, load_baseline
-from scanner.policy.config import Config, ConfigError, ConfigFile, Configs
+from scanner.policy.config import Config, ConfigError, ConfigFile, Configs, ticket_matches
 from scanner.policy.ledger import Ledger, LedgerEntry, LedgerError, Ledgers
 from scanner.policy.people import Teams, TeamsError, load_teams, teams_from
 from scanner.policy.reviews import Reviews, ReviewsError, load_reviews, parse_reviews
@@ -534,15 +534,8 @@ def approve(
                             "approve it with the one module directory as PATH")  # fmt: skip
         item = matches[0]
         pattern = configs.for_input(item.file).config.ticket_pattern
-        if pattern:
-            from scanner.rules.governance.nhi_apr_002_no_ticket import ticket_matches
-
-            try:
-                ok = ticket_matches(pattern, ticket)
-            except TimeoutError:
-                ok = False
-            if not ok:
-                raise ScanError(f"approve: --ticket '{ticket}' does not match the config's ticket_pattern `{pattern}`")
+        if pattern and not ticket_matches(pattern, ticket):
+            raise ScanError(f"approve: --ticket '{ticket}' does not match the config's ticket_pattern `{pattern}`")
         entries.append(
             LedgerEntry(
                 module=modules[0],
