@@ -15,7 +15,7 @@ from typing import Any
 
 from scanner.model.nhi_types import NhiType, nhi_type
 from scanner.model.resource import Model, Resource
-from scanner.model.values import MISSING, Unknown, as_list, is_known, norm_key
+from scanner.model.values import MISSING, Unknown, as_list, is_known, is_open, norm_key
 from scanner.policy.config import Config
 
 FIELDS = ("owner", "expires", "approved_by", "requested_by", "change_ticket")
@@ -80,14 +80,15 @@ class MetadataResolver:
         unknown_source = False
         for path in spec.meta:
             value = res.get(path)
-            if isinstance(value, Unknown):
+            # a reusable module's `tags = var.tags` (default {}): the caller may set any key
+            if isinstance(value, Unknown) or is_open(value):
                 unknown_source = True
             elif isinstance(value, Mapping):
                 for key, v in value.items():
                     found.setdefault(norm_key(str(key)), v)
         for path in spec.tag_list:
             value = res.get(path)
-            if isinstance(value, Unknown):
+            if isinstance(value, Unknown) or is_open(value):
                 unknown_source = True
             for item in as_list(value):
                 if isinstance(item, str):
@@ -97,7 +98,7 @@ class MetadataResolver:
                     unknown_source = True
         for path in spec.text_meta:
             value = res.get(path)
-            if isinstance(value, Unknown):
+            if isinstance(value, Unknown) or is_open(value):
                 unknown_source = True
             elif isinstance(value, str):
                 for k, v in parse_pairs(value).items():
