@@ -9,7 +9,9 @@
 * ``hcl_tree(root, files)``: a tree of ``.tf`` files, five per module directory: versions and
   providers with ``default_tags``, variables with defaults and validation, locals with ``merge``,
   IAM policy documents (data source, ``jsonencode``, heredoc), identities, keys, secrets,
-  ordinary resources with nested blocks, module calls and outputs.
+  ordinary resources with nested blocks, module calls and outputs; plus, in each team directory
+  whose services call it, the local ``modules/worker`` module they call with ``for_each`` (one
+  more file per team: the calls are expanded, as Terraform expands them).
 * ``chat_answer(blocks)``: a Markdown chat answer with ``blocks`` fenced blocks: hcl, terraform,
   tf, unlabelled HCL, and other languages in between.
 
@@ -829,8 +831,45 @@ def hcl_tree(root: Path, files: int, seed: int = SEED) -> Path:
                 text += "\n" + _outputs_tf(g)
             (directory / name).write_text(text, encoding="utf-8")
             written += 1
+            if 'source   = "../modules/worker"' in text:
+                worker = root / group / "modules" / "worker"
+                worker.mkdir(parents=True, exist_ok=True)
+                (worker / "main.tf").write_text(_WORKER_MODULE, encoding="utf-8")
         d += 1
     return root
+
+
+#: the module the services' `module "workers"` calls (written once per team directory)
+_WORKER_MODULE = """variable "name" {
+  type = string
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
+
+resource "aws_iam_role" "worker" {
+  name = var.name
+  tags = var.tags
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_role_policy" "worker" {
+  role = aws_iam_role.worker.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["sqs:ReceiveMessage", "sqs:DeleteMessage"], Resource = "*" }]
+  })
+}
+
+output "role_arn" {
+  value = aws_iam_role.worker.arn
+}
+"""
 
 
 # --- chat answer ----------------------------------------------------------------------------

@@ -139,6 +139,10 @@ class ScanOptions:
     #: record what was scanned, with sha256 digests, and what approvals were checked against, in
     #: ``report.provenance``: the subjects and materials of the evidence record (``--format evidence``)
     provenance: bool = False
+    #: variables files (``--var-file``) and ``NAME=VALUE`` pairs (``--var``) for every .tf
+    #: directory scanned on its own, after its terraform.tfvars and *.auto.tfvars
+    var_files: list[str] = field(default_factory=list)
+    var_args: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -377,7 +381,7 @@ def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: S
     paths = [i for i in inputs if isinstance(i, str)]
     texts = [i for i in inputs if isinstance(i, Source)]
     if not options.cache_dir or texts or options.source_dir or options.overlays:  # what the cache key cannot cover
-        return _load_and_evaluate(paths, texts, options, settings, None)
+        return _load_and_evaluate(paths, texts, options, settings, None)[0]
     from scanner.loaders.module_cache import ModuleCache
     from scanner.pipeline import report_cache
 
@@ -391,6 +395,8 @@ def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: S
         settings.selection,
         options.allow_empty,
         options.provenance,
+        options.var_files,
+        options.var_args,
         approvals.reviews.sha256 if approvals.reviews is not None else None,
         approvals.reviews.unavailable if approvals.reviews is not None else None,
         sorted(approvals.teams.members.items()) if approvals.teams is not None else None,
@@ -403,21 +409,22 @@ def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: S
         return str(found.path) if found is not None and found.path.is_file() else None
 
     try:
-        key = report_cache.scan_key(paths, settings.configs, shape, cache, ledger_of)
+        key = report_cache.scan_key(paths, settings.configs, shape, cache, ledger_of, options.var_files)
     except LedgerError as exc:
         raise ScanError(str(exc)) from None
     cached = report_cache.get(cache, key) if key else None
     if cached is not None:
         return cached
-    report = _load_and_evaluate(paths, texts, options, settings, cache)
-    if key and report_cache.scan_key(paths, settings.configs, shape, cache, ledger_of) == key:  # no input changed
-        report_cache.put(cache, key, report)
+    report, depends = _load_and_evaluate(paths, texts, options, settings, cache)
+    if key and report_cache.scan_key(paths, settings.configs, shape, cache, ledger_of, options.var_files) == key:
+        report_cache.put(cache, key, report, depends)  # no input changed meanwhile
     return report
 
 
 def _load_and_evaluate(
     paths: list[str], texts: list[Source], options: ScanOptions, settings: Settings, cache: object
-) -> Report:
+) -> tuple[Report, dict[str, str]]:
+    """The report, and what the loaders read besides the inputs (scanner/loaders/deps.py)."""
     from scanner.loaders.inputs import load_inputs, load_stdin  # here: a report-cache hit needs no parser
 
     stdin_errors: list[LoadError] = []
@@ -431,6 +438,8 @@ def _load_and_evaluate(
         texts=[(t.name, t.text) for t in texts],
         overlays=options.overlays,
         allow_empty=options.allow_empty,
+        var_files=options.var_files,
+        var_args=options.var_args,
     )
     if options.source_dir:
         from scanner.loaders.source_map import attach_sources
@@ -442,7 +451,8 @@ def _load_and_evaluate(
     if stdin_errors:
         report.errors = [ErrorEntry(file=e.file, line=e.line, message=e.message) for e in stdin_errors] + report.errors
         report.summary.incomplete = True
-    return report
+    depends = {k: v for _, doc in loaded.documents for k, v in doc.depends.items()}
+    return report, depends
 
 
 # --- the approval ledger -----------------------------------------------------------------------

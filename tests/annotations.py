@@ -18,6 +18,17 @@ same way: a comment above the ``provider`` block, or a ``"//"`` key in the
 ``configuration.provider_config`` entry of a plan.
 
 A rule ID listed twice is expected to fire twice on that resource.
+
+An object whose address is not the block's own (an instance of a block with ``count`` or
+``for_each``, a resource of an expanded module) is annotated with its full address, anywhere
+in the case's files; a block annotated only this way counts as annotated::
+
+    # expect at module.ci.aws_iam_access_key.this[0]: NHI_AWS_001
+    # expect at aws_iam_access_key.gone: none
+    resource "aws_iam_access_key" "this" { count = var.create ? 1 : 0 ... }
+
+In a module's own directory below the case (``modules/user/``), blocks are annotated with
+``expect at`` only (or ``# expect: none``): the addresses there are the callers'.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from collections import Counter
 from pathlib import Path
 
 EXPECT_RE = re.compile(r"^\s*(?:#|//)\s*expect:\s*(.*)$")
+EXPECT_AT_RE = re.compile(r"^\s*(?:#|//)\s*expect at\s+(\S+):\s*(.*)$")
 BLOCK_RE = re.compile(
     r'^\s*(resource|data)\s+"?([\w-]+)"?\s+"?([\w-]+)"?|^\s*(output)\s+"?([\w-]+)"?|^\s*(provider)\s+"?([\w-]+)"?'
 )
@@ -65,16 +77,26 @@ def _address(match: re.Match[str], following: list[str] | None = None) -> str | 
     return None
 
 
-def from_text(path: Path) -> tuple[Expectations, list[str]]:
-    """Expectations plus the addresses of resource/output blocks that carry none."""
+def from_text(path: Path, module_dir: bool = False) -> tuple[Expectations, list[str]]:
+    """Expectations plus the addresses of resource/output blocks that carry none.
+
+    ``module_dir``: the file is in a module directory below the case, where a block's own
+    address means nothing (``# expect:`` may only say ``none`` there).
+    """
     expected: Expectations = {}
     unannotated: list[str] = []
     pending: Counter[str] | None = None
     lines = path.read_text(encoding="utf-8").splitlines()
     for n, line in enumerate(lines):
+        at = EXPECT_AT_RE.match(line)
+        if at:
+            expected[(str(path), at.group(1))] = _ids(at.group(2))
+            pending = pending if pending is not None else Counter()
+            continue
         m = EXPECT_RE.match(line)
         if m:
             pending = _ids(m.group(1))
+            assert not (module_dir and pending), f"{path}:{n + 1}: in a module directory, use `expect at ADDRESS:`"
             continue
         block = BLOCK_RE.match(line)
         if block:
@@ -82,8 +104,8 @@ def from_text(path: Path) -> tuple[Expectations, list[str]]:
             if address is not None:
                 if pending is None:
                     if block.group(1) == "resource" or block.group(4):
-                        unannotated.append(address)
-                else:
+                        unannotated.append(f"{path}: {address}" if module_dir else address)
+                elif not module_dir and (pending or (str(path), address) not in expected):
                     expected[(str(path), address)] = pending
             pending = None
     return expected, unannotated

@@ -261,7 +261,7 @@ def test_tfvars_json_is_not_a_plan(tmp_path: Path) -> None:
             "line": None,
             "message": "JSON is not a Terraform plan from `terraform show -json` "
             "(it looks like a variables file, .tfvars.json, which "
-            "declares no resources)",
+            "declares no resources; pass it with --var-file)",
         },
     )
     assert "hunter2hunter2" not in json.dumps(s.report)

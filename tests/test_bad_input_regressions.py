@@ -41,6 +41,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "plan-inline-policy-name-not-a-string.json": ("aws_iam_role.r", "NHI_AWS_011"),
     "plan-widening-inline-policy-name-not-a-string.json": ("aws_iam_role.r", "NHI_AWS_050"),
     "tfjson-unbalanced-template.tf.json": ("aws_iam_user.u", "NHI_APR_001"),
+    "plan-vault-token-policies-a-map.json": ("vault_token.ci", "NHI_OWN_001"),
 }
 SECONDS = 30
 

@@ -91,7 +91,7 @@ CONFIG = """{
       "value": "${aws_iam_access_key.ci.secret}"
     }
   },
-  "module": {"vpc": {"source": "./vpc"}},
+  "module": {"vpc": {"source": "terraform-aws-modules/vpc/aws", "version": "5.0.0"}},
   "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws"}}}
 }
 """
@@ -203,3 +203,9 @@ def test_strings_are_templates_and_escapes_survive() -> None:
     (user,) = doc.resources
     assert user.attrs["name"] == "cost ${x} and ${ and %{"  # escaped openers are text
     assert user.attrs["path"] == "${"  # an opener nothing closes is text too
+
+
+def test_tf_json_comment_holding_an_object(tmp_path: Path) -> None:
+    # found by tests/test_loader_robustness.py: a "//" comment whose value is an object
+    d = _module(tmp_path, {"main.tf.json": '{"locals": {"//": {"note": [1]}, "a": 1}}'})
+    assert_clean(scan(tmp_path, d))

@@ -41,6 +41,7 @@ def test_a_loader_bug_is_an_error_entry_and_its_traceback_is_shown_with_debug(
     monkeypatch: pytest.MonkeyPatch, target: str
 ) -> None:
     monkeypatch.setattr(scanner.loaders.hcl, "load_chunks", _kaput)
+    monkeypatch.setattr(scanner.loaders.hcl, "load_root", _kaput)  # a directory's configuration
     monkeypatch.setattr("scanner.loaders.inputs.load_chunks", _kaput)
     plain = _scan(target)
     assert plain.exit_code == 2 and plain.stderr == ""

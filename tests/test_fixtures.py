@@ -26,8 +26,8 @@ def _expectations(case: Path) -> tuple[Expectations, list[str]]:
     if case.is_dir():
         expected: Expectations = {}
         missing: list[str] = []
-        for tf in sorted(case.glob("*.tf")):
-            e, m = from_text(tf)
+        for tf in sorted(case.rglob("*.tf")):
+            e, m = from_text(tf, module_dir=tf.parent != case)
             expected.update(e)
             missing += m
         return expected, missing

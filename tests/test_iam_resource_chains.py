@@ -369,7 +369,7 @@ resource "aws_iam_role" "admin" {{
             'resource "aws_iam_role" "ci" {\n  count = 1\n  name = "ci"\n  assume_role_policy = "{}"\n}',
             "aws_iam_role.ci[0].arn",
             "",
-            [("aws_iam_role.ci", "critical")],
+            [("aws_iam_role.ci[0]", "critical")],  # the instance's own address
         ),
         # another provider configuration may be another account: the caller's own grant is needed
         (

@@ -143,7 +143,11 @@ def test_cli_source_dir_must_be_a_directory() -> None:
 
 def test_hcl_inputs_are_left_alone() -> None:
     report = scan([f"{INFRA}/modules/app"], ScanOptions(config=Config(), today=TODAY, source_dir=INFRA)).report
-    assert {f.file for f in report.findings} == {APP}
+    # the module it calls is expanded (module.nested), each finding at its own block
+    assert {(f.resource, f.file) for f in report.findings} == {
+        ("aws_iam_role.this", APP),
+        ("module.nested.aws_iam_user.svc", f"{INFRA}/modules/nested/main.tf"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -275,3 +279,28 @@ def test_comment_in_a_module_call_waives_nothing(tmp_path: Path, monkeypatch: py
     report = scan_copy()
     assert "module.remote.aws_iam_user.this[0]" in {f.resource for f in report.findings if f.rule_id == "NHI_OWN_001"}
     assert not report.waivers
+
+
+def test_a_block_whose_count_is_zero_in_the_code_still_locates_plan_instances(tmp_path: Path) -> None:
+    # the plan was made with a variables file that turns the key on; the .tf default turns it off
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "main.tf").write_text(
+        'variable "enabled" {\n  default = false\n}\n\n'
+        'resource "aws_iam_access_key" "k" {\n  count = var.enabled ? 1 : 0\n  user  = "ci"\n}\n',
+        encoding="utf-8",
+    )
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [{
+            "address": "aws_iam_access_key.k[0]", "mode": "managed", "type": "aws_iam_access_key", "name": "k",
+            "index": 0, "change": {"actions": ["create"], "before": None, "after": {"user": "ci"},
+                                   "after_unknown": {"id": True, "secret": True}},
+        }],
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    report = scan([str(tmp_path / "plan.json")], ScanOptions(config=Config(), today=TODAY,
+                                                             source_dir=str(infra))).report
+    assert [(f.resource, f.file, f.line) for f in report.findings] == [
+        ("aws_iam_access_key.k[0]", str(infra / "main.tf"), 7)  # its `user` line
+    ]

@@ -44,7 +44,8 @@ def lines(res: Resource, ctx: Context) -> Iterator[str]:
         names.extend([value] if is_unknown(value) else as_list(value))
     if res.get(no_default) is not True:
         names.append("default")
-    for name in dict.fromkeys(names):
+    # as text: a plan can hold anything there (a map where a list belongs), and maps are unhashable
+    for name in dict.fromkeys(n if isinstance(n, str) or is_unknown(n) else value_text(n) for n in names):
         yield f"vault policy {value_text(name)}"
         if isinstance(name, str):
             for policy in _policies_named(name, res, ctx):

@@ -206,6 +206,20 @@ def main() -> None:
     help="who asks for this change (e.g. the pull request author); approving it oneself is a finding",
 )
 @click.option(
+    "--var-file",
+    "var_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="variables file (.tfvars or .tfvars.json) for the scanned root modules; repeatable",
+)
+@click.option(
+    "--var",
+    "var_args",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="input variable for the scanned root modules, as terraform -var; repeatable",
+)
+@click.option(
     "--ledger",
     "ledger_path",
     type=click.Path(dir_okay=False),
@@ -245,6 +259,8 @@ def scan(
     source_dir: str | None,
     baseline_path: str | None,
     requester: str | None,
+    var_files: tuple[str, ...],
+    var_args: tuple[str, ...],
     ledger_path: str | None,
     no_ledger: bool,
     reviews_path: str | None,
@@ -258,6 +274,11 @@ def scan(
     from scanner.util import debug, progress
 
     ctx.find_root().meta[_DEBUG_KEY] = debug_flag
+    from scanner.loaders.discover import split_var
+
+    for n, arg in enumerate(var_args, 1):
+        if split_var(arg) is None:  # the text is not shown: it may hold a secret
+            _fail(f"--var (number {n}): expected NAME=VALUE, with NAME a Terraform variable name")
     output, extra = _outputs(outputs)
     if module_dirs:
         paths = _module_dirs(paths)
@@ -279,6 +300,8 @@ def scan(
         select=select or None,
         ignore=ignore,
         allow_empty=allow_empty,
+        var_files=list(var_files),
+        var_args=list(var_args),
         provenance="evidence" in (fmt, *(f for f, _ in extra)),
         ledger=False if no_ledger else ledger_path,
         reviews=reviews_path,

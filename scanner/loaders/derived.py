@@ -12,7 +12,7 @@ from typing import Any
 
 from scanner.iam.policy_document import render
 from scanner.model.resource import Resource
-from scanner.model.values import PartialJson, Unknown, contains_unknown, iter_blocks
+from scanner.model.values import OpenMap, PartialJson, Unknown, contains_unknown, iter_blocks
 
 
 def apply_provider_defaults(res: Resource, provider: Resource | None) -> None:
@@ -34,7 +34,8 @@ def apply_provider_defaults(res: Resource, provider: Resource | None) -> None:
         if isinstance(defaults, Unknown) or isinstance(local, Unknown):
             res.attrs[own] = Unknown(f"{provider.address}.{block_or_attr}")
         elif isinstance(defaults, dict) and isinstance(local, dict):
-            res.attrs[own] = {**defaults, **local}
+            merged = {**defaults, **local}
+            res.attrs[own] = OpenMap(merged) if isinstance(local, OpenMap) else merged
 
 
 def encode(structure: Any, source: str) -> Any:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from lark import Token, Tree
 
 from scanner.model.marks import Finder, is_secret, mark
-from scanner.model.values import PartialJson, Unknown, contains_unknown
+from scanner.model.values import OpenList, OpenMap, PartialJson, Unknown, contains_unknown
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 #: Evaluation work allowed per module: one unit per expression node, plus the size (elements and
@@ -31,7 +31,20 @@ MAX_DEPTH = 200
 #: Largest integer magnitude arithmetic produces (Terraform numbers are 512-bit floats at most).
 _MAX_INT_BITS = 512
 OVER_BUDGET = "evaluation budget exceeded"
+#: longest text an unknown template keeps of its shape (for messages and scope patterns)
+_MAX_SHAPE = 1000
 _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
+
+
+class Invalid(Unknown):
+    """What Terraform reports as an error: an attribute of ``null``, a key a known map lacks, a
+    function given what it cannot take. Rules see an unknown value; ``try()`` and ``can()`` see the
+    error, as in Terraform (``try(var.cfg.enabled, false)`` is ``false`` when ``cfg`` is null)."""
+
+
+class ResourceObject(dict[str, Any]):
+    """A resource instance's attributes as a value (``aws_iam_user.u["a"]``, ``each.value`` over a
+    resource): an attribute it lacks is computed at apply, so unknown, not an error."""
 
 
 class _TooDeep(Exception):  # control flow only: never leaves Evaluator.eval
@@ -40,6 +53,25 @@ class _TooDeep(Exception):  # control flow only: never leaves Evaluator.eval
 
 class Resolver(Protocol):
     def resolve(self, path: list[Any], source: str) -> Any: ...
+
+
+class FileReader(Protocol):
+    """A resolver that can also read files for ``file()`` and ``templatefile()``."""
+
+    def read_file(self, path: str) -> Any: ...
+
+
+class _Closed:
+    """The scope of a ``templatefile`` template: only its own variables exist."""
+
+    def resolve(self, path: list[Any], source: str) -> Any:
+        return Unknown(source)
+
+
+#: Strings that stand for unknown parts while a templated JSON document is decoded
+#: (:meth:`Evaluator._template_json`). NUL cannot occur in JSON text, so no document can forge one.
+_HOLE = "\\u0000nhi-guard-unknown-{}\\u0000"
+_HOLE_RE = re.compile("\x00nhi-guard-unknown-(\\d+)\x00")
 
 
 def _unescape(text: str) -> str:
@@ -77,6 +109,21 @@ class Evaluator:
         self._sizes: dict[int, tuple[Any, int]] = {}  # id -> (value kept alive, size) of shared values
         self._marks = Finder()
         self._secret_in = False  # a sub-expression of the node being evaluated gave a marked value
+        #: ``each`` / ``count`` of the block instance being evaluated ({"each": {"key": .., "value": ..}})
+        self.binding: dict[str, Any] = {}
+        #: names bound by ``for`` expressions and template variables, innermost last
+        self.scopes: list[dict[str, Any]] = []
+
+    @contextlib.contextmanager
+    def within(self, resolver: Resolver, binding: dict[str, Any] | None = None) -> Iterator[None]:
+        """Evaluate in another context (a module instance, a block instance): its references, its
+        ``each``/``count``, and none of the ``for`` variables of the expression that led here."""
+        saved = self.resolver, self.binding, self.scopes
+        self.resolver, self.binding, self.scopes = resolver, binding or {}, []
+        try:
+            yield
+        finally:
+            self.resolver, self.binding, self.scopes = saved
 
     @property
     def exhausted(self) -> bool:
@@ -227,9 +274,14 @@ class Evaluator:
         if len(parts) == 1 and not isinstance(parts[0], str):
             return parts[0]  # "${var.x}" keeps the value's type
         if any(isinstance(p, Unknown) for p in parts):
+            if any(isinstance(p, Invalid) for p in parts):
+                return Invalid("template")
             # Keep the template's shape: "${data.x.id}/resourceGroups/rg" is not "${data.x.id}"; but
             # never a secret's text, which would reach messages through the unknown's source.
-            return Unknown("".join(_template_part(p) for p in parts))
+            # Capped: a shape holds the shapes it was made from, and templates of templates of one
+            # value used twice would double it at every level.
+            shape = "".join(_template_part(p) for p in parts)
+            return Unknown(shape if len(shape) <= _MAX_SHAPE else shape[: _MAX_SHAPE - 3] + "...")
         out = []
         for p in parts:
             if isinstance(p, bool):
@@ -283,7 +335,11 @@ class Evaluator:
             expr = self.parse_expr(text[j + 2 : k - 1])
             parts.append(self.eval(expr) if expr is not None else Unknown("heredoc interpolation"))
             i = k
-        joined = self._concat([p for p in parts if p != ""] or [""])
+        parts = [p for p in parts if p != ""] or [""]
+        joined = self._concat(parts)
+        if isinstance(joined, Unknown) and not isinstance(joined, PartialJson) and len(parts) > 1:
+            structured = self._template_json(parts)
+            return joined if structured is None else structured
         return joined
 
     def _template_string(self, node: Tree) -> Any:
@@ -319,13 +375,20 @@ class Evaluator:
         test = self.eval(cond)
         if isinstance(test, bool):
             return self.eval(yes) if test else self.eval(no)
-        return Unknown("conditional")
+        return test if isinstance(test, Invalid) else Unknown("conditional")
 
     def _binary_op(self, node: Tree) -> Any:
         lhs_node, term = _children(node)[:2]
         op_node, rhs_node = _children(term)[0], _children(term)[-1]
         op = str(op_node.children[0])
         lhs, rhs = self.eval(lhs_node), self.eval(rhs_node)
+        if isinstance(lhs, Invalid) or isinstance(rhs, Invalid):
+            return Invalid("expression")
+        # a known operand decides: `false && <unknown>` is false, `true || <unknown>` is true
+        if op == "&&" and (lhs is False or rhs is False):
+            return False
+        if op == "||" and (lhs is True or rhs is True):
+            return True
         if isinstance(lhs, Unknown) or isinstance(rhs, Unknown):
             return Unknown("expression")
         if op in _ARITHMETIC:  # on numbers only (Terraform converts "2"): never "x" * 10**9
@@ -351,11 +414,68 @@ class Evaluator:
             return -val
         return Unknown("expression")
 
+    def _for_items(self, intro: Tree) -> list[dict[str, Any]] | Unknown:
+        """One scope per element of a ``for`` expression's collection, in Terraform's order."""
+        parts = _children(intro)
+        names = [str(p.children[0]) for p in parts[:-1]]
+        collection = self.eval(parts[-1])
+        if isinstance(collection, Unknown) or collection is None:
+            return Unknown("for expression")
+        if isinstance(collection, Mapping):
+            pairs: list[tuple[Any, Any]] = [(k, collection[k]) for k in sorted(collection)]
+        elif isinstance(collection, list):
+            pairs = list(enumerate(collection))
+        else:
+            return Unknown("for expression")
+        self.fuel -= len(pairs)
+        if len(names) == 1:
+            return [{names[0]: v} for _, v in pairs]
+        return [{names[0]: k, names[1]: v} for k, v in pairs]
+
+    def _for_run(self, node: Tree, produce: Callable[[list[Tree]], Any]) -> Any:
+        kids = _children(node)
+        items = self._for_items(kids[0])
+        if isinstance(items, Unknown):
+            return items
+        cond = next((k for k in kids if k.data == "for_cond"), None)
+        body = [k for k in kids[1:] if k.data != "for_cond"]
+        out = []
+        for scope in items:
+            if self.fuel < 0:
+                return Unknown(OVER_BUDGET)
+            self.scopes.append(scope)
+            try:
+                if cond is not None:
+                    keep = self.eval(_children(cond)[0])
+                    if not isinstance(keep, bool):
+                        return Unknown("for expression")
+                    if not keep:
+                        continue
+                out.append(produce(body))
+            finally:
+                self.scopes.pop()
+        return out
+
     def _for_tuple_expr(self, node: Tree) -> Any:
-        return Unknown("for expression")
+        return self._for_run(node, lambda body: self.eval(body[0]))
 
     def _for_object_expr(self, node: Tree) -> Any:
-        return Unknown("for expression")
+        grouped = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in node.children)
+        pairs = self._for_run(node, lambda body: (self.eval(body[0]), self.eval(body[1])))
+        if isinstance(pairs, Unknown):
+            return pairs
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if isinstance(key, Unknown) or not isinstance(key, str | int | float | bool):
+                return Unknown("for expression with a computed key")
+            key = _key_text(key)
+            if grouped:
+                out.setdefault(key, []).append(value)
+            elif key in out:
+                return Unknown("for expression with duplicate keys")  # an error in Terraform
+            else:
+                out[key] = value
+        return out
 
     def _attr_splat_expr_term(self, node: Tree) -> Any:
         return self._splat(node)
@@ -364,10 +484,28 @@ class Evaluator:
         return self._splat(node)
 
     def _splat(self, node: Tree) -> Any:
-        path = self._path_of(_children(node)[0])
-        if path:
-            self.resolver.resolve(path[:3], ".".join(map(str, path)))  # records the reference
-        return Unknown("splat expression")
+        base_node, splat = _children(node)
+        steps = _children(splat)
+        path = self._path_of(base_node)
+        if path and steps and steps[0].data == "get_attr":  # records `aws_iam_user.u.arn` for `u[*].arn`
+            self.resolver.resolve([*path, _label_of(_children(steps[0])[0])], ".".join(map(str, path)))
+        base = self.eval(base_node)
+        if isinstance(base, Unknown):
+            return Unknown("splat expression")
+        items = [] if base is None else base if isinstance(base, list) else [base]
+        out = []
+        for item in items:
+            for step in steps:
+                item = index_value(item, self._step_key(step))
+            out.append(item)
+        return out
+
+    def _step_key(self, step: Tree) -> Any:
+        if step.data == "get_attr":
+            return _label_of(_children(step)[0])
+        if step.data == "short_index":
+            return int(str(step.children[1]))
+        return self.eval(_children(step)[0])
 
     # --- traversals --------------------------------------------------------
     def _get_attr_expr_term(self, node: Tree) -> Any:
@@ -407,17 +545,15 @@ class Evaluator:
         if path is None:
             # e.g. jsondecode(x).a or [1,2][0]: evaluate the base, then index.
             kids = _children(node)
-            base = self.eval(kids[0])
-            step = kids[1]
-            key: Any
-            if step.data == "get_attr":
-                key = _label_of(_children(step)[0])
-            elif step.data == "short_index":
-                key = int(str(step.children[1]))
-            else:
-                key = self.eval(_children(step)[0])
-            return index_value(base, key)
+            return index_value(self.eval(kids[0]), self._step_key(kids[1]))
         source = ".".join(str(p) for p in path if not isinstance(p, Unknown))
+        head = path[0]
+        for scope in reversed(self.scopes):
+            if head in scope:
+                return descend(scope[head], path[1:], source)
+        if head in ("each", "count"):
+            bound = self.binding.get(str(head))
+            return Unknown(source) if bound is None else descend(bound, path[1:], source)
         return self.charge(self.resolver.resolve(path, source))
 
     # --- functions -----------------------------------------------------------
@@ -431,16 +567,25 @@ class Evaluator:
         expand = args_node is not None and any(
             isinstance(t, Token) and t.type == "ELLIPSIS" for t in args_node.children
         )
-        if name in ("try", "coalesce"):
+        if name == "try":  # the first argument that is not an error (null included)
+            for a in arg_nodes:
+                v = self.eval(a)
+                if not isinstance(v, Invalid):
+                    return Unknown("try(...)") if isinstance(v, Unknown) and not isinstance(v, PartialJson) else v
+            return Invalid("try(...)")
+        if name == "coalesce":
             values = [self.eval(a) for a in arg_nodes]
             for v in values:
                 if isinstance(v, Unknown):
-                    return Unknown(f"{name}(...)")
+                    return v if isinstance(v, Invalid) else Unknown(f"{name}(...)")
                 if v is not None and v != "":
                     return v
             return None
         if name == "can":
-            return Unknown("can(...)")
+            v = self.eval(arg_nodes[0]) if arg_nodes else Invalid("can()")
+            return False if isinstance(v, Invalid) else Unknown("can(...)") if isinstance(v, Unknown) else True
+        if name in ("file", "templatefile", "fileexists"):
+            return self._file_function(name, [self.eval(a) for a in arg_nodes])
         fn = FUNCTIONS.get(name)
         args = [self.eval(a) for a in arg_nodes]
         if expand and args:
@@ -450,6 +595,8 @@ class Evaluator:
             args.extend(last)
         if fn is None or self.fuel < 0:
             return Unknown(f"{name}(...)")
+        if any(isinstance(a, Invalid) for a in args):
+            return Invalid(f"{name}(...)")
         if name == "jsonencode":
             return _jsonencode(args[0] if args else None)
         if any(isinstance(a, Unknown) for a in args):
@@ -469,7 +616,109 @@ class Evaluator:
             StopIteration,  # format() with fewer arguments than verbs
             binascii.Error,  # base64decode of text that is not base64
         ):
+            return Invalid(f"{name}(...)")  # an error in Terraform too
+
+    # --- files ---------------------------------------------------------------
+    def _file_function(self, name: str, args: list[Any]) -> Any:
+        """``file``, ``fileexists`` and ``templatefile``, through the resolver (which decides
+        what may be read: scanner/loaders/hcl.py)."""
+        read = getattr(self.resolver, "read_file", None)
+        if read is None or not args or not isinstance(args[0], str):
             return Unknown(f"{name}(...)")
+        text = read(args[0])  # the text; None: no such file; Unknown: not read
+        if name == "fileexists":
+            return text if isinstance(text, Unknown) else text is not None
+        if text is None or isinstance(text, Unknown):
+            return Unknown(f"{name}(...)")
+        self.fuel -= len(text)
+        if name == "file":
+            return text
+        variables = args[1] if len(args) > 1 else {}
+        if not isinstance(variables, Mapping):
+            return Unknown("templatefile(...)")
+        with self.within(_Closed()):
+            self.scopes.append(dict(variables))
+            return self._interpolate_heredoc(text)
+
+    def _template_json(self, parts: list[Any]) -> Any:
+        """A JSON document written as a template whose interpolations are partly unknown
+        (``"Resource": "${bucket_arn}"``): its structure, with the unknown parts as :class:`Unknown`.
+
+        Each unknown part becomes a placeholder (a quoted one outside JSON strings), the text is
+        decoded, and strings holding a placeholder become unknown. None when it is not JSON."""
+        text: list[str] = []
+        in_string = escaped = False
+        for n, part in enumerate(parts):
+            if isinstance(part, Unknown):
+                hole = _HOLE.format(n)
+                text.append(hole if in_string else f'"{hole}"')
+                continue
+            if isinstance(part, bool):
+                part = "true" if part else "false"
+            elif isinstance(part, int | float):
+                part = str(part)
+            elif part is None:
+                part = ""
+            elif not isinstance(part, str):
+                return None
+            for ch in part:  # where the text is inside a JSON string, at the end of this part
+                if escaped:
+                    escaped = False
+                elif ch == "\\" and in_string:
+                    escaped = True
+                elif ch == '"':
+                    in_string = not in_string
+            text.append(part)
+        joined = "".join(text)
+        if not joined.lstrip().startswith(("{", "[")):
+            return None
+        try:
+            decoded = json.loads(joined)
+        except (ValueError, RecursionError):
+            return None
+        return PartialJson(_fill_holes(decoded), "templated JSON")
+
+
+def _fill_holes(value: Any) -> Any:
+    if isinstance(value, str):
+        return Unknown("templated JSON") if _HOLE_RE.search(value) else value
+    if isinstance(value, list):
+        return [_fill_holes(v) for v in value]
+    if isinstance(value, dict):
+        if any(_HOLE_RE.search(k) for k in value):
+            return Unknown("templated JSON")
+        return {k: _fill_holes(v) for k, v in value.items()}
+    return value
+
+
+def descend(value: Any, rest: list[Any], source: str) -> Any:
+    """``value`` followed along attribute names and indexes; unknown where a step is.
+
+    A step a known value cannot take (an attribute of null, a key a known map lacks, an index
+    past the end) is :class:`Invalid`, as it is an error in Terraform, except in a resource's
+    attributes (computed ones are not there) and a map a caller may add to.
+    """
+    for step in rest:
+        if isinstance(value, Unknown):
+            return value if isinstance(value, Invalid) else Unknown(source)
+        if isinstance(value, Mapping) and str(step) in value:
+            value = value[str(step)]
+        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+            value = value[step]
+        elif isinstance(value, ResourceObject | OpenMap) or isinstance(step, Unknown):
+            return Unknown(source)
+        else:
+            return Invalid(source)
+    return value
+
+
+def _key_text(key: Any) -> str:
+    """A map key as Terraform converts it to a string."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
 
 
 def _label_of(node: Tree | Token) -> str:
@@ -509,7 +758,13 @@ def _merge(*maps: Any) -> Any:
         if not isinstance(m, Mapping):
             raise TypeError("merge expects maps")
         out.update(m)
-    return out
+    # a caller may still add keys to an open map, and so to what it is merged into
+    return OpenMap(out) if any(isinstance(m, OpenMap) for m in maps) else out
+
+
+def _concat(*lists: Any) -> list[Any]:
+    out = [x for lst in lists for x in lst]
+    return OpenList(out) if any(isinstance(lst, OpenList) for lst in lists) else out
 
 
 def _flatten(value: Any) -> list[Any]:
@@ -561,11 +816,55 @@ def _replace(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+def _range(*args: Any) -> list[Any]:
+    if len(args) == 1:
+        start, stop, step = 0, args[0], 1
+    else:
+        start, stop, step = args[0], args[1], args[2] if len(args) > 2 else (1 if args[1] >= args[0] else -1)
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in (start, stop, step)) or step == 0:
+        raise ValueError("range expects whole numbers")
+    if abs((stop - start) // step) > 1024:  # Terraform's own limit
+        raise ValueError("range too long")
+    return list(range(start, stop, step))
+
+
+def _one(values: list[Any]) -> Any:
+    if len(values) > 1:
+        raise ValueError("one() of more than one element")
+    return values[0] if values else None
+
+
+def _zipmap(keys: list[Any], values: list[Any]) -> dict[str, Any]:
+    if len(keys) != len(values):
+        raise ValueError("zipmap of lists of different lengths")
+    return {str(k): v for k, v in zip(keys, values, strict=True)}
+
+
+def _setop(op: str) -> Callable[..., list[Any]]:
+    def run(first: list[Any], *rest: list[Any]) -> list[Any]:
+        result = _distinct(list(first))
+        for other in rest:
+            other_keys = {json.dumps(v, sort_keys=True, default=repr) for v in other}
+            if op == "union":
+                result = _distinct(result + list(other))
+            elif op == "intersection":
+                result = [v for v in result if json.dumps(v, sort_keys=True, default=repr) in other_keys]
+            else:
+                result = [v for v in result if json.dumps(v, sort_keys=True, default=repr) not in other_keys]
+        return result
+
+    return run
+
+
+def _coalescelist(*lists: Any) -> Any:
+    return next((lst for lst in lists if lst), [])
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "jsonencode": lambda v: v,  # handled specially (partial structures)
     "jsondecode": _jsondecode,
     "merge": _merge,
-    "concat": lambda *ls: [x for lst in ls for x in lst],
+    "concat": _concat,
     "flatten": _flatten,
     "distinct": _distinct,
     "compact": lambda lst: [x for x in lst if x not in (None, "")],
@@ -583,7 +882,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "split": lambda sep, s: s.split(sep),
     "replace": _replace,
     "format": _format,
-    "lookup": lambda m, k, *d: m[k] if k in m else (d[0] if d else Unknown("lookup")),
+    "lookup": lambda m, k, *d: m[k] if k in m or not d else d[0],  # KeyError: an error, as in Terraform
     "element": lambda lst, i: lst[int(i) % len(lst)],
     "length": len,
     "keys": lambda m: sorted(m),
@@ -592,6 +891,22 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": max,
     "min": min,
     "abs": abs,
+    "range": _range,
+    "one": _one,
+    "zipmap": _zipmap,
+    "sort": lambda lst: sorted(str(x) for x in lst),
+    "reverse": lambda lst: list(reversed(lst)),
+    "slice": lambda lst, a, b: lst[int(a) : int(b)],
+    "setunion": _setop("union"),
+    "setintersection": _setop("intersection"),
+    "setsubtract": _setop("subtract"),
+    "coalescelist": _coalescelist,
+    "alltrue": lambda lst: all(x is True or x == "true" for x in lst),
+    "anytrue": lambda lst: any(x is True or x == "true" for x in lst),
+    "startswith": lambda s, p: s.startswith(p),
+    "endswith": lambda s, p: s.endswith(p),
+    "trimprefix": lambda s, p: s[len(p) :] if p and s.startswith(p) else s,
+    "trimsuffix": lambda s, p: s[: -len(p)] if p and s.endswith(p) else s,
     # Terraform's marks: `sensitive(x)` is secret wherever it goes; `nonsensitive(x)` drops the mark
     # in Terraform, but nhi-guard still never prints the value
     "sensitive": mark,

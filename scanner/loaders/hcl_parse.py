@@ -113,7 +113,6 @@ def _parser() -> Any:  # built lazily: loading the Lark parser is the slow part 
     next to python-hcl2's own cache, like it does, so they are built once per install.
     """
     import hcl2.parser
-    from hcl2.postlexer import PostLexer
 
     here = Path(hcl2.parser.__file__).resolve().parent
     return Lark.open(
@@ -121,9 +120,58 @@ def _parser() -> Any:  # built lazily: loading the Lark parser is the slow part 
         rel_to=str(here / "parser.py"),
         parser="lalr",
         propagate_positions=False,
-        postlex=PostLexer(),
+        postlex=_postlexer(),
         cache=str(here / ".nhi_guard_lark_cache.bin"),
     )
+
+
+#: tokens that go on a traversal (``.attr``, ``.*``, ``[index]``), and what they may follow
+_STEPS = frozenset({"DOT", "ATTR_SPLAT", "LSQB", "FULL_SPLAT_START"})
+_STEP_AFTER = frozenset({"NAME", "RSQB", "RPAR", "RBRACE", "DBLQUOTE"})
+_OPENERS = {"LSQB": "RSQB", "LPAR": "RPAR", "LBRACE": "RBRACE", "INTERP_START": "RBRACE", "DIRECTIVE_START": "RBRACE"}
+
+
+def _postlexer() -> Any:
+    """python-hcl2's post-lexer, plus one pass: inside ``[...]`` and ``(...)`` an expression may
+    go on across lines.
+
+    HCL ignores newlines inside brackets and parentheses, so ``[lower\n("A")]`` is a call of
+    ``lower`` (seen in a large public Azure module) and ``(var.a\n.b)`` is ``var.a.b`` (seen in
+    cloud-foundation-fabric); python-hcl2's grammar allows no newline between a name and its
+    ``(``, nor before a ``.attr`` or ``[index]``. Newlines (and comments) found there are dropped;
+    elsewhere, where newlines end attributes, nothing changes.
+    """
+    from hcl2.postlexer import PostLexer
+
+    class _PostLexer(PostLexer):
+        def process(self, stream: Any) -> Any:
+            yield from _join_call_newlines(super().process(stream))
+
+    return _PostLexer()
+
+
+def _join_call_newlines(stream: Any) -> Any:
+    closers: list[str] = []  # what closes each open bracket, innermost last
+    pending: list[Token] = []  # newline tokens not yet passed on
+    previous = ""  # type of the last token passed on
+    for token in stream:
+        if token.type == "NL_OR_COMMENT":
+            pending.append(token)
+            continue
+        if pending:
+            inside = bool(closers) and closers[-1] in ("RSQB", "RPAR")
+            call = token.type == "LPAR" and previous == "NAME"
+            step = token.type in _STEPS and previous in _STEP_AFTER
+            if not (inside and (call or step)):
+                yield from pending
+            pending = []
+        if token.type in _OPENERS:
+            closers.append(_OPENERS[token.type])
+        elif closers and token.type == closers[-1]:
+            closers.pop()
+        previous = token.type
+        yield token
+    yield from pending
 
 
 def _set_lines(body: Tree, real: Callable[[int], int] = lambda line: line) -> None:
@@ -409,6 +457,30 @@ def split_blocks(text: str, file: str, line_offset: int = 0) -> list[RawBlock] |
         end_line = offset + text.count("\n", start, end)
         blocks.append(LazyBlock(header.group(1), labels, text[start:end], file, offset + 1, end_line, offset))
     return blocks
+
+
+def parse_body(text: str, file: str) -> tuple[Tree | None, list[LoadError]]:
+    """A file of attributes only (``terraform.tfvars``): its body, or the errors.
+
+    The text is parsed as the body of a block, so lines are shifted back by the one line the
+    block's opening takes.
+    """
+    blocks, errors = _parse_whole(f"__body__ {{\n{text}\n}}\n", file, -1)
+    if errors or not blocks:
+        return None, errors
+    return blocks[0].body, []
+
+
+def parse_expression(text: str) -> Tree | None:
+    """One expression (a heredoc interpolation, a ``--var`` value); None when it does not parse."""
+    blocks, _ = _parse_whole(f"__expr__ {{\n__x__ = {text}\n}}\n", "<expr>", 0)
+    if not blocks:
+        return None
+    attrs = [c for c in blocks[0].body.children if isinstance(c, Tree) and c.data == "attribute"]
+    if len(attrs) != 1:
+        return None
+    kids = [c for c in attrs[0].children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+    return kids[-1] if kids else None
 
 
 def _short(exc: UnexpectedInput) -> str:

@@ -14,22 +14,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanner.loaders.discover import STDIN, TF_SUFFIXES, walk_inputs
+from scanner.loaders.discover import MAX_TEXT_BYTES, STDIN, TF_SUFFIXES, is_tfvars, walk_inputs
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.loaders.markdown import extract_chunks
 from scanner.loaders.module_cache import ModuleCache, ModuleJob, load_modules
 from scanner.loaders.plan import is_plan, load_plan
 from scanner.loaders.plan_stream import split_plan
-from scanner.loaders.tf_json import TfJsonError, looks_like_config, remap, to_hcl
+from scanner.loaders.tf_json import TfJsonError, looks_like_config, native, remap, to_hcl
+from scanner.loaders.tfvars import auto_loaded, tfvars_in
 from scanner.model.resource import Document, LoadError
 from scanner.util import debug, progress
 from scanner.util.deps import missing_package
 
 _MARKDOWN_EXT = {".md", ".markdown", ".mdx"}
 _TF_SUFFIXES = TF_SUFFIXES
-#: Largest input read (docs/security.md). A larger file is not read at all, so neither a huge
-#: generated file nor /dev/zero can exhaust memory or time. HCL costs far more per byte than JSON.
-MAX_TEXT_BYTES = 10 * 1024 * 1024  # .tf, .tf.json, Markdown
 MAX_PLAN_BYTES = 256 * 1024 * 1024  # plan JSON (and stdin, until its kind is known)
 _LONE_SURROGATE_RE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -90,7 +88,7 @@ def _not_a_plan(path: str, data: object) -> str:
     elif isinstance(data, dict) and "values" in data and "format_version" in data:
         hint = " (it looks like `terraform show -json` of a state, not of a plan)"
     elif path.endswith(".tfvars.json"):
-        hint = " (it looks like a variables file, .tfvars.json, which declares no resources)"
+        hint = " (it looks like a variables file, .tfvars.json, which declares no resources; pass it with --var-file)"
     return f"JSON is not a Terraform plan from `terraform show -json`{hint}"
 
 
@@ -206,13 +204,19 @@ def load_inputs(
     texts: list[tuple[str, str]] | None = None,
     overlays: Mapping[str, str] | None = None,
     allow_empty: bool = False,
+    var_files: list[str] | None = None,
+    var_args: list[str] | None = None,
 ) -> Loaded:
     """``cache`` reuses loaded .tf modules; ``processes`` loads them in parallel (None: choose).
     ``texts`` are (name, text) inputs that are not on disk, each a module of its own.
     ``overlays`` maps a file path to the text it is read as, whether or not the file exists: a
     ``.tf`` overlay in a scanned directory is part of that directory's module (an editor's unsaved
-    buffer, a coding agent's proposed write). ``allow_empty``: a directory without Terraform
-    files is not an error."""
+    buffer, a coding agent's proposed write), and of the modules that directory calls.
+    ``allow_empty``: a directory without Terraform files is not an error.
+
+    ``var_files`` (``--var-file``) and ``var_args`` (``--var NAME=VALUE``) set input variables of
+    every .tf directory scanned on its own (scanner/loaders/tfvars.py).
+    """
     loaded = Loaded()
     overlay = Overlay(overlays)
     for name, text in texts or []:
@@ -229,6 +233,7 @@ def load_inputs(
             loaded.documents[first:] = [(scope, doc) for _, doc in loaded.documents[first:]]
     seen: set[str] = set()
     tf_dirs: dict[str, list[str]] = defaultdict(list)
+    extra_vars = _read_var_files(var_files or [], loaded)
     for raw in paths:
         if raw == STDIN:
             if stdin_text is not None and STDIN not in seen:
@@ -242,7 +247,7 @@ def load_inputs(
             loaded.errors.append(LoadError(raw, None, _missing(path)))
             continue
         if path.is_dir() or (overlaid is None and not path.exists()):
-            found = walk_inputs(path, loaded.errors) if path.exists() else []
+            found = [f for f in walk_inputs(path, loaded.errors) if not is_tfvars(f)] if path.exists() else []
             found += overlay.added(raw, found)
             if not found and not allow_empty:
                 loaded.errors.append(LoadError(raw, None, "directory holds no .tf or .tf.json files"))
@@ -263,6 +268,11 @@ def load_inputs(
             loaded.files += 1
             _load_text(str(path), overlaid, _kind_of(path.name, overlaid), loaded, include_unchanged)
             continue
+        if path.name.endswith(".tfvars"):
+            loaded.errors.append(
+                LoadError(raw, None, "a variables file (.tfvars) declares no resources; pass it with --var-file")
+            )
+            continue
         markdown = path.suffix.lower() in _MARKDOWN_EXT
         data = _read(str(path), loaded, MAX_TEXT_BYTES if markdown else MAX_PLAN_BYTES, explicit=True)
         if data is None:
@@ -276,10 +286,55 @@ def load_inputs(
         del data  # the text holds it now: a large plan is not kept in memory twice
         kind = "json" if path.suffix == ".json" else "markdown" if path.suffix.lower() in _MARKDOWN_EXT else sniff(text)
         _load_text(str(path), text, kind, loaded, include_unchanged)
-    jobs = [_read_tf_dir(directory, sorted(tf_dirs[directory]), loaded, overlay) for directory in sorted(tf_dirs)]
+    jobs = [
+        _read_tf_dir(directory, sorted(tf_dirs[directory]), loaded, overlay, extra_vars, var_args or [])
+        for directory in sorted(tf_dirs)
+    ]
+    first = len(loaded.documents)
     for directory, load in load_modules(jobs, cache, processes, progress.reporter("loading .tf modules")):
         _add_module(directory, load, loaded)
+    _report_through_calls(loaded, first)
     return loaded
+
+
+def _read_var_files(files: list[str], loaded: Loaded) -> list[tuple[str, str]]:
+    out = []
+    for f in files:
+        data = _read(f, loaded, explicit=True)
+        if data is not None:
+            out.append((f, read_text(f, data, loaded.errors)))
+    return out
+
+
+def _report_through_calls(loaded: Loaded, first: int) -> None:
+    """A module directory that another scanned directory calls is reported through its calls,
+    at the addresses the callers give it, not again on its own (README.md). A directory only
+    reached through a cycle of calls stays on its own, so nothing is lost."""
+    docs = loaded.documents[first:]
+    real = {id(doc): os.path.realpath(scope) for scope, doc in docs}
+    callers: dict[str, set[str]] = defaultdict(set)
+    for _, doc in docs:
+        for called in doc.called:
+            if called != real[id(doc)]:
+                callers[called].add(real[id(doc)])
+    scanned = set(real.values())
+    uncalled = {d for d in scanned if not callers.get(d, set()) & scanned}
+    reached: set[str] = set()
+    for _, doc in docs:
+        if real[id(doc)] in uncalled:
+            reached.update(c for c in doc.called if c != real[id(doc)])
+    kept = [(scope, doc) for scope, doc in docs if real[id(doc)] not in reached]
+    # a called module's parse errors reach every caller's document: each is reported once
+    seen: set[tuple[str, int | None, str]] = set()
+    for _, doc in kept:
+        unique = []
+        for e in doc.errors:
+            key = (os.path.realpath(e.file) if not e.file.startswith("<") else e.file, e.line, e.message)
+            if key not in seen:
+                seen.add(key)
+                unique.append(e)
+        doc.errors = unique
+    loaded.documents[first:] = kept
 
 
 class Overlay:
@@ -290,6 +345,10 @@ class Overlay:
 
     def text(self, path: str) -> str | None:
         return self._texts.get(os.path.realpath(path)) if self._texts else None
+
+    def texts(self) -> dict[str, str]:
+        """Real path -> text: what a configuration's module reader reads instead of those files."""
+        return dict(self._texts)
 
     def under(self, directory: str) -> bool:
         return bool(self.added(directory, []))
@@ -345,9 +404,24 @@ def _read(path: str, loaded: Loaded, limit: int = MAX_TEXT_BYTES, explicit: bool
     return data
 
 
-def _read_tf_dir(directory: str, files: list[str], loaded: Loaded, overlay: Overlay) -> ModuleJob:
+def _read_tf_dir(
+    directory: str,
+    files: list[str],
+    loaded: Loaded,
+    overlay: Overlay,
+    extra_vars: list[tuple[str, str]],
+    var_args: list[str],
+) -> ModuleJob:
     chunks: list[Chunk] = []
     sources: dict[str, list[str]] = {}
+    var_files: list[tuple[str, str]] = []
+    names = tfvars_in(directory)
+    for name in auto_loaded(names):
+        path = os.path.join(directory, name)
+        data = _read(path, loaded)
+        if data is not None:
+            loaded.files += 1
+            var_files.append((path, read_text(path, data, loaded.errors)))
     for f in files:
         text = overlay.text(f)
         if text is None:
@@ -359,15 +433,14 @@ def _read_tf_dir(directory: str, files: list[str], loaded: Loaded, overlay: Over
             loaded.errors.append(_too_large(f, len(text), MAX_TEXT_BYTES, "file"))
             continue
         loaded.files += 1
-        if f.endswith(".tf.json"):
-            try:
-                text, loaded.line_maps[f] = to_hcl(text)
-            except TfJsonError as exc:
-                loaded.errors.append(LoadError(f, exc.line, f"Terraform JSON: {exc}"))
-                continue
+        text = native(f, text, loaded.line_maps, loaded.errors)
+        if text is None:
+            continue
         sources[f] = text.splitlines()
         chunks.append(Chunk(f, text))
-    return ModuleJob(directory, chunks, sources)
+    return ModuleJob(
+        directory, chunks, sources, var_files + extra_vars, list(var_args), bool(names), overlay.texts()
+    )
 
 
 def _load_tf_json(path: str, text: str, loaded: Loaded) -> None:

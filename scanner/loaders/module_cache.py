@@ -1,18 +1,21 @@
 """Reuse and parallelise the expensive part of an HCL scan: loading a module directory.
 
-Parsing dominates an HCL scan (bench/README.md). A module, the ``.tf`` files of one directory,
-is evaluated as a whole, so the unit of reuse is the module, not the file: its loaded
-:class:`~scanner.model.resource.Document` (resources, load errors, secrets) is a pure function of its
-files' paths and contents and of the loader code.
+Parsing dominates an HCL scan (bench/README.md). A scanned directory is evaluated as the root of
+a configuration (scanner/loaders/hcl.py), so the unit of reuse is the directory, not the file: its
+loaded :class:`~scanner.model.resource.Document` (resources, load errors, secrets) is a function of
+its files' paths and contents, the variables applied to it, the loader code, and what its
+evaluation read elsewhere (the modules it calls, ``file()`` targets), which the document records
+(``Document.depends``, scanner/loaders/deps.py).
 
 * **Cache.** The key is a SHA-256 over the cache format, the nhi-guard version, the python-hcl2,
   Lark and Python versions, a fingerprint of nhi-guard's own source files (so an edited loader
-  never reads stale entries) and every file's path, line offset and text. Any change to one of
-  them is a different key, so a changed file is always parsed again. An entry is JSON, never
-  pickle, so a cache directory someone else could write to cannot run code. An entry that
-  cannot be read, does not match its key or the SHA-256 of its body, or decodes to anything but
-  the shape written (:func:`decode_document` checks every field's type) is ignored and replaced. Entries are
-  written atomically, in a private (0700) directory: they hold what the ``.tf`` files hold,
+  never reads stale entries), every file's path, line offset and text, and the variables files
+  and ``--var`` values applied. Any change to one of them is a different key, so a changed file
+  is always parsed again; an entry whose recorded dependencies changed since is a miss. An entry
+  is JSON, never pickle, so a cache directory someone else could write to cannot run code. An
+  entry that cannot be read, does not match its key or the SHA-256 of its body, or decodes to
+  anything but the shape written (:func:`decode_document` checks every field's type) is ignored
+  and replaced. Entries are written atomically, in a private (0700) directory: they hold what the ``.tf`` files hold,
   literal secrets included, so do not share a cache across trust boundaries.
 * **Parallel loading.** Modules that miss the cache are loaded in worker processes when the
   work is large enough to pay for them (Linux ``fork`` only; elsewhere start-up costs more
@@ -30,19 +33,18 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner import PACKAGE_DIR, __version__
 from scanner.model.resource import Document, LoadError, Resource
-from scanner.model.values import Unknown
+from scanner.model.values import OpenList, OpenMap, OpenStr, PartialJson, Unknown
 
 if TYPE_CHECKING:
     from scanner.loaders.hcl import Chunk
-    from scanner.model.values import PartialJson
 
-FORMAT = 2  # 2: the header holds the body's SHA-256; decoding checks every field's type
+FORMAT = 3  # 2: the header holds the body's SHA-256; 3: documents record what they read
 #: below this much source, worker processes cost more than they save (bench/README.md)
 PARALLEL_MIN_BYTES = 256 * 1024
 _TAG = "\x00"  # marks an encoded non-JSON value; a real key starting with NUL is escaped
@@ -50,15 +52,31 @@ _TAG = "\x00"  # marks an encoded non-JSON value; a real key starting with NUL i
 
 @dataclass
 class ModuleJob:
-    """One module directory, read and ready to load."""
+    """One module directory, read and ready to load as the root of a configuration."""
 
     directory: str
     chunks: list[Chunk]
     sources: dict[str, list[str]]
+    #: (file, text) of the variables files applied, in order: auto-loaded ones, then --var-file
+    var_files: list[tuple[str, str]] = field(default_factory=list)
+    #: --var NAME=VALUE
+    var_args: list[str] = field(default_factory=list)
+    #: the directory holds a variables file (a sign of a root module)
+    has_tfvars: bool = False
+    #: real path -> text read instead of that file (scanner/loaders/inputs.py ``Overlay``), for
+    #: the modules the directory calls
+    overlays: dict[str, str] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return sum(len(c.text) for c in self.chunks)
+
+    def load(self) -> Document:
+        from scanner.loaders.hcl import load_root
+
+        return load_root(
+            self.directory, self.chunks, self.sources, self.var_files, self.var_args, self.has_tfvars, self.overlays
+        )
 
 
 def default_dir() -> Path:
@@ -73,13 +91,9 @@ def default_dir() -> Path:
 # --- encoding -------------------------------------------------------------------------------
 
 
-def _partial_json() -> type[PartialJson]:
-    from scanner.model.values import PartialJson
-
-    return PartialJson
-
-
 def _encode(value: Any) -> Any:
+    if isinstance(value, OpenMap | OpenList | OpenStr):  # before str, dict and list: they are those too
+        return {_TAG: "o", "v": _encode(_plain(value))}
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, dict):
@@ -88,15 +102,26 @@ def _encode(value: Any) -> Any:
         return {k: _encode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_encode(v) for v in value]
-    if type(value) is Unknown:
+    if isinstance(value, Unknown) and not isinstance(value, PartialJson):  # Invalid too: rules see an unknown
         return {_TAG: "u", "s": value.source}
-    if type(value) is _partial_json():
+    if isinstance(value, PartialJson):
         return {_TAG: "p", "s": value.source, "v": _encode(value.value)}
     if isinstance(value, tuple):
         return {_TAG: "t", "v": [_encode(v) for v in value]}
     if isinstance(value, set | frozenset):
         return {_TAG: "S", "v": [_encode(v) for v in value]}
     raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+_OPEN: tuple[tuple[Any, Any], ...] = ((OpenMap, dict), (OpenList, list), (OpenStr, str))
+
+
+def _plain(value: Any) -> Any:
+    return next(plain(value) for open_type, plain in _OPEN if isinstance(value, open_type))
+
+
+def _opened(value: Any) -> Any:
+    return next(open_type(value) for open_type, plain in _OPEN if isinstance(value, plain))
 
 
 class CorruptEntry(ValueError):
@@ -111,7 +136,9 @@ def _decode_tagged(obj: dict[str, Any]) -> Any:
     if tag == "u" and isinstance(source, str) and set(obj) == {_TAG, "s"}:
         return Unknown(source)
     if tag == "p" and isinstance(source, str) and set(obj) == {_TAG, "s", "v"}:
-        return _partial_json()(value, source)
+        return PartialJson(value, source)
+    if tag == "o" and isinstance(value, dict | list | str) and set(obj) == {_TAG, "v"}:
+        return _opened(value)
     if isinstance(value, list) and set(obj) == {_TAG, "v"}:
         if tag == "t":
             return tuple(value)
@@ -148,7 +175,14 @@ _FIELD_CHECKS: dict[str, Any] = {
     "sensitive_paths": lambda v: isinstance(v, set) and all(isinstance(p, str) for p in v),
     "has_config": lambda v: isinstance(v, bool),
     "context_only": lambda v: isinstance(v, bool),
+    "origins": lambda v: isinstance(v, dict)
+    and all(isinstance(k, str) and isinstance(o, list) and all(_origin(t) for t in o) for k, o in v.items()),
 }
+
+
+def _origin(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 3 and isinstance(value[0], str) and _int(value[1]) \
+        and isinstance(value[2], str)
 
 
 def _int(value: Any) -> bool:
@@ -179,6 +213,8 @@ def encode_document(doc: Document) -> str:
         "resources": [{f.name: _encode(getattr(r, f.name)) for f in fields(Resource)} for r in doc.resources],
         "errors": [[e.file, e.line, e.message] for e in doc.errors],
         "secrets": sorted(doc.secrets),
+        "depends": doc.depends,
+        "called": doc.called,
     }
     return json.dumps(payload, separators=(",", ":"), allow_nan=True)
 
@@ -187,15 +223,20 @@ def decode_document(text: str) -> Document:
     """The document :func:`encode_document` wrote; :class:`CorruptEntry` (a ``ValueError``) for
     anything else, whether it does not parse or parses to the wrong shape."""
     data = json.loads(text, object_hook=_decode_tagged)
-    if not isinstance(data, dict) or set(data) != {"resources", "errors", "secrets"}:
+    if not isinstance(data, dict) or set(data) != {"resources", "errors", "secrets", "depends", "called"}:
         raise CorruptEntry("not a cached document")
     resources, errors, secrets = data["resources"], data["errors"], data["secrets"]
+    depends, called = data["depends"], data["called"]
     if not (isinstance(resources, list) and isinstance(errors, list) and isinstance(secrets, list)):
         raise CorruptEntry("not a cached document")
     if not all(isinstance(s, str) for s in secrets):
         raise CorruptEntry("cached secrets are not text")
+    if not (isinstance(depends, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in depends.items())):
+        raise CorruptEntry("cached dependencies are not text")
+    if not (isinstance(called, list) and all(isinstance(c, str) for c in called)):
+        raise CorruptEntry("cached module directories are not text")
     return Document(resources=[_resource(r) for r in resources], errors=[_error(e) for e in errors],
-                    secrets=set(secrets))  # fmt: skip
+                    secrets=set(secrets), depends=depends, called=called)  # fmt: skip
 
 
 # --- the cache ------------------------------------------------------------------------------
@@ -236,26 +277,42 @@ class ModuleCache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, chunks: list[Chunk]) -> str:
+    def key(self, chunks: list[Chunk], job: ModuleJob | None = None) -> str:
+        """Over the module's files and, for a directory, the variables applied to it. What its
+        evaluation reads besides (called modules, ``file()``) is checked on :meth:`get`."""
         digest = hashlib.sha256(self.salt.encode())
+        parts: list[str] = []
         for c in chunks:
-            for part in (c.file, str(c.line_offset), c.text):
-                raw = part.encode("utf-8", "surrogatepass")
-                digest.update(len(raw).to_bytes(8, "big"))
-                digest.update(raw)
+            parts += [c.file, str(c.line_offset), c.text]
+        if job is not None:
+            parts += ["vars", str(job.has_tfvars), str(len(job.var_files))]
+            for file, text in job.var_files:
+                parts += [file, text]
+            parts += job.var_args
+            for real in sorted(job.overlays):
+                parts += ["overlay", real, job.overlays[real]]
+        for part in parts:
+            raw = part.encode("utf-8", "surrogatepass")
+            digest.update(len(raw).to_bytes(8, "big"))
+            digest.update(raw)
         return digest.hexdigest()
 
     def _path(self, key: str, kind: str = "") -> Path:
         return self.directory / f"{kind}v{FORMAT}" / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> Document | None:
-        """The cached document, or None when absent, unreadable, corrupt or for another key."""
+        """The cached document, or None when absent, unreadable, corrupt, for another key, or when
+        a file its evaluation read has changed since (scanner/loaders/deps.py)."""
+        from scanner.loaders.deps import still_valid
+
         body = self.get_text("", key)
         if body is None:
             return None
         try:
             doc = decode_document(body)
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return None
+        if not still_valid(doc.depends):
             return None
         self.hits += 1
         return doc
@@ -339,9 +396,7 @@ def _header(key: str, body: str) -> dict[str, Any]:
 
 def _load_encoded(job: ModuleJob) -> tuple[str, Any]:
     """Load one module; JSON when it can be encoded, else the document itself."""
-    from scanner.loaders.hcl import load_chunks
-
-    doc = load_chunks(job.chunks, job.sources)
+    doc = job.load()
     try:
         return "json", encode_document(doc)
     except (TypeError, ValueError, RecursionError):  # a value JSON cannot carry, or nested too deep
@@ -376,14 +431,14 @@ def load_modules(
 
     ``processes``: None chooses (all cores for large work on Linux, else 1); 1 loads here.
     ``on_done(done, total)`` is called as modules are handed out (for a progress indicator).
-    Without a cache and without workers this is exactly ``load_chunks`` per module.
+    Without a cache and without workers this is exactly ``job.load()`` per module.
     """
     keys: dict[int, str] = {}
     hits: dict[int, Document] = {}
     todo: list[int] = []
     for i, job in enumerate(jobs):
         if cache is not None:
-            keys[i] = cache.key(job.chunks)
+            keys[i] = cache.key(job.chunks, job)
             hit = cache.get(keys[i])
             if hit is not None:
                 hits[i] = hit
@@ -424,8 +479,6 @@ def _ready(doc: Document) -> Callable[[], Document]:
 
 
 def _loader(job: ModuleJob, future: Any, cache: ModuleCache | None, key: str | None) -> Callable[[], Document]:
-    from scanner.loaders.hcl import load_chunks
-
     def load() -> Document:
         kind: str = ""
         value: Any = None
@@ -436,14 +489,14 @@ def _loader(job: ModuleJob, future: Any, cache: ModuleCache | None, key: str | N
                 kind = ""
         if not kind:
             if cache is None:
-                return load_chunks(job.chunks, job.sources)
+                return job.load()
             kind, value = _load_encoded(job)
         if kind == "doc":
             return value
         try:
             doc = decode_document(value)
         except (ValueError, TypeError, RecursionError):
-            return load_chunks(job.chunks, job.sources)
+            return job.load()
         if cache is not None and key is not None:
             cache.put(key, value)
         return doc

@@ -28,8 +28,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scanner.loaders.discover import MAX_TEXT_BYTES
+from scanner.loaders.hcl import Chunk, declarations
 from scanner.loaders.hcl_parse import parse_text
-from scanner.loaders.inputs import MAX_TEXT_BYTES, load_inputs
+from scanner.loaders.tf_json import native, remap
 from scanner.model.resource import Document, Resource
 
 _LOCAL_SOURCE = re.compile(r"^\.\.?[\\/]")
@@ -164,26 +166,42 @@ def _load(directory: str) -> _Module | None:
     if not files:
         return None
     out = _Module()
-    for _, doc in load_inputs(files).documents:
-        for res in doc.resources:
-            out.blocks.setdefault(res.config_address, res)
+    chunks: list[Chunk] = []
+    sources: dict[str, list[str]] = {}
+    maps: dict[str, list[int]] = {}
+    for f in files:
+        text = _text(f)
+        if text is not None:
+            text = native(f, text, maps, [])
+        if text is None:
+            continue
+        sources[f] = text.splitlines()
+        chunks.append(Chunk(f, text))
+    doc = Document(resources=declarations(chunks, sources))
+    remap(doc, maps)
+    for res in doc.resources:
+        out.blocks.setdefault(res.config_address, res)
     for f in files:
         if f.endswith(".tf"):
             out.calls.update(_calls(f))
     return out
 
 
-def _calls(file: str) -> dict[str, _Call]:
-    """``module "name" { source = "..." }`` blocks of one file. Terraform requires a literal source."""
+def _text(file: str) -> str | None:
     try:
         with open(file, "rb") as fh:
             data = fh.read(MAX_TEXT_BYTES + 1)
     except OSError:
-        return {}
+        return None
     if len(data) > MAX_TEXT_BYTES:
-        return {}
-    text = data.decode("utf-8", "replace")
-    if "module" not in text:
+        return None
+    return data.decode("utf-8", "replace")
+
+
+def _calls(file: str) -> dict[str, _Call]:
+    """``module "name" { source = "..." }`` blocks of one file. Terraform requires a literal source."""
+    text = _text(file)
+    if text is None or "module" not in text:
         return {}
     blocks, _ = parse_text(text, file)
     lines = text.splitlines()

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.model.resource import Document
+from scanner.model.resource import Document, LoadError
 
 #: nesting deeper than this is refused; native HCL this deep is refused by the evaluator too
 MAX_DEPTH = 100
@@ -30,9 +30,10 @@ _TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"]+')
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _TRAVERSAL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
 #: top-level block types read, and how many labels they take
-_TOP = {"resource": 2, "data": 2, "provider": 1, "variable": 1, "output": 1, "locals": 0}
-#: top-level block types that hold no resource (module calls are not expanded, as in .tf files)
-_OTHER_TOP = frozenset({"//", "module", "terraform", "moved", "import", "removed", "check"})
+_TOP = {"resource": 2, "data": 2, "provider": 1, "variable": 1, "output": 1, "locals": 0, "module": 1}
+#: top-level block types that hold no resource (of ``terraform``, only a backend or cloud block
+#: is read: it makes the directory a root module)
+_OTHER_TOP = frozenset({"//", "terraform", "moved", "import", "removed", "check"})
 #: attributes whose object value is a map, never a nested block
 _MAP_ATTRS = frozenset(
     {
@@ -54,7 +55,7 @@ _MAP_ATTRS = frozenset(
     }
 )
 #: block types whose body holds expressions only (objects there are object values)
-_EXPRESSION_BODIES = frozenset({"variable", "output", "locals"})
+_EXPRESSION_BODIES = frozenset({"variable", "output", "locals", "module"})
 
 
 @dataclass
@@ -206,6 +207,11 @@ def _expr(value: Any) -> str:
     return "{" + ", ".join(f"{_string(k)} = {_expr(v)}" for k, _at, v in value.pairs) + "}"
 
 
+def _plain(value: Any) -> Any:
+    """An object read with its lines, as JSON can write it (a ``"//"`` comment holding an object)."""
+    return {k: v for k, _, v in value.pairs} if isinstance(value, _Obj) else str(value)
+
+
 def _is_block(name: str, value: Any, resource_type: str) -> bool:
     if name in _MAP_ATTRS or (name == "metadata" and not resource_type.startswith("kubernetes_")):
         return False
@@ -216,7 +222,7 @@ def _is_block(name: str, value: Any, resource_type: str) -> bool:
 def _body(w: _Writer, obj: _Obj, kind: str, resource_type: str) -> None:
     for name, line, value in obj.pairs:
         if name == "//":
-            for part in (value if isinstance(value, str) else json.dumps(value)).split("\n"):
+            for part in (value if isinstance(value, str) else json.dumps(value, default=_plain)).split("\n"):
                 w.statement(line, "# " + part.replace("\r", " "))
             continue
         if not _IDENT_RE.match(name):
@@ -280,10 +286,43 @@ def to_hcl(text: str) -> tuple[str, list[int]]:
         raise TfJsonError(1, "Terraform JSON configuration must be an object")
     w = _Writer()
     for kind, line, value in root.pairs:
+        if kind == "terraform":
+            _root_markers(w, value, line)
         if kind not in _TOP:
-            continue  # comments, module calls, and blocks that hold no resource
+            continue  # comments, and blocks that hold no resource
         _labelled(w, kind, value, [], _TOP[kind], line)
     return "\n".join(w.out) + "\n", w.lines
+
+
+def _root_markers(w: _Writer, value: Any, line: int) -> None:
+    """``"terraform": {"backend": {"s3": {...}}}`` -> ``terraform { backend "s3" {} }``: all that is
+    read of it is that there is a backend or cloud block."""
+    for item in value if isinstance(value, list) else [value]:
+        if not isinstance(item, _Obj):
+            continue
+        for name, at, inner in item.pairs:
+            if name == "cloud":
+                w.statement(at, "terraform {")
+                w.statement(at, "cloud {}")
+                w.statement(at, "}")
+            elif name == "backend" and isinstance(inner, _Obj):
+                for label, label_at, _ in inner.pairs:
+                    w.statement(label_at, "terraform {")
+                    w.statement(label_at, f"backend {_string(label)} {{}}")
+                    w.statement(label_at, "}")
+
+
+def native(file: str, text: str, maps: dict[str, list[int]], errors: list[LoadError]) -> str | None:
+    """The text of a ``.tf`` or ``.tf.json`` file as native HCL; a ``.tf.json`` file's line map
+    goes into ``maps``. None (and an error) when a ``.tf.json`` file cannot be read."""
+    if not file.endswith(".tf.json"):
+        return text
+    try:
+        text, maps[file] = to_hcl(text)
+    except TfJsonError as exc:
+        errors.append(LoadError(file, exc.line, f"Terraform JSON: {exc}"))
+        return None
+    return text
 
 
 def remap(doc: Document, maps: dict[str, list[int]]) -> None:

@@ -59,6 +59,9 @@ class Resource:
     #: an unchanged (``no-op``) plan object: rules read it as context (a role's boundary, its
     #: Deny policies, an owner to inherit) but nothing is reported on it
     context_only: bool = False
+    #: attribute path -> (file, line, note) of where values it was made from were written outside
+    #: the block: a reusable module's variable default, a module call's argument (HCL only)
+    origins: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
 
     @property
     def config_address(self) -> str:
@@ -70,13 +73,11 @@ class Resource:
 
     def line_of(self, path: str | None) -> int:
         """Best line for an attribute path: the deepest recorded prefix."""
-        if path:
-            parts = path.split(".")
-            for end in range(len(parts), 0, -1):
-                line = self.lines.get(".".join(parts[:end]))
-                if line:
-                    return line
-        return self.line
+        return _deepest(self.lines, path) or self.line
+
+    def origins_of(self, path: str | None) -> list[tuple[str, int, str]]:
+        """Where the value at ``path`` (or its deepest recorded prefix) was written outside the block."""
+        return _deepest(self.origins, path) or []
 
     def references(self, path: str) -> list[str]:
         found: list[str] = []
@@ -84,6 +85,17 @@ class Resource:
             if key == path or key.startswith(path + "."):
                 found.extend(targets)
         return found
+
+
+def _deepest(recorded: dict[str, Any], path: str | None) -> Any:
+    """What is recorded for ``path`` or its deepest prefix (``a.0.b``, ``a.0``, ``a``); None if nothing."""
+    if path:
+        parts = path.split(".")
+        for end in range(len(parts), 0, -1):
+            found = recorded.get(".".join(parts[:end]))
+            if found:
+                return found
+    return None
 
 
 def strings_at(resources: Iterable[Resource], path: str) -> set[str]:
@@ -101,6 +113,11 @@ class Document:
     #: plan JSON only: module call path without instance keys (``module.a.module.b``) -> the
     #: call's ``source`` as written (scanner/loaders/source_map.py); None for every other input
     plan_modules: dict[str, str] | None = None
+    #: a .tf directory: what else its evaluation read, ``file:<path>``/``dir:<path>`` -> digest
+    #: (scanner/loaders/deps.py), so cached results are reused only while it is unchanged
+    depends: dict[str, str] = field(default_factory=dict)
+    #: a .tf directory: real paths of the local module directories its configuration calls
+    called: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -152,8 +169,15 @@ class Model:
             yield from self._by_type.get(t, ())
 
     def by_address(self, near: Resource, config_address: str) -> list[Resource]:
-        """Resources with this (index-free) address in ``near``'s scope."""
-        return self._by_config_address.get((self.scope(near), config_address), [])
+        """Resources with this (index-free) address in ``near``'s scope; those in ``near``'s own
+        module instance when there are any (``module.a["x"]``'s key references
+        ``module.a.aws_iam_user.u``: its own user, not ``module.a["y"]``'s)."""
+        found = self._by_config_address.get((self.scope(near), config_address), [])
+        if len(found) > 1 and near.module:
+            same = [t for t in found if t.module == near.module]
+            if same:
+                return same
+        return found
 
     def referenced(self, res: Resource, path: str, *types: str) -> list[Resource]:
         """Resources of ``types`` that ``res.<path>`` points at.

@@ -58,6 +58,29 @@ class PartialJson(Unknown):
         return hash(self.source)
 
 
+class OpenMap(dict[str, Any]):
+    """A map a module's caller may add to: the empty default (``{}``) of an input of a reusable
+    module, or anything merged with one.
+
+    It is known (rules read it as the map it holds), but a key it lacks may still be supplied
+    by the caller: owner, approval and expiry look-ups read a lacking key as unknown, not
+    missing (scanner/policy/metadata.py). README.md, "Reusable modules and root modules".
+    """
+
+
+class OpenList(list[Any]):
+    """A list a module's caller may add to (the empty default ``[]`` of a reusable module's input)."""
+
+
+class OpenStr(str):
+    """The empty default ``""`` of a reusable module's input: the caller may set any text."""
+
+
+def is_open(value: Any) -> bool:
+    """True for a value a module's caller may still add to (:class:`OpenMap` and its kin)."""
+    return isinstance(value, OpenMap | OpenList | OpenStr)
+
+
 def known_structure(value: Any) -> Any:
     """The structure inside a :class:`PartialJson`, else the value itself."""
     return value.value if isinstance(value, PartialJson) else value

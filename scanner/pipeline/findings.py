@@ -46,6 +46,14 @@ def make_finding(rule: Rule, v: Violation, res: Resource, scope: str, config: Co
             RelatedLocation(file=display_path(other.file), line=other.line, resource=other.address, message=note)
             for other, note in v.related
             if other is not res and other.file
+        ]
+        # where the value was written, when outside the block: a reusable module's default, a
+        # module call's argument (scanner/loaders/hcl.py)
+        + [
+            RelatedLocation(
+                file=display_path(file), line=line, resource=res.address, message=f"the value comes from {note}"
+            )
+            for file, line, note in res.origins_of(v.path)
         ],
     )
 

@@ -9,23 +9,27 @@ The key is a SHA-256 over the module cache's salt (format, versions of nhi-guard
 Lark and Python, and a hash of nhi-guard's source), a hash of nhi-guard's data files (the AWS
 catalogues), the working directory (report paths are relative to it), the scan options, the
 whole configuration and the config file's path and content (waivers in it are reported by file
-and line), and the path and full content of every input file, discovered exactly as the
-loaders discover them. The key is computed again after the scan, and the report is stored only
-if it has not changed: a file saved while it was being scanned must not leave a report that
-belongs to neither version. A changed, added or removed file is a different key. Reports
-hold no secrets (they are redacted before they are stored) and entries are written like module
-cache entries: atomically, JSON, in a private directory. An unreadable or corrupt entry is a
-miss. Scans that read anything the key cannot cover are never cached: stdin, named pipes and
-other non-regular files, and ``--source-dir`` (the plan's ``.tf`` sources).
+and line), and the path and full content of every input file, discovered exactly as the loaders
+discover them, and of every ``--var-file``. What the evaluation read besides (modules a
+configuration calls from outside the scanned paths, ``file()`` targets, ``modules.json``) is
+stored with the report and checked on every hit (scanner/loaders/deps.py). The key is computed
+again after the scan, and the report is stored only if it has not changed: a file saved while
+it was being scanned must not leave a report that belongs to neither version. A changed, added
+or removed file is a different key. Reports hold no secrets (they are redacted before they are
+stored) and entries are written like module cache entries: atomically, JSON, in a private
+directory. An unreadable or corrupt entry is a miss. Scans that read anything the key cannot
+cover are never cached: stdin, named pipes and other non-regular files, and ``--source-dir``
+(the plan's ``.tf`` sources).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,7 +42,7 @@ from scanner.policy.config import ConfigError, ConfigFile, Configs
 if TYPE_CHECKING:
     from scanner.loaders.module_cache import ModuleCache
 
-FORMAT = 1
+FORMAT = 2
 _CHUNK = 1 << 20
 
 
@@ -80,10 +84,12 @@ def scan_key(
     options: str,
     cache: ModuleCache,
     governed_by: Callable[[str], str | None] | None = None,
+    extra_files: Sequence[str] = (),
 ) -> str | None:
     """The report's key, or None when this scan must not be cached.
 
-    ``options`` is everything else that shapes the report, as text (the entry point's options).
+    ``options`` is everything else that shapes the report, as text (the entry point's options);
+    ``extra_files`` are files named by options whose content counts too (``--var-file``).
     Every config that governs an input is part of the key: its settings, its file's name and
     content (waivers in it are reported by file and line). ``governed_by`` names another file
     that governs an input (its approval ledger): its name and content are part of the key too.
@@ -93,6 +99,9 @@ def scan_key(
     digest = hashlib.sha256()
     for part in (f"scan-cache={FORMAT}", cache.salt, _data_fingerprint(), os.getcwd(), options):
         _update(digest, part)
+    for extra in extra_files:
+        if not _hash_file(digest, extra):
+            return None
     governing: dict[str, ConfigFile] = {}
     others: set[str] = set()
     for raw in paths:
@@ -131,14 +140,26 @@ def scan_key(
 
 
 def get(cache: ModuleCache, key: str) -> Report | None:
+    """The stored report; None when absent, corrupt, or a file its scan read has changed."""
+    from scanner.loaders.deps import still_valid
+
     text = cache.get_text("report", key)
     if text is None:
         return None
     try:
-        return Report.model_validate_json(text)
+        entry = json.loads(text)
+        if not isinstance(entry, dict) or set(entry) != {"depends", "report"}:
+            return None
+        depends, report = entry["depends"], entry["report"]
+        if not isinstance(report, str) or not isinstance(depends, dict):
+            return None
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in depends.items()) or not still_valid(depends):
+            return None
+        return Report.model_validate_json(report)
     except (ValueError, RecursionError):  # pydantic's ValidationError is a ValueError: a corrupt entry is a miss
         return None
 
 
-def put(cache: ModuleCache, key: str, report: Report) -> None:
-    cache.put_text("report", key, report.model_dump_json())
+def put(cache: ModuleCache, key: str, report: Report, depends: dict[str, str] | None = None) -> None:
+    """Store the report with what its scan read besides its inputs (``depends``)."""
+    cache.put_text("report", key, json.dumps({"depends": depends or {}, "report": report.model_dump_json()}))

@@ -15,7 +15,7 @@ from typing import Any
 
 from scanner.model.nhi_types import NhiType, nhi_type
 from scanner.model.resource import Model, Resource
-from scanner.model.values import MISSING, Unknown, as_list, is_known, is_unknown, norm_key
+from scanner.model.values import MISSING, Unknown, as_list, is_known, is_open, is_unknown, norm_key
 from scanner.policy.config import Config
 
 FIELDS = ("owner", "expires", "approved_by", "requested_by", "change_ticket")
@@ -63,14 +63,14 @@ Pairs = tuple[list[tuple[str, Any]], bool]
 
 def _map_pairs(value: Any) -> Pairs:
     """Tags and labels: a map."""
-    if is_unknown(value):
+    if is_unknown(value) or is_open(value):  # a reusable module's `tags = var.tags` (default {}): any key may come
         return [], True
     return ([(str(k), v) for k, v in value.items()] if isinstance(value, Mapping) else []), False
 
 
 def _text_pairs(value: Any) -> Pairs:
     """A description: ``key=value`` pairs in free text."""
-    if is_unknown(value):
+    if is_unknown(value) or is_open(value):
         return [], True
     return (list(parse_pairs(value).items()) if isinstance(value, str) else []), False
 
@@ -78,11 +78,12 @@ def _text_pairs(value: Any) -> Pairs:
 def _list_pairs(value: Any) -> Pairs:
     """A list of ``key=value`` strings (the `tags` of Entra ID applications and service principals)."""
     pairs: list[tuple[str, Any]] = []
-    unknown = is_unknown(value)
+    unknown = is_unknown(value) or is_open(value)
     for item in as_list(value):
-        found, part_unknown = _text_pairs(item)
-        pairs += found
-        unknown = unknown or part_unknown
+        if isinstance(item, str):
+            pairs += parse_pairs(item).items()
+        elif is_unknown(item):
+            unknown = True
     return pairs, unknown
 
 
