@@ -40,9 +40,11 @@ def _kaput(*args: object, **kwargs: object) -> None:
 def test_a_loader_bug_is_an_error_entry_and_its_traceback_is_shown_with_debug(
     monkeypatch: pytest.MonkeyPatch, target: str
 ) -> None:
+    # inputs first: importing it binds hcl.load_chunks, which must not be the patched one yet, or
+    # undoing the patch would leave inputs with _kaput for every later test
+    monkeypatch.setattr("scanner.loaders.inputs.load_chunks", _kaput)
     monkeypatch.setattr(scanner.loaders.hcl, "load_chunks", _kaput)
     monkeypatch.setattr(scanner.loaders.hcl, "load_root", _kaput)  # a directory's configuration
-    monkeypatch.setattr("scanner.loaders.inputs.load_chunks", _kaput)
     plain = _scan(target)
     assert plain.exit_code == 2 and plain.stderr == ""
     (error,) = json.loads(plain.stdout)["errors"]

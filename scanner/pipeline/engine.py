@@ -2,7 +2,7 @@
 
 The loaders (scanner/loaders/) turn inputs into documents; :func:`evaluate` turns documents
 into a report. What surrounds it (config discovery, cache, baseline, exit codes) belongs to the
-entry point, scanner/api.py.
+entry point, scanner/api/.
 """
 
 from __future__ import annotations
