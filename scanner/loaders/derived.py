@@ -12,7 +12,7 @@ from typing import Any
 
 from scanner.iam.policy_document import render
 from scanner.model.resource import Resource
-from scanner.model.values import OpenMap, PartialJson, Unknown, contains_unknown, iter_blocks
+from scanner.model.values import OpenMap, PartialJson, Unknown, contains_unknown, is_unknown, iter_blocks
 
 
 def apply_provider_defaults(res: Resource, provider: Resource | None) -> None:
@@ -31,7 +31,7 @@ def apply_provider_defaults(res: Resource, provider: Resource | None) -> None:
             defaults = raw
         local_key = "tags" if own == "tags_all" else "labels"
         local = res.attrs.get(local_key) or {}
-        if isinstance(defaults, Unknown) or isinstance(local, Unknown):
+        if is_unknown(defaults) or is_unknown(local):
             res.attrs[own] = Unknown(f"{provider.address}.{block_or_attr}")
         elif isinstance(defaults, dict) and isinstance(local, dict):
             merged = {**defaults, **local}
@@ -40,7 +40,7 @@ def apply_provider_defaults(res: Resource, provider: Resource | None) -> None:
 
 def encode(structure: Any, source: str) -> Any:
     """jsonencode of a rendered structure: JSON text, or PartialJson when parts are unknown."""
-    if isinstance(structure, Unknown):
+    if is_unknown(structure):
         return structure  # nothing of it is known
     if contains_unknown(structure):
         return PartialJson(structure, source)
@@ -50,7 +50,7 @@ def encode(structure: Any, source: str) -> Any:
 def _render_google_iam_policy(attrs: dict[str, Any]) -> Any:
     """``data "google_iam_policy"`` -> the ``policy_data`` structure (bindings only)."""
     blocks = attrs.get("binding")
-    if isinstance(blocks, Unknown):  # dynamic "binding"
+    if is_unknown(blocks):  # dynamic "binding"
         return Unknown("data.google_iam_policy binding")
     bindings = []
     for block in iter_blocks(blocks):

@@ -53,7 +53,7 @@ from scanner.loaders.hcl_types import convert, parse_type
 from scanner.model.marks import collect as collect_marked
 from scanner.model.marks import mark
 from scanner.model.resource import Document, LoadError, Resource
-from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown
+from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown, is_unknown
 from scanner.policy.redact import collect_strings, is_credential_attr
 from scanner.policy.waivers import marker_comments
 from scanner.util.gc_pace import fewer_collections
@@ -312,7 +312,7 @@ class Instance:
         if not _counted(block):
             if rest and str(rest[0]) != "id":
                 value = self.evaluate(block).attrs.get(str(rest[0]))
-                if value is not None and not isinstance(value, Unknown):
+                if value is not None and not is_unknown(value):
                     if is_credential_attr(block.labels[0], str(rest[0])):  # what is computed from it is secret too
                         value = mark(value)
                     return descend(value, rest[1:], source)
@@ -380,7 +380,7 @@ class Instance:
     def _typed(self, block: RawBlock, value: Any) -> Any:
         """The value converted to the variable's declared type (``optional()`` attributes filled)."""
         node = attr_expr(block.body, "type")
-        if node is None or value is None or isinstance(value, Unknown):
+        if node is None or value is None or is_unknown(value):
             return value
         return convert(value, parse_type(node), self._eval_here)
 
@@ -398,7 +398,7 @@ class Instance:
     def _origin(self, file: str, line: int, note: str, value: Any) -> None:
         """Record where a known value was written, outside the blocks it will feed: findings on
         what it feeds point there too (``Resource.origins``)."""
-        if value is not None and not isinstance(value, Unknown):
+        if value is not None and not is_unknown(value):
             self.session.record(_ORIGIN.join(("", file, str(line), note)))
 
     def sensitive_values(self) -> set[str]:
@@ -432,7 +432,7 @@ class Instance:
             return {i: {"count": {"index": i}} for i in range(int(count))}
         assert each_node is not None
         value = self._eval_here(each_node)
-        if isinstance(value, Unknown) or value is None:
+        if is_unknown(value) or value is None:
             return None
         if isinstance(value, dict):
             pairs = [(str(k), value[k]) for k in sorted(value)]

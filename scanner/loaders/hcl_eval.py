@@ -18,7 +18,7 @@ from lark import Token, Tree
 
 from scanner.loaders.hcl_functions import FUNCTIONS, jsonencode
 from scanner.model.marks import Finder, is_secret, mark
-from scanner.model.values import OpenMap, PartialJson, Unknown
+from scanner.model.values import OpenMap, PartialJson, Unknown, is_unknown
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 #: Evaluation work allowed per module: one unit per expression node, plus the size (elements and
@@ -273,7 +273,7 @@ class Evaluator:
     def concat(self, parts: list[Any]) -> Any:
         if len(parts) == 1 and not isinstance(parts[0], str):
             return parts[0]  # "${var.x}" keeps the value's type
-        if any(isinstance(p, Unknown) for p in parts):
+        if any(is_unknown(p) for p in parts):
             if any(isinstance(p, Invalid) for p in parts):
                 return Invalid("template")
             # Keep the template's shape: "${data.x.id}/resourceGroups/rg" is not "${data.x.id}"; but
@@ -337,7 +337,7 @@ class Evaluator:
             i = k
         parts = [p for p in parts if p != ""] or [""]
         joined = self.concat(parts)
-        if isinstance(joined, Unknown) and not isinstance(joined, PartialJson) and len(parts) > 1:
+        if is_unknown(joined) and not isinstance(joined, PartialJson) and len(parts) > 1:
             structured = self._template_json(parts)
             return joined if structured is None else structured
         return joined
@@ -353,7 +353,7 @@ class Evaluator:
         for elem in _children(node):
             key_node, value_node = _children(elem)[0], _children(elem)[-1]
             key = self._object_key(key_node)
-            if isinstance(key, Unknown):
+            if is_unknown(key):
                 return Unknown("object with computed key")
             out[str(key)] = self.eval(value_node)
         return out
@@ -389,7 +389,7 @@ class Evaluator:
             return False
         if op == "||" and (lhs is True or rhs is True):
             return True
-        if isinstance(lhs, Unknown) or isinstance(rhs, Unknown):
+        if is_unknown(lhs) or is_unknown(rhs):
             return Unknown("expression")
         if op in _ARITHMETIC:  # on numbers only (Terraform converts "2"): never "x" * 10**9
             lhs, rhs = _as_number(lhs), _as_number(rhs)
@@ -406,7 +406,7 @@ class Evaluator:
     def _unary_op(self, node: Tree) -> Any:
         op = str(node.children[0])
         val = self.eval(node.children[1])
-        if isinstance(val, Unknown):
+        if is_unknown(val):
             return val
         if op == "!" and isinstance(val, bool):
             return not val
@@ -419,7 +419,7 @@ class Evaluator:
         parts = _children(intro)
         names = [str(p.children[0]) for p in parts[:-1]]
         collection = self.eval(parts[-1])
-        if isinstance(collection, Unknown) or collection is None:
+        if is_unknown(collection) or collection is None:
             return Unknown("for expression")
         if isinstance(collection, Mapping):
             pairs: list[tuple[Any, Any]] = [(k, collection[k]) for k in sorted(collection)]
@@ -435,7 +435,7 @@ class Evaluator:
     def _for_run(self, node: Tree, produce: Callable[[list[Tree]], Any]) -> Any:
         kids = _children(node)
         items = self._for_items(kids[0])
-        if isinstance(items, Unknown):
+        if isinstance(items, Unknown):  # not is_unknown: mypy narrows the list below only from isinstance
             return items
         cond = next((k for k in kids if k.data == "for_cond"), None)
         body = [k for k in kids[1:] if k.data != "for_cond"]
@@ -462,11 +462,11 @@ class Evaluator:
     def _for_object_expr(self, node: Tree) -> Any:
         grouped = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in node.children)
         pairs = self._for_run(node, lambda body: (self.eval(body[0]), self.eval(body[1])))
-        if isinstance(pairs, Unknown):
+        if is_unknown(pairs):
             return pairs
         out: dict[str, Any] = {}
         for key, value in pairs:
-            if isinstance(key, Unknown) or not isinstance(key, str | int | float | bool):
+            if is_unknown(key) or not isinstance(key, str | int | float | bool):
                 return Unknown("for expression with a computed key")
             key = _key_text(key)
             if grouped:
@@ -490,7 +490,7 @@ class Evaluator:
         if path and steps and steps[0].data == "get_attr":  # records `aws_iam_user.u.arn` for `u[*].arn`
             self.resolver.resolve([*path, _label_of(_children(steps[0])[0])], ".".join(map(str, path)))
         base = self.eval(base_node)
-        if isinstance(base, Unknown):
+        if is_unknown(base):
             return Unknown("splat expression")
         items = [] if base is None else base if isinstance(base, list) else [base]
         out = []
@@ -546,7 +546,7 @@ class Evaluator:
             # e.g. jsondecode(x).a or [1,2][0]: evaluate the base, then index.
             kids = _children(node)
             return index_value(self.eval(kids[0]), self._step_key(kids[1]))
-        source = ".".join(str(p) for p in path if not isinstance(p, Unknown))
+        source = ".".join(str(p) for p in path if not is_unknown(p))
         head = path[0]
         for scope in reversed(self.scopes):
             if head in scope:
@@ -571,26 +571,26 @@ class Evaluator:
             for a in arg_nodes:
                 v = self.eval(a)
                 if not isinstance(v, Invalid):
-                    return Unknown("try(...)") if isinstance(v, Unknown) and not isinstance(v, PartialJson) else v
+                    return Unknown("try(...)") if is_unknown(v) and not isinstance(v, PartialJson) else v
             return Invalid("try(...)")
         if name == "coalesce":
             values = [self.eval(a) for a in arg_nodes]
             for v in values:
-                if isinstance(v, Unknown):
+                if is_unknown(v):
                     return v if isinstance(v, Invalid) else Unknown(f"{name}(...)")
                 if v is not None and v != "":
                     return v
             return None
         if name == "can":
             v = self.eval(arg_nodes[0]) if arg_nodes else Invalid("can()")
-            return False if isinstance(v, Invalid) else Unknown("can(...)") if isinstance(v, Unknown) else True
+            return False if isinstance(v, Invalid) else Unknown("can(...)") if is_unknown(v) else True
         if name in ("file", "templatefile", "fileexists"):
             return self._file_function(name, [self.eval(a) for a in arg_nodes])
         fn = FUNCTIONS.get(name)
         args = [self.eval(a) for a in arg_nodes]
         if expand and args:
             last = args.pop()
-            if isinstance(last, Unknown):
+            if is_unknown(last):
                 return Unknown(f"{name}(...)")
             args.extend(last)
         if fn is None or self.fuel < 0:
@@ -599,7 +599,7 @@ class Evaluator:
             return Invalid(f"{name}(...)")
         if name == "jsonencode":
             return jsonencode(args[0] if args else None)
-        if any(isinstance(a, Unknown) for a in args):
+        if any(is_unknown(a) for a in args):
             return Unknown(f"{name}(...)")
         try:
             return fn(*args)
@@ -627,8 +627,8 @@ class Evaluator:
             return Unknown(f"{name}(...)")
         text = read(args[0])  # the text; None: no such file; Unknown: not read
         if name == "fileexists":
-            return text if isinstance(text, Unknown) else text is not None
-        if text is None or isinstance(text, Unknown):
+            return text if is_unknown(text) else text is not None
+        if text is None or is_unknown(text):
             return Unknown(f"{name}(...)")
         self.fuel -= len(text)
         if name == "file":
@@ -649,7 +649,7 @@ class Evaluator:
         text: list[str] = []
         in_string = escaped = False
         for n, part in enumerate(parts):
-            if isinstance(part, Unknown):
+            if is_unknown(part):
                 hole = _HOLE.format(n)
                 text.append(hole if in_string else f'"{hole}"')
                 continue
@@ -699,13 +699,13 @@ def descend(value: Any, rest: list[Any], source: str) -> Any:
     attributes (computed ones are not there) and a map a caller may add to.
     """
     for step in rest:
-        if isinstance(value, Unknown):
+        if is_unknown(value):
             return value if isinstance(value, Invalid) else Unknown(source)
         if isinstance(value, Mapping) and str(step) in value:
             value = value[str(step)]
         elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
             value = value[step]
-        elif isinstance(value, ResourceObject | OpenMap) or isinstance(step, Unknown):
+        elif isinstance(value, ResourceObject | OpenMap) or is_unknown(step):
             return Unknown(source)
         else:
             return Invalid(source)
@@ -728,7 +728,7 @@ def _label_of(node: Tree | Token) -> str:
 
 
 def index_value(base: Any, key: Any) -> Any:
-    if isinstance(base, Unknown) or isinstance(key, Unknown):
+    if is_unknown(base) or is_unknown(key):
         return Unknown("index")
     try:
         if isinstance(base, list):

@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scanner.model.marks import mark
-from scanner.model.values import OpenList, OpenMap, PartialJson, Unknown, contains_unknown
+from scanner.model.values import OpenList, OpenMap, PartialJson, Unknown, contains_unknown, is_unknown
 
 
 def jsonencode(value: Any) -> Any:
     if isinstance(value, PartialJson):
         return PartialJson(value.value)
-    if isinstance(value, Unknown):
+    if is_unknown(value):
         return Unknown("jsonencode(...)")
     if contains_unknown(value):
         return PartialJson(value)

@@ -28,7 +28,7 @@ from scanner.loaders.hcl_config import ModuleConfig
 from scanner.loaders.hcl_parse import RawBlock, parse_text
 from scanner.loaders.tf_json import native
 from scanner.model.resource import LoadError
-from scanner.model.values import Unknown
+from scanner.model.values import Unknown, is_unknown
 
 _LOCAL_SOURCE = re.compile(r"^\.\.?[\\/]")
 MANIFEST = os.path.join(".terraform", "modules", "modules.json")
@@ -112,7 +112,7 @@ class ModuleReader:
                 continue
             text = self._read(path)
             if not isinstance(text, str):
-                if isinstance(text, Unknown):
+                if is_unknown(text):
                     self.errors.append(LoadError(path, None, f"cannot read module file: {text.source}"))
                 continue
             text = native(path, text, self.line_maps, self.errors)

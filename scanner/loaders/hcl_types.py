@@ -17,7 +17,7 @@ from typing import Any
 from lark import Tree
 
 from scanner.loaders.hcl_eval import _as_number, _children
-from scanner.model.values import OpenList, OpenMap, Unknown
+from scanner.model.values import OpenList, OpenMap, is_unknown
 
 
 @dataclass
@@ -100,7 +100,7 @@ def _key(node: Tree) -> str | None:
 
 def convert(value: Any, t: _Type, default: Callable[[Tree], Any], depth: int = 0) -> Any:
     """``value`` as type ``t``; ``default`` evaluates an ``optional()`` default expression."""
-    if value is None or isinstance(value, Unknown) or t.kind == "any" or depth > _MAX_DEPTH:
+    if value is None or is_unknown(value) or t.kind == "any" or depth > _MAX_DEPTH:
         return value
     if t.kind == "object" and isinstance(value, dict):
         out = dict(value)

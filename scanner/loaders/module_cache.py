@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanner import PACKAGE_DIR, __version__
 from scanner.model.resource import Document, LoadError, Resource
-from scanner.model.values import OpenList, OpenMap, OpenStr, PartialJson, Unknown
+from scanner.model.values import OpenList, OpenMap, OpenStr, PartialJson, Unknown, is_unknown
 
 if TYPE_CHECKING:
     from scanner.loaders.hcl import Chunk
@@ -102,7 +102,7 @@ def _encode(value: Any) -> Any:
         return {k: _encode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_encode(v) for v in value]
-    if isinstance(value, Unknown) and not isinstance(value, PartialJson):  # Invalid too: rules see an unknown
+    if is_unknown(value) and not isinstance(value, PartialJson):  # Invalid too: rules see an unknown
         return {_TAG: "u", "s": value.source}
     if isinstance(value, PartialJson):
         return {_TAG: "p", "s": value.source, "v": _encode(value.value)}
