@@ -173,3 +173,34 @@ def test_redaction_never_alters_addresses_attribute_names_or_rule_text(tmp_path:
     # the value that is the word: masked where it is the whole value; a real secret: masked inside values
     assert owners["aws_iam_user.u"] == "***REDACTED***"
     assert owners["aws_iam_user.x"] == "***REDACTED***-team"
+
+
+def test_a_secret_for_each_key_is_not_an_instance_key(tmp_path: Path) -> None:
+    """Terraform refuses a sensitive `for_each` ("the sensitive value could be exposed as a resource
+    instance key"); a draft that does it anyway must not print the secret in every address."""
+    report = _scan(
+        tmp_path,
+        """
+variable "m" {
+  type      = map(string)
+  sensitive = true
+  default   = { alice = "Hunter3-Sens-map" }
+}
+resource "aws_iam_user" "u" {
+  for_each = toset([upper(var.pw), "plain"])
+  name     = "u"
+}
+resource "aws_iam_access_key" "k" {
+  for_each = { for k, v in var.m : v => k }
+  user     = each.key
+}
+""",
+    )
+    texts = outputs(report, tmp_path)
+    assert [(fmt, v) for fmt, text in texts.items() for v in variants(SECRET) | variants("Hunter3-Sens-map")
+            if v in text] == []  # fmt: skip
+    # the resources are still checked, as with a for_each that cannot be known
+    assert sorted({(f.rule_id, f.resource) for f in report.findings if f.rule_id == "NHI_AWS_001"}) == [
+        ("NHI_AWS_001", "aws_iam_access_key.k")
+    ]
+    assert sorted(i.resource for i in report.inventory) == ["aws_iam_access_key.k", "aws_iam_user.u"]

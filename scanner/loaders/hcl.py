@@ -51,7 +51,7 @@ from scanner.loaders.hcl_eval import (
 from scanner.loaders.hcl_parse import LazyBlock, RawBlock, parse_expression, parse_text
 from scanner.loaders.hcl_types import convert, parse_type
 from scanner.model.marks import collect as collect_marked
-from scanner.model.marks import mark
+from scanner.model.marks import is_secret, mark
 from scanner.model.resource import Document, LoadError, Resource
 from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown, is_unknown
 from scanner.policy.redact import collect_strings, is_credential_attr
@@ -441,6 +441,10 @@ class Instance:
                 return None
             pairs = [(v, v) for v in sorted(set(value))]
         else:
+            return None
+        if any(is_secret(k) for k in value):
+            # Terraform refuses it: each key would show the secret in the instance's address,
+            # which no report masks. Unknown keys: one instance, still checked.
             return None
         if not self.session.allow(len(pairs), block):
             return None

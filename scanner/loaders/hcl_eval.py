@@ -355,7 +355,8 @@ class Evaluator:
             key = self._object_key(key_node)
             if is_unknown(key):
                 return Unknown("object with computed key")
-            out[str(key)] = self.eval(value_node)
+            text = str(key)
+            out[mark(text) if is_secret(key) else text] = self.eval(value_node)  # str() drops the mark
         return out
 
     def _object_key(self, node: Tree) -> Any:
@@ -713,12 +714,11 @@ def descend(value: Any, rest: list[Any], source: str) -> Any:
 
 
 def _key_text(key: Any) -> str:
-    """A map key as Terraform converts it to a string."""
+    """A map key as Terraform converts it to a string (still marked when it came from a secret)."""
     if isinstance(key, bool):
         return "true" if key else "false"
-    if isinstance(key, float) and key.is_integer():
-        return str(int(key))
-    return str(key)
+    text = str(int(key)) if isinstance(key, float) and key.is_integer() else str(key)
+    return mark(text) if is_secret(key) else text
 
 
 def _label_of(node: Tree | Token) -> str:
