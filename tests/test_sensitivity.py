@@ -204,3 +204,25 @@ resource "aws_iam_access_key" "k" {
         ("NHI_AWS_001", "aws_iam_access_key.k")
     ]
     assert sorted(i.resource for i in report.inventory) == ["aws_iam_access_key.k", "aws_iam_user.u"]
+
+
+def test_a_date_read_from_a_secret_is_not_shown_reformatted(tmp_path: Path) -> None:
+    """A secret expiry timestamp was shown as its date (`expired on 2020-01-02`): derived from the secret."""
+    report = _scan(
+        tmp_path,
+        """
+variable "exp" {
+  type      = string
+  sensitive = true
+  default   = "2020-01-02T10:00:00Z"
+}
+resource "aws_iam_user" "u" {
+  name = "u"
+  tags = { owner = "a", approved_by = "b", change_ticket = "CHG-1", expires = var.exp }
+}
+""",
+    )
+    assert [f.message for f in report.findings] == [
+        "identity aws_iam_user.u expired on ***REDACTED*** (`expires` metadata)"
+    ]
+    assert [(fmt, text) for fmt, text in outputs(report, tmp_path).items() if "2020-01-02" in text] == []

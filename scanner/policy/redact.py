@@ -244,13 +244,18 @@ def with_derived(secrets: set[str]) -> set[str]:
     """``secrets`` plus the values of ``key=value`` pairs inside them.
 
     Owners and approvers are parsed out of descriptions (``owner=${var.pw}``) and tag lists; a
-    value parsed out of secret text is secret too, and is shown on its own in the inventory."""
-    from scanner.policy.metadata import parse_pairs
+    value parsed out of secret text is secret too, and is shown on its own in the inventory.
+    So is the date of a secret timestamp, which expiry messages show (`expired on 2020-01-02`)."""
+    from scanner.policy.metadata import parse_date, parse_pairs
 
     out = set(secrets)
     for text in secrets:
         if "=" in text or ":" in text:
             out.update(v for v in parse_pairs(text).values() if v)
+    for text in list(out):
+        day = parse_date(text) if "-" in text else None
+        if day is not None:
+            out.add(day.isoformat())
     return out
 
 
