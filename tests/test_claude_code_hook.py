@@ -205,6 +205,12 @@ def test_internal_error_never_blocks(module: Path, monkeypatch: pytest.MonkeyPat
     assert err == "nhi-guard hook claude-code: internal error: RuntimeError; the call goes on\n"
 
 
+def test_a_file_path_with_a_nul_is_no_internal_error(module: Path) -> None:
+    """No file can have that name (Claude Code's write fails): nothing to scan, nothing on stderr."""
+    write = {"file_path": str(module / "k\x00.tf"), "content": KEY}
+    assert hook(event("Write", write, module.parent)) == (0, "", "")
+
+
 @pytest.mark.parametrize("payload", ["", "not json", "[1, 2]", '{"tool_name": "Write"'])
 def test_malformed_event_is_the_only_error(payload: str) -> None:
     code, out, err = hook(payload)

@@ -126,6 +126,21 @@ def test_scan_of_a_cut_off_answer_and_a_secret(tmp_path: Path) -> None:
     assert "could not be parsed" in result.content[1].text
 
 
+def test_scan_of_a_filename_with_a_nul_is_a_report_not_a_tool_error(tmp_path: Path) -> None:
+    """A model can send any filename; one with a NUL made the config lookup raise ValueError."""
+
+    async def body(session: ClientSession) -> Any:
+        content = ACCESS_KEY.read_text(encoding="utf-8")
+        names = ("a\x00.tf", "a.tf")
+        return [await session.call_tool("scan", {"content": content, "filename": name}) for name in names]
+
+    result, plain = with_server(tmp_path, body)
+    assert result.is_error is False
+    found = [(f["rule_id"], f["resource"]) for f in result.structured_content["findings"]]
+    assert "NHI_AWS_001" in {rule for rule, _ in found}
+    assert found == [(f["rule_id"], f["resource"]) for f in plain.structured_content["findings"]]
+
+
 def test_explain_rule_and_list_rules(tmp_path: Path) -> None:
     async def body(session: ClientSession) -> Any:
         return (

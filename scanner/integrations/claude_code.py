@@ -96,8 +96,8 @@ def change_of(event: Mapping[str, Any]) -> Change | None:
     if tool not in TOOLS or not isinstance(args, dict):
         return None
     file_path = args.get("file_path")
-    if not isinstance(file_path, str) or not file_path.lower().endswith(TERRAFORM):
-        return None
+    if not isinstance(file_path, str) or not file_path.lower().endswith(TERRAFORM) or "\0" in file_path:
+        return None  # (no file has a NUL in its name: the tool call fails on its own)
     cwd = event.get("cwd")
     path = Path(file_path)
     if not path.is_absolute():

@@ -294,7 +294,7 @@ class Configs:
         start = Path.cwd() if not path or path.startswith("<") else Path(path)
         try:
             folder = start.resolve()
-        except (OSError, RuntimeError):  # a symbolic link loop: the scan reports the path itself
+        except (OSError, RuntimeError, ValueError):  # a link loop, a NUL in a name: the scan reports the path itself
             folder = Path(os.path.abspath(start))
         if not folder.is_dir():
             folder = folder.parent
