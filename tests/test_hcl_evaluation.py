@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, TODAY
 
-from scanner.api import ScanOptions, scan
+from scanner.api import ScanError, ScanOptions, scan
 from scanner.integrations.cli import main
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.loaders.inputs import load_inputs
@@ -437,6 +437,15 @@ def test_cli_bad_var_is_a_usage_error_that_does_not_echo_it(tmp_path: Path, arg:
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--var", arg])
     assert result.exit_code == 2
     assert "expected NAME=VALUE" in result.stderr and arg not in result.stderr
+
+
+@pytest.mark.parametrize("arg", ["no-equals-sign-hunter2", "1bad=x", "=x"])
+def test_api_bad_var_is_a_scan_error_that_does_not_echo_it(tmp_path: Path, arg: str) -> None:
+    """The Python API skipped it silently: the scan ran as if the variable had not been given."""
+    write(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" { name = "u" }\n'})
+    with pytest.raises(ScanError, match="expected NAME=VALUE") as raised:
+        scan([str(tmp_path)], ScanOptions(var_args=["region=eu-west-1", arg]))
+    assert str(raised.value).startswith("var_args (number 2): ") and arg not in str(raised.value)
 
 
 def test_cli_missing_var_file_is_a_usage_error(tmp_path: Path) -> None:

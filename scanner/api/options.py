@@ -149,10 +149,20 @@ def baseline_of(value: str | Path | Baseline | None) -> Baseline | None:
 
 def settings_of(options: ScanOptions, configs: Configs) -> Settings:
     requester = options.requester.strip() if options.requester and options.requester.strip() else None
+    _check_var_args(options.var_args)
     selection = selection_of(options)
     approvals = Approvals(_ledgers(options.ledger), _reviews(options.reviews), _teams(options.teams))
     today = options.today or today_of()
     return Settings(configs=configs, today=today, requester=requester, selection=selection, approvals=approvals)
+
+
+def _check_var_args(var_args: Sequence[str]) -> None:
+    """Each ``NAME=VALUE``; the loaders would skip any other silently, as if it were not given."""
+    from scanner.loaders.discover import split_var
+
+    for n, arg in enumerate(var_args, 1):
+        if split_var(arg) is None:  # the text is not shown: it may hold a secret
+            raise ScanError(f"var_args (number {n}): expected NAME=VALUE, with NAME a Terraform variable name")
 
 
 def _ledgers(value: str | Path | Ledger | Literal[False] | None) -> Ledgers | None:
