@@ -36,6 +36,16 @@ def test_template_shape() -> None:
     assert set(data["variables"]) == {"NHI_GUARD_PATHS", "NHI_GUARD_PIP_SPEC", "NHI_GUARD_ARGS"}
 
 
+def test_default_install_needs_no_git() -> None:
+    """The job's image, python:3.12-slim, has no git, so pip cannot install a `git+https://` URL
+    ("Cannot find command 'git'"): the template installs GitHub's archive of the tag instead."""
+    data = template()
+    assert data[".nhi-guard"]["image"] == "python:3.12-slim"
+    spec = data["variables"]["NHI_GUARD_PIP_SPEC"]
+    assert spec == "nhi-guard @ https://github.com/nhi-guard/nhi-guard/archive/refs/tags/v1.tar.gz"
+    assert "git+https" not in TEMPLATE.read_text(encoding="utf-8")
+
+
 def run_lines(lines: list[str], project: Path, variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **variables, "CI_PROJECT_DIR": str(project), "NHI_GUARD_TODAY": TODAY.isoformat()}
     for name in ("PYTHONPATH", "VIRTUAL_ENV"):
