@@ -222,6 +222,7 @@ def test_plain_output_and_named_outputs_together(tmp_path: Path) -> None:
     ("args", "needle"),
     [
         (["-o", "sarf=x.sarif"], "'sarf' is not a format"),
+        (["-o", "sarif="], "-o sarif=: no file name after '='"),  # it said "'sarif' is not a format"
         (["-o", "a.json", "-o", "b.json"], "give one FILE for the --format report"),
     ],
 )

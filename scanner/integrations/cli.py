@@ -412,6 +412,8 @@ def _outputs(values: tuple[str, ...]) -> tuple[str | None, list[tuple[str, str]]
         name, sep, path = value.partition("=")
         if sep and name in FORMATS and path:
             extra.append((name, path))
+        elif sep and name in FORMATS:
+            raise click.BadParameter(f"-o {value}: no file name after '='", param_hint="'--output'")
         elif sep and name.isidentifier():
             raise click.BadParameter(
                 f"'{name}' is not a format ({', '.join(FORMATS)}); for a file of that name write ./{value}",
