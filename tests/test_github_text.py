@@ -66,7 +66,10 @@ def test_annotation_lines_escape_and_strip_what_scanned_names_hold(tmp_path: Pat
 # --------------------------------------------------------------------------- Markdown
 
 #: what GitHub would turn into links and notifications if it reached a page as plain text
-LINKY = "see https://evil.example/x?a=1 or www.evil.example, mail bob@example.com, ping @alice and @acme/security"
+LINKY = (
+    "see https://evil.example/x?a=1 or www.evil.example, mail bob@example.com, ping @alice and @acme/security, "
+    "see #12, acme/infra#3 and GH-4"  # issue references: links, and a "mentioned this" event on that issue
+)
 
 _LINKY_MODULE = f"""
 resource "aws_iam_user" "ci" {{
@@ -120,9 +123,10 @@ def test_markdown_outputs_show_no_url_mention_or_address_outside_code_spans(tmp_
     }
     for name, markdown in outputs.items():
         assert "`https://evil.example/x?a=1`" in markdown and "`@acme/security`" in markdown, name
+        assert "`#12`" in markdown and "`acme/infra#3`" in markdown and "`GH-4`" in markdown, name
         for text in _text_nodes(markdown):
             # our own links only: rule documentation and the run
             if text.startswith("LINK "):
                 assert text.split()[1].startswith(("https://github.com/", "https://github.example/run/")), (name, text)
                 continue
-            assert not re.search(r"https?://|www\.|@\w", text), (name, text)
+            assert not re.search(r"https?://|www\.|@\w|#\d|GH-\d", text), (name, text)

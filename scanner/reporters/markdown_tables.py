@@ -31,13 +31,17 @@ from scanner.reporters.control import visible
 MISSING_CELL = "—"
 _ESCAPE = re.compile(r"([\\`*_\[\]<>|~&])")
 #: what GitHub turns into a link or a notification in plain text: URLs with a scheme, `www.`
-#: hosts, e-mail addresses, and @mentions of people and teams (not the @ of an e-mail address)
+#: hosts, e-mail addresses, @mentions of people and teams (not the @ of an e-mail address), and
+#: issue references (`#12`, `org/repo#12`, `GH-12`), which also put a "mentioned this" event on
+#: that issue or pull request
 _LINKY = re.compile(
     r"((?i:\b[a-z][a-z0-9+.-]*://[^\s<>`]*"  # https://x, ftp://x, any scheme
     r"|\bwww\.[^\s<>`]*"
     r"|\b(?:mailto|xmpp):[^\s<>`]+"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail
-    r"|(?<![\w.`])@[a-z0-9][\w/-]*))"  # @name, @org/team
+    r"|(?<![\w.`])@[a-z0-9][\w/-]*)"  # @name, @org/team
+    r"|(?<![\w.`/#-])(?:[A-Za-z0-9][\w.-]*/[\w.-]+)?#\d+\b"  # #12, org/repo#12
+    r"|\bGH-\d+\b)"
 )
 _TICKS = re.compile(r"`+")
 
