@@ -308,6 +308,15 @@ def _render_files(directory: Path, files: dict[str, str], whole_directory: bool,
 _FORMAT_OF = {"--debug": "json", "--debug stderr": "text", "job summary": "markdown", "comment": "markdown"}
 
 
+#: nhi-guard's own status words, which a secret can break a parse to bring out: a secret `mplete s`
+#: made the scan incomplete, and "incomplete scan" is not the secret shown
+_STATUS = ("incomplete scan", "scan complete")
+
+
+def _in_own_status(secret: str) -> bool:
+    return any(secret.lower() in phrase for phrase in _STATUS)
+
+
 def _leaks(outputs: dict[str, str], secret: str, derived: bool = False) -> list[str]:
     """Where the outputs show ``secret`` (and, with ``derived``, its upper, lower or base64 form)."""
     forms = {secret}
@@ -331,7 +340,7 @@ def workdir() -> Iterator[Path]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(case=st.sampled_from(CASES), secret=SECRETS)
 def test_planted_secrets_never_reach_any_output(workdir: Path, case: str, secret: str) -> None:
-    assume(secret.lower() not in rule_words())
+    assume(secret.lower() not in rule_words() and not _in_own_status(secret))
     baseline = _render(workdir, case, PLACEHOLDER)
     assume(not _leaks(baseline, secret))  # the value occurs in every scan of this input: it is not the secret's
     outputs = _render(workdir, case, secret)
@@ -381,7 +390,7 @@ def test_redactor_masks_planted_secrets_even_when_a_rule_prints_them(
 ) -> None:
     rules = scanner.pipeline.checking.all_rules()
     monkeypatch.setattr(scanner.pipeline.checking, "all_rules", lambda: (*rules, LeakEverything()))
-    assume(secret.lower() not in rule_words())
+    assume(secret.lower() not in rule_words() and not _in_own_status(secret))
     baseline = _render(workdir, case, PLACEHOLDER)
     assume(not _leaks(baseline, secret))
     outputs = _render(workdir, case, secret)
@@ -464,7 +473,7 @@ def test_secrets_through_random_function_chains_reach_no_output(
 ) -> None:
     """A secret, through any chain of functions and templates, into tags, a description's key=value
     metadata and an output: no output holds it, nor its upper-case, lower-case or base64 form."""
-    assume(secret.lower() not in rule_words())
+    assume(secret.lower() not in rule_words() and not _in_own_status(secret))
     baseline = _render_files(workdir, {"main.tf": _chain_module(PLACEHOLDER, source, steps)}, True)
     assume(not _leaks(baseline, secret, derived=True))
     outputs = _render_files(workdir, {"main.tf": _chain_module(secret, source, steps)}, True)
