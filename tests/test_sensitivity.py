@@ -226,3 +226,27 @@ resource "aws_iam_user" "u" {
         "identity aws_iam_user.u expired on ***REDACTED*** (`expires` metadata)"
     ]
     assert [(fmt, text) for fmt, text in outputs(report, tmp_path).items() if "2020-01-02" in text] == []
+
+
+def test_a_secret_phrase_of_rule_words_does_not_alter_rule_text(tmp_path: Path) -> None:
+    """A sensitive value `never expires` masked those words in every access key's message
+    (`... AWS access key that ***REDACTED***`): a phrase of rule words is treated as one word is."""
+    report = _scan(
+        tmp_path,
+        """
+variable "note" {
+  sensitive = true
+  default   = "never expires"
+}
+resource "aws_iam_user" "u" {
+  name = "u"
+  tags = { owner = "a", approved_by = "b", change_ticket = "CHG-1", note = var.note }
+}
+resource "aws_iam_access_key" "k" {
+  user = aws_iam_user.u.name
+}
+""",
+    )
+    assert [f.message for f in report.findings if f.rule_id == "NHI_AWS_001"] == [
+        "aws_iam_access_key.k creates a long-lived AWS access key that never expires"
+    ]

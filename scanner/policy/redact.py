@@ -211,6 +211,9 @@ def config_digest(attrs: Any, secrets: set[str], sensitive_paths: set[str] | fro
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+#: a word as :func:`rule_words` reads them, and what may stand between the words of a phrase
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]+")
+_PHRASE_GLUE = " \t.,;:"
 #: what ends a label in running text: a resource address or attribute name never holds these
 _LABEL_STOP = frozenset(" \t\n\r`'(),;<>|")
 
@@ -238,6 +241,12 @@ def rule_words() -> frozenset[str]:
             quoted = next(g for g in match.groups() if g is not None)
             words.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9_-]+", quoted))
     return frozenset(words)
+
+
+def is_rule_text(text: str) -> bool:
+    """``text`` is a word of nhi-guard's own text, or a phrase of such words (``never expires``)."""
+    words = _WORD.findall(text)
+    return bool(words) and not _WORD.sub("", text).strip(_PHRASE_GLUE) and all(w.lower() in rule_words() for w in words)
 
 
 def with_derived(secrets: set[str]) -> set[str]:
@@ -321,7 +330,7 @@ class Redactor:
 
     @staticmethod
     def _is_word(secret: str) -> bool:
-        return secret.lower() in rule_words()
+        return is_rule_text(secret)
 
     def _protected(self, text: str, start: int, end: int) -> bool:
         """The match ``text[start:end]`` lies within a label or a word of nhi-guard's own text."""
