@@ -80,3 +80,31 @@ def test_try_repo_plan_hook(home: Path, project: Path) -> None:
     done = try_repo(home, project, "nhi-guard-plan", "plan.json")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "NHI_AWS_001" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "scanned"),
+    [
+        ("plan.json", True),
+        ("envs/prod/plan.json", True),
+        ("prod.tfplan.json", True),
+        ("tfplan.json", True),
+        ("plan-prod.json", True),
+        ("prod_plan.json", True),
+        ("main.tf.json", False),
+        # "plan" inside another word: scanned, each failed the commit ("JSON is not a Terraform plan")
+        ("locales/explanation.json", False),
+        ("assets/airplane.json", False),
+        ("planets.json", False),
+    ],
+)
+def test_plan_hook_matches_plan_files_only(name: str, scanned: bool) -> None:
+    import re
+
+    from ruamel.yaml import YAML
+
+    hooks = {h["id"]: h for h in YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    hook = hooks["nhi-guard-plan"]
+    # pre-commit's rule: `files` searched in the path, and `exclude` not
+    matched = bool(re.search(hook["files"], name)) and not re.search(hook.get("exclude", "^$"), name)
+    assert matched is scanned
