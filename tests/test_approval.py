@@ -192,6 +192,9 @@ def test_explicit_ledger_and_the_api(repo: Path) -> None:
                                                      "else must approve"),
         (["aws_iam_role.etl", "--expires", "2026-11-01"], "approve: --expires 2026-11-01 is not after today "
                                                           "(2026-11-01)"),
+        # the requester from the identity's requested_by tag (alice) may not approve either
+        (["aws_iam_role.etl", "--by", "Alice"], "approve: the approver (Alice) is the requester of aws_iam_role.etl "
+                                                "(alice, its requested_by); someone else must approve"),
     ],
 )  # fmt: skip
 def test_approve_refuses_with_a_clear_error(repo: Path, args: list[str], message: str) -> None:
@@ -217,6 +220,15 @@ def test_approve_refuses_the_provisioner_bad_tickets_and_broken_inputs(repo: Pat
     assert result.exit_code == 2
     assert result.stderr.startswith("nhi-guard: error: approve: cannot bind approvals to grants read from inputs "
                                     "with errors: infra/broken.tf:")  # fmt: skip
+
+
+def test_approve_refuses_a_requested_by_tag_that_names_the_provisioner(repo: Path) -> None:
+    (repo / ".nhi-guard.toml").write_text("[approval]\nprovisioner = ['alice']\n", encoding="utf-8")
+    result = cli("approve", "infra", "aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-1")
+    assert (result.exit_code, result.stderr) == (2, "nhi-guard: error: approve: alice is the provisioner (config "
+                                                    "[approval] provisioner): it may not approve or request the "
+                                                    "change (aws_iam_role.etl's requested_by)\n")  # fmt: skip
+    assert not (repo / LEDGER_NAME).exists()
 
 
 def test_approve_with_the_same_address_in_two_modules_asks_for_one(repo: Path) -> None:
