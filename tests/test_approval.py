@@ -363,6 +363,21 @@ def test_named_approver_counts_only_if_their_latest_decision_approves(
     assert (code, found) == (1 if expected else 0, expected)
 
 
+def test_every_page_of_gh_api_paginate_slurp_is_read(repo: Path) -> None:
+    # 30 reviews to a page: bob's approval on page 1 was dismissed on page 2; reading only page 1
+    # (`gh api` without --paginate, as the README once said) would have counted it
+    (repo / LEDGER_NAME).write_text(LEDGER_TEXT, encoding="utf-8")
+    first = [review(1, "bob", "APPROVED", 1)] + [review(i, "carol", "COMMENTED", i) for i in range(2, 31)]
+    (repo / "reviews.json").write_text(json.dumps([first, [review(31, "bob", "DISMISSED", 31)]]), encoding="utf-8")
+    code, found = findings("infra", "--reviews", "reviews.json", "--requester", "alice")
+    assert (code, [f[2] for f in found]) == (1, [
+        "identity aws_iam_role.etl names bob as approver (approval ledger nhi-guard.approvals.toml:6), but their "
+        "latest review (#31, 2026-10-30T09:31:00Z) was dismissed"
+    ])  # fmt: skip
+    (repo / "reviews.json").write_text("[[]]", encoding="utf-8")  # --slurp of a pull request with no review
+    assert findings("infra", "--reviews", "reviews.json", "--requester", "alice")[0] == 1
+
+
 def test_the_requesters_own_review_never_counts(repo: Path) -> None:
     # bob approved as bob-gh (an alias); when bob is also the requester, no review of theirs counts
     from scanner.model.resource import Model
@@ -413,6 +428,8 @@ def test_tag_approvers_are_checked_too_and_pending_and_ghost_reviews_are_ignored
                                                                    'not "LGTM"'),
         ('[{"id": 1, "user": {}, "state": "APPROVED"}]', "reviews.json: [0].user.login: must be the reviewer's login"),
         ("[{", "reviews.json: not JSON: Expecting property name enclosed in double quotes: line 1 column 3 (char 2)"),
+        # `gh api --paginate` without --slurp: one array per page, back to back
+        ("[][]", "reviews.json: not JSON: Extra data: line 1 column 3 (char 2); with `gh api --paginate`, add --slurp"),
     ],
 )  # fmt: skip
 def test_a_reviews_file_that_is_not_a_reviews_array_is_an_error(repo: Path, content: str, message: str) -> None:
