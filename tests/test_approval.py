@@ -222,6 +222,31 @@ def test_approve_refuses_the_provisioner_bad_tickets_and_broken_inputs(repo: Pat
                                     "with errors: infra/broken.tf:")  # fmt: skip
 
 
+def test_a_local_module_called_from_two_roots_is_approved_once_per_root(repo: Path) -> None:
+    # prod and staging call modules/etl with different actions: module.etl.aws_iam_role.etl is one
+    # block in one file, but two identities with two sets of grants, so two ledger entries
+    (repo / "modules" / "etl").mkdir(parents=True)
+    (repo / "modules" / "etl" / "main.tf").write_text(
+        'variable "actions" {}\n' + ROLE.replace('Action = ["s3:GetObject"]', "Action = var.actions"), "utf-8"
+    )
+    for root, actions in (("prod", '["s3:GetObject"]'), ("staging", '["s3:GetObject", "s3:PutObject"]')):
+        (repo / root).mkdir()
+        (repo / root / "main.tf").write_text(
+            f'provider "aws" {{}}\nmodule "etl" {{\n  source  = "../modules/etl"\n  actions = {actions}\n}}\n', "utf-8"
+        )
+    address = "module.etl.aws_iam_role.etl"
+    assert cli("approve", "prod", address, "--by", "bob", "--ticket", "CHG-1").exit_code == 0
+    assert cli("approve", "staging", address, "--by", "bob", "--ticket", "CHG-2").exit_code == 0
+    entries = load_ledger(repo / LEDGER_NAME).entries.values()
+    assert sorted((e.module, e.address, e.ticket, len(e.grants)) for e in entries) == [
+        ("prod", address, "CHG-1", 2), ("staging", address, "CHG-2", 3)
+    ]
+    assert findings("prod", "staging") == (0, [])
+    result = cli("approve", ".", address, "--by", "bob", "--ticket", "CHG-3")
+    assert result.stderr == (f"nhi-guard: error: approve: {address} is in several modules (prod, staging); "
+                             "approve it with the one module directory as PATH\n")  # fmt: skip
+
+
 def test_approve_refuses_a_requested_by_tag_that_names_the_provisioner(repo: Path) -> None:
     (repo / ".nhi-guard.toml").write_text("[approval]\nprovisioner = ['alice']\n", encoding="utf-8")
     result = cli("approve", "infra", "aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-1")

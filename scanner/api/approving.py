@@ -84,7 +84,7 @@ def approve(
         matches = [i for i in governed if i.resource == address]
         if not matches:
             raise ScanError(_unknown_address(address, inputs, report.inventory))
-        modules = sorted({ledger.module_of(i.file) for i in matches})
+        modules = sorted({ledger.module_of(i.scope) for i in matches})
         if len(modules) > 1:
             raise ScanError(f"approve: {address} is in several modules ({', '.join(modules)}); "
                             "approve it with the one module directory as PATH")  # fmt: skip
