@@ -192,6 +192,9 @@ def test_explicit_ledger_and_the_api(repo: Path) -> None:
                                                      "else must approve"),
         (["aws_iam_role.etl", "--expires", "2026-11-01"], "approve: --expires 2026-11-01 is not after today "
                                                           "(2026-11-01)"),
+        # the requester from the identity's requested_by tag (alice) may not approve either
+        (["aws_iam_role.etl", "--by", "Alice"], "approve: the approver (Alice) is the requester of aws_iam_role.etl "
+                                                "(alice, its requested_by); someone else must approve"),
     ],
 )  # fmt: skip
 def test_approve_refuses_with_a_clear_error(repo: Path, args: list[str], message: str) -> None:
@@ -217,6 +220,40 @@ def test_approve_refuses_the_provisioner_bad_tickets_and_broken_inputs(repo: Pat
     assert result.exit_code == 2
     assert result.stderr.startswith("nhi-guard: error: approve: cannot bind approvals to grants read from inputs "
                                     "with errors: infra/broken.tf:")  # fmt: skip
+
+
+def test_a_local_module_called_from_two_roots_is_approved_once_per_root(repo: Path) -> None:
+    # prod and staging call modules/etl with different actions: module.etl.aws_iam_role.etl is one
+    # block in one file, but two identities with two sets of grants, so two ledger entries
+    (repo / "modules" / "etl").mkdir(parents=True)
+    (repo / "modules" / "etl" / "main.tf").write_text(
+        'variable "actions" {}\n' + ROLE.replace('Action = ["s3:GetObject"]', "Action = var.actions"), "utf-8"
+    )
+    for root, actions in (("prod", '["s3:GetObject"]'), ("staging", '["s3:GetObject", "s3:PutObject"]')):
+        (repo / root).mkdir()
+        (repo / root / "main.tf").write_text(
+            f'provider "aws" {{}}\nmodule "etl" {{\n  source  = "../modules/etl"\n  actions = {actions}\n}}\n', "utf-8"
+        )
+    address = "module.etl.aws_iam_role.etl"
+    assert cli("approve", "prod", address, "--by", "bob", "--ticket", "CHG-1").exit_code == 0
+    assert cli("approve", "staging", address, "--by", "bob", "--ticket", "CHG-2").exit_code == 0
+    entries = load_ledger(repo / LEDGER_NAME).entries.values()
+    assert sorted((e.module, e.address, e.ticket, len(e.grants)) for e in entries) == [
+        ("prod", address, "CHG-1", 2), ("staging", address, "CHG-2", 3)
+    ]
+    assert findings("prod", "staging") == (0, [])
+    result = cli("approve", ".", address, "--by", "bob", "--ticket", "CHG-3")
+    assert result.stderr == (f"nhi-guard: error: approve: {address} is in several modules (prod, staging); "
+                             "approve it with the one module directory as PATH\n")  # fmt: skip
+
+
+def test_approve_refuses_a_requested_by_tag_that_names_the_provisioner(repo: Path) -> None:
+    (repo / ".nhi-guard.toml").write_text("[approval]\nprovisioner = ['alice']\n", encoding="utf-8")
+    result = cli("approve", "infra", "aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-1")
+    assert (result.exit_code, result.stderr) == (2, "nhi-guard: error: approve: alice is the provisioner (config "
+                                                    "[approval] provisioner): it may not approve or request the "
+                                                    "change (aws_iam_role.etl's requested_by)\n")  # fmt: skip
+    assert not (repo / LEDGER_NAME).exists()
 
 
 def test_approve_with_the_same_address_in_two_modules_asks_for_one(repo: Path) -> None:
@@ -351,6 +388,21 @@ def test_named_approver_counts_only_if_their_latest_decision_approves(
     assert (code, found) == (1 if expected else 0, expected)
 
 
+def test_every_page_of_gh_api_paginate_slurp_is_read(repo: Path) -> None:
+    # 30 reviews to a page: bob's approval on page 1 was dismissed on page 2; reading only page 1
+    # (`gh api` without --paginate, as the README once said) would have counted it
+    (repo / LEDGER_NAME).write_text(LEDGER_TEXT, encoding="utf-8")
+    first = [review(1, "bob", "APPROVED", 1)] + [review(i, "carol", "COMMENTED", i) for i in range(2, 31)]
+    (repo / "reviews.json").write_text(json.dumps([first, [review(31, "bob", "DISMISSED", 31)]]), encoding="utf-8")
+    code, found = findings("infra", "--reviews", "reviews.json", "--requester", "alice")
+    assert (code, [f[2] for f in found]) == (1, [
+        "identity aws_iam_role.etl names bob as approver (approval ledger nhi-guard.approvals.toml:6), but their "
+        "latest review (#31, 2026-10-30T09:31:00Z) was dismissed"
+    ])  # fmt: skip
+    (repo / "reviews.json").write_text("[[]]", encoding="utf-8")  # --slurp of a pull request with no review
+    assert findings("infra", "--reviews", "reviews.json", "--requester", "alice")[0] == 1
+
+
 def test_the_requesters_own_review_never_counts(repo: Path) -> None:
     # bob approved as bob-gh (an alias); when bob is also the requester, no review of theirs counts
     from scanner.model.resource import Model
@@ -401,6 +453,8 @@ def test_tag_approvers_are_checked_too_and_pending_and_ghost_reviews_are_ignored
                                                                    'not "LGTM"'),
         ('[{"id": 1, "user": {}, "state": "APPROVED"}]', "reviews.json: [0].user.login: must be the reviewer's login"),
         ("[{", "reviews.json: not JSON: Expecting property name enclosed in double quotes: line 1 column 3 (char 2)"),
+        # `gh api --paginate` without --slurp: one array per page, back to back
+        ("[][]", "reviews.json: not JSON: Extra data: line 1 column 3 (char 2); with `gh api --paginate`, add --slurp"),
     ],
 )  # fmt: skip
 def test_a_reviews_file_that_is_not_a_reviews_array_is_an_error(repo: Path, content: str, message: str) -> None:

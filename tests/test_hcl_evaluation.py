@@ -448,6 +448,28 @@ def test_api_bad_var_is_a_scan_error_that_does_not_echo_it(tmp_path: Path, arg: 
     assert str(raised.value).startswith("var_args (number 2): ") and arg not in str(raised.value)
 
 
+def test_cli_var_that_is_not_hcl_for_a_collection_is_an_error_naming_the_variable(tmp_path: Path) -> None:
+    # Terraform refuses `-var 'actions=["*"'`; taking it as unknown passed the scan in silence
+    write(tmp_path, {
+        "main.tf": """
+provider "aws" {}
+variable "actions" {
+  type = list(string)
+}
+resource "aws_iam_policy" "p" {
+  name   = "p"
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = var.actions, Resource = "*" }] })
+}
+""",
+    })
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--format", "json", "--var", 'actions=["*", "hunter2"'])
+    assert result.exit_code == 2 and "hunter2" not in result.stdout + result.stderr
+    errors = json.loads(result.stdout)["errors"]
+    assert [(os.path.basename(e["file"]), e["line"], e["message"]) for e in errors] == [
+        ("main.tf", 3, "--var actions: the value is not an HCL expression, as a list variable needs")
+    ]
+
+
 def test_cli_missing_var_file_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--var-file", str(tmp_path / "nope.tfvars")])
     assert result.exit_code == 2 and "nope.tfvars" in result.stderr

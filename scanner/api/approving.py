@@ -84,7 +84,7 @@ def approve(
         matches = [i for i in governed if i.resource == address]
         if not matches:
             raise ScanError(_unknown_address(address, inputs, report.inventory))
-        modules = sorted({ledger.module_of(i.file) for i in matches})
+        modules = sorted({ledger.module_of(i.scope) for i in matches})
         if len(modules) > 1:
             raise ScanError(f"approve: {address} is in several modules ({', '.join(modules)}); "
                             "approve it with the one module directory as PATH")  # fmt: skip
@@ -92,6 +92,14 @@ def approve(
         pattern = configs.for_input(item.file).config.ticket_pattern
         if pattern and not ticket_matches(pattern, ticket):
             raise ScanError(f"approve: --ticket '{ticket}' does not match the config's ticket_pattern `{pattern}`")
+        tagged = item.requested_by if not requester and item.requested_by not in (None, UNKNOWN_VALUE) else None
+        if tagged and same_person(approver, tagged, aliases):  # --requester was checked above
+            raise ScanError(f"approve: the approver ({approver}) is the requester of {address} ({tagged}, its "
+                            "requested_by); someone else must approve")  # fmt: skip
+        for name in result.config.approval.provisioner:
+            if tagged and same_person(tagged, name, aliases):
+                raise ScanError(f"approve: {name} is the provisioner (config [approval] provisioner): it may not "
+                                f"approve or request the change ({address}'s requested_by)")  # fmt: skip
         entries.append(
             LedgerEntry(
                 module=modules[0],
@@ -99,8 +107,7 @@ def approve(
                 type=item.resource_type,
                 approved_by=approver,
                 ticket=ticket,
-                requested_by=requester
-                or (item.requested_by if item.requested_by not in (None, UNKNOWN_VALUE) else None),
+                requested_by=requester or tagged,
                 approved_on=today,
                 expires=expires,
                 digest=item.grants_digest,

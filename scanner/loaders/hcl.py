@@ -366,7 +366,11 @@ class Instance:
         if assigned is not None:
             value = assigned.value
             if isinstance(value, tfvars.RawVar):
-                value = tfvars.convert_raw(value, attr_expr(block.body, "type"))
+                try:
+                    value = tfvars.convert_raw(value, attr_expr(block.body, "type"))
+                except ValueError as exc:  # Terraform stops here; the rest is still scanned
+                    self.session.errors.append(LoadError(block.file, block.line, f"--var {name}: {exc}"))
+                    return Unknown(f"var.{name}")
             else:
                 self._origin(assigned.file, assigned.line or 1, f"{name} in {os.path.basename(assigned.file)}", value)
             return self._typed(block, value)

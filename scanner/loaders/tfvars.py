@@ -124,7 +124,8 @@ _PRIMITIVE = {"string", "number", "bool"}
 
 def convert_raw(raw: RawVar, type_expr: Tree | None) -> Any:
     """A ``--var`` value as Terraform reads it: literal text for a primitive type (converted to a
-    number or bool when the type says so), an HCL expression for a collection or object type."""
+    number or bool when the type says so), an HCL expression for a collection or object type.
+    Raises ValueError (whose message never holds the value) when that expression does not parse."""
     kind = _type_name(type_expr)
     if kind in _PRIMITIVE or kind is None:
         if kind == "number":
@@ -140,9 +141,7 @@ def convert_raw(raw: RawVar, type_expr: Tree | None) -> Any:
         return raw.text
     tree = parse_expression(raw.text)
     if tree is None:
-        from scanner.model.values import Unknown
-
-        return Unknown("--var")
+        raise ValueError(f"the value is not an HCL expression, as a {kind} variable needs")
     return _evaluator().eval(tree)
 
 

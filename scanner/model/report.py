@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from scanner import __version__
 from scanner.model.severity import Category, Severity
@@ -127,6 +127,14 @@ class InventoryItem(_Model):
     )
     approval: ApprovalRecord | None = Field(None, description="null for a grant, which is approved with its identity")
     waived: list[WaivedRule] = Field(default_factory=list, description="waivers that suppressed a finding of it")
+    #: the root module directory (or plan or chat answer file) the identity was scanned in: a
+    #: called module's identity belongs to its caller's root (``nhi-guard approve`` keys the ledger
+    #: on it). Not part of the JSON contract.
+    _scope: str = PrivateAttr(default="")
+
+    @property
+    def scope(self) -> str:
+        return self._scope or self.file
 
 
 class AppliedWaiver(_Model):

@@ -14,7 +14,14 @@ from scanner.policy.context import Context
 from scanner.policy.metadata import FIELDS
 from scanner.policy.people import same_person
 from scanner.policy.redact import config_digest
-from scanner.rules.governance.approval import approval_of, check_approver, grants_change, known_name, requesters
+from scanner.rules.governance.approval import (
+    approval_of,
+    check_approver,
+    grants_change,
+    known_name,
+    ledger_scope,
+    requesters,
+)
 
 
 def _field(value: object) -> str | None:
@@ -71,6 +78,8 @@ def inventory(
                 **values,
             )
         )
+        if ctx is not None:
+            items[-1]._scope = ledger_scope(res, ctx)
     return items
 
 

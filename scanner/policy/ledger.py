@@ -100,8 +100,8 @@ class Ledger:
         return self.path.resolve().parent
 
     def module_of(self, file: str) -> str:
-        """``module`` for an identity declared in ``file``: its module directory for ``.tf``,
-        else the file, relative to the ledger's directory with ``/``."""
+        """``module`` for an identity scanned in ``file``: a ``.tf`` file's directory, a root module
+        directory as it is, else the file (plan, chat answer), relative to the ledger's directory with ``/``."""
         where = Path(file) if not file.endswith(_TF_SUFFIXES) else Path(file).parent
         try:
             rel = os.path.relpath(os.path.abspath(where), self.directory)

@@ -120,6 +120,9 @@ class MetadataResolver:
             for key in self._keys[name]:
                 if key in found:
                     candidate = found[key]
+                    if is_open(candidate):  # `owner = var.owner`, default "" in a reusable module: the caller's
+                        field_value = Unknown("metadata")
+                        break
                     if is_unknown(candidate) or (isinstance(candidate, str) and candidate.strip()):
                         field_value = candidate
                         break

@@ -1,7 +1,8 @@
 """A pull request's reviews, as GitHub's REST API returns them, and who has approved.
 
 ``GET /repos/{owner}/{repo}/pulls/{n}/reviews`` returns a JSON array, oldest first, of
-``{"id", "user": {"login"}, "state", "submitted_at", "commit_id", ...}``. A login's *decision* is
+``{"id", "user": {"login"}, "state", "submitted_at", "commit_id", ...}``, 30 to a page (at most 100);
+``gh api --paginate --slurp`` writes every page, as an array of those arrays, which is read too. A login's *decision* is
 its latest review that is not ``COMMENTED`` (nor ``PENDING``, a draft only its author sees): a
 later ``CHANGES_REQUESTED`` or ``DISMISSED`` withdraws an earlier ``APPROVED``, a comment does not.
 """
@@ -88,7 +89,9 @@ def load_reviews(path: str | Path) -> Reviews:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ReviewsError(f"{path}: not JSON: {exc}") from None
+        # `gh api --paginate` without --slurp writes one array per page, one after the other
+        hint = "; with `gh api --paginate`, add --slurp" if "Extra data" in str(exc) else ""
+        raise ReviewsError(f"{path}: not JSON: {exc}{hint}") from None
     return parse_reviews(data, str(path), hashlib.sha256(raw).hexdigest())
 
 
@@ -99,6 +102,8 @@ def parse_reviews(data: Any, source: str, sha256: str = "") -> Reviews:
         raise ReviewsError(f"{source}: must be a JSON array of reviews, as {ENDPOINT} returns, not an object{hint}")
     if not isinstance(data, list):
         raise ReviewsError(f"{source}: must be a JSON array of reviews, as {ENDPOINT} returns")
+    if data and all(isinstance(page, list) for page in data):
+        data = [item for page in data for item in page]  # `gh api --paginate --slurp`: an array of pages
     if not sha256:
         sha256 = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     items = []

@@ -68,10 +68,17 @@ def approval_of(res: Resource, ctx: Context) -> Approval:
     return found
 
 
+def ledger_scope(res: Resource, ctx: Context) -> str:
+    """What a ledger entry's ``module`` names for ``res``: the root module directory it was scanned in
+    (or its plan or chat answer file). A local module called from ``prod/`` and ``staging/`` declares
+    ``module.svc.aws_iam_role.r`` once, in one file; the two roots are two identities, two entries."""
+    return ctx.model.scope(res) or res.file
+
+
 def _approval(res: Resource, ctx: Context) -> Approval:
     meta = ctx.meta(res)
     ledger = ctx.ledgers.for_file(res.file) if ctx.ledgers is not None else None
-    entry = ledger.entry_for(res.file, res.address) if ledger is not None else None
+    entry = ledger.entry_for(ledger_scope(res, ctx), res.address) if ledger is not None else None
     if entry is not None:
         return Approval(LEDGER, entry.approved_by, entry.ticket, entry.requested_by or meta.requested_by, entry, ledger)
     return Approval(TAGS, meta.approved_by, meta.change_ticket, meta.requested_by, inherited=bool(meta.source))

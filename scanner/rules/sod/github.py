@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -317,11 +317,27 @@ def branch_patterns(gate: Resource) -> tuple[list[str], list[str]] | None:
     return ruleset_patterns(gate)
 
 
+LAST_PUSH_SETTING = "required_pull_request_reviews.0.require_last_push_approval"
+RULESET_LAST_PUSH_SETTING = "rules.0.pull_request.0.require_last_push_approval"
+
+
+def requires_last_push(gate: Resource) -> bool:
+    """An enforced gate that requires reviews and an approval of the last push by someone else."""
+    count = review_count(gate)
+    path = RULESET_LAST_PUSH_SETTING if gate.type in RULESETS else LAST_PUSH_SETTING
+    return count is not None and count >= 1 and read_bool(gate.get(path), False) is True
+
+
 def reviews_elsewhere(res: Resource, wanted: int, ctx: Context) -> bool:
-    """Other gates require ``wanted`` reviews on every production branch pattern of ``res``.
+    """Other gates require ``wanted`` reviews on every production branch pattern of ``res``."""
+    return covered_elsewhere(res, ctx, lambda gate: (review_count(gate) or 0) >= wanted)
+
+
+def covered_elsewhere(res: Resource, ctx: Context, strong: Callable[[Resource], bool]) -> bool:
+    """Other gates that are ``strong`` cover every production branch pattern of ``res``.
 
     GitHub applies every ruleset that matches a branch, and the branch protection rule with the most
-    specific pattern, together; the strictest review count wins, so a weak gate next to a strong one on
+    specific pattern, together; the strictest setting wins, so a weak gate next to a strong one on
     the same branches is no hole. Two branch protection rules do not stack (only one applies).
     """
     mine = branch_patterns(res)
@@ -333,8 +349,8 @@ def reviews_elsewhere(res: Resource, wanted: int, ctx: Context) -> bool:
     for gate in _gates_of_repository(res, ctx):
         if not todo:
             break
-        count, theirs = review_count(gate), branch_patterns(gate)
-        if count is None or count < wanted or theirs is None:
+        theirs = branch_patterns(gate)
+        if theirs is None or not strong(gate):
             continue
         include, exclude = theirs
         todo = [

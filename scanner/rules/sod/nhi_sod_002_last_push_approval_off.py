@@ -8,18 +8,19 @@ from scanner.rules.base import Context, Violation
 from scanner.rules.sod.gates import GateRule, pattern_label, read_bool, setting, target_label
 from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
+    LAST_PUSH_SETTING,
+    RULESET_LAST_PUSH_SETTING,
     RULESETS,
     automations_that_push,
+    covered_elsewhere,
     protected_branches,
     protection_pattern,
     repo_attr,
+    requires_last_push,
     review_count,
     ruleset_branches,
     ruleset_label,
 )
-
-SETTING = "required_pull_request_reviews.0.require_last_push_approval"
-RULESET_SETTING = "rules.0.pull_request.0.require_last_push_approval"
 
 
 class LastPushApprovalOff(GateRule):
@@ -36,6 +37,8 @@ class LastPushApprovalOff(GateRule):
       unless the repository's own setting is `read`.
 
     Only what the code shows counts: without such an automation in the scan, the rule stays silent.
+    Nor is a gate reported when another gate of the same repository that GitHub applies with it (a
+    ruleset next to a protection) requires last-push approval on the same branches.
 
     ## Why is this bad?
     An approval is given to the commits a reviewer saw. Without last-push approval, a commit pushed
@@ -92,12 +95,12 @@ class LastPushApprovalOff(GateRule):
         if count is None or count < 1:
             return
         ruleset = res.type in RULESETS
-        path = RULESET_SETTING if ruleset else SETTING
+        path = RULESET_LAST_PUSH_SETTING if ruleset else LAST_PUSH_SETTING
         if read_bool(res.get(path), False) is not False:
             return
         entries = ruleset_branches(res, ctx) if ruleset else protected_branches(res, ctx)
         pushers = automations_that_push(res, ctx) if entries else []
-        if not entries or not pushers:
+        if not entries or not pushers or covered_elsewhere(res, ctx, requires_last_push):
             return
         where = (
             ruleset_label(res, entries)
