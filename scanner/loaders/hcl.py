@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from scanner.loaders.hcl_config import (
     attr_name,
     attr_node,
     label_text,
+    nested_blocks,
     string_literal,
     traversal_text,
 )
@@ -53,7 +54,7 @@ from scanner.loaders.hcl_types import convert, parse_type
 from scanner.model.marks import collect as collect_marked
 from scanner.model.marks import is_secret, mark
 from scanner.model.resource import Document, LoadError, Resource
-from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown, is_unknown
+from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown, is_open, is_unknown
 from scanner.policy.redact import collect_strings, is_credential_attr
 from scanner.policy.waivers import marker_comments
 from scanner.util.gc_pace import fewer_collections
@@ -610,8 +611,9 @@ class Instance:
                 inner = next(c for c in node.children if isinstance(c, Tree) and c.data == "body")
                 if kind == "dynamic":
                     label = label_text(parts[1]) if len(parts) > 1 else "dynamic"
-                    attrs[label] = Unknown(f"dynamic {label}")
-                    out.lines[prefix + label] = node.meta.line + offset
+                    out.lines.setdefault(prefix + label, node.meta.line + offset)
+                    if not self._dynamic(inner, label, prefix, out, offset, attrs, file):
+                        attrs[label] = Unknown(f"dynamic {label}")
                     continue
                 items = attrs.setdefault(kind, [])
                 if not isinstance(items, list):
@@ -622,6 +624,44 @@ class Instance:
                 out.lines.setdefault(prefix + kind, node.meta.line + offset)
                 self._eval_body(inner, sub_prefix, out, offset, sub, file)
                 items.append(sub)
+
+    def _dynamic(
+        self, body: Tree, label: str, prefix: str, out: Evaluated, offset: int, attrs: dict[str, Any], file: str
+    ) -> bool:
+        """Expand ``dynamic "label"`` into one ``label`` block per element of its known ``for_each``, as
+        Terraform does before plan; False when that cannot be known (the blocks are then unknown)."""
+        items, content = attrs.get(label, []), None
+        for kind, inner in nested_blocks(body):
+            content = inner if kind == "content" else content
+        source, iterator = attr_node(body, "for_each"), attr_expr(body, "iterator")
+        if not isinstance(items, list) or content is None or source is None:
+            return False
+        with self.evaluator.at(file, source.meta.line + offset):
+            collection = self.evaluator.eval(_children(source)[-1])
+        if is_open(collection):  # a reusable module's empty default: the caller's blocks are not known
+            return False
+        if isinstance(collection, Mapping) and not is_unknown(collection):
+            pairs = [(k, collection[k]) for k in sorted(collection, key=str)]  # maps iterate in key order
+        elif isinstance(collection, list | tuple | set | frozenset):
+            pairs = list(enumerate(collection))
+        else:
+            return False  # unknown, or not a collection
+        if any(is_unknown(k) for k, _ in pairs) or self.evaluator.exhausted:
+            return False
+        name = traversal_text(iterator) if iterator is not None else label
+        scopes = self.evaluator.scopes
+        for key, value in pairs:
+            sub: dict[str, Any] = {}
+            sub_prefix = f"{prefix}{label}.{len(items)}."
+            out.lines[sub_prefix[:-1]] = out.lines[prefix + label]
+            scopes.append({name: {"key": key, "value": value}})
+            try:
+                self._eval_body(content, sub_prefix, out, offset, sub, file)
+            finally:
+                scopes.pop()
+            items.append(sub)
+        attrs[label] = items
+        return True
 
     # --- producing resources ----------------------------------------------
     def emit(self, out: list[Resource], secrets: set[str]) -> None:
