@@ -22,6 +22,7 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
+from scanner.loaders.hcl_templates import Templates
 from scanner.model.resource import LoadError
 
 #: A line that opens a top-level block. A file that does not parse is split at these lines and
@@ -67,10 +68,14 @@ class LazyBlock(RawBlock):
             if self._tree is not None:
                 _LIVE.move_to_end(id(self))
                 return self._tree
-        blocks, errors = _parse_whole(self._text, self.file, self.line_offset)
+        tree = _TEMPLATES.body(self._text)
+        if tree is None:
+            blocks, errors = _parse_whole(self._text, self.file, self.line_offset)
+            tree = blocks[0].body if len(blocks) == 1 else Tree("body", [])
+        else:
+            errors = []
         if self.errors is None:
             self.errors = errors
-        tree = blocks[0].body if len(blocks) == 1 else Tree("body", [])
         with _LIVE_LOCK:
             self._tree = tree
             _LIVE[id(self)] = self
@@ -101,6 +106,15 @@ _LIVE: OrderedDict[int, LazyBlock] = OrderedDict()
 _LIVE_LOCK = threading.Lock()
 #: texts at least this long are split into blocks that are parsed lazily, when ``lazy`` is asked
 LAZY_MIN = 64 * 1024
+
+
+def _shape_body(text: str) -> Tree | None:
+    blocks, errors = _parse_whole(text, "<shape>", 0)
+    return blocks[0].body if len(blocks) == 1 and not errors else None
+
+
+#: lazy blocks that differ only in their string literals are parsed once (see hcl_templates)
+_TEMPLATES = Templates(_shape_body)
 
 
 @functools.lru_cache(maxsize=1)
