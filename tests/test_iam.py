@@ -34,6 +34,21 @@ def test_catalogue_is_loaded_lazily() -> None:
     assert out.stdout.strip() == "0"
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    ["*", "**", "*:*", "s3:*", "S3:Get*", "*:GetObject", "?3:getobject", "s3:NoSuch*", "nosuch:*", "x*", "iam:PassRole",
+     "iam:passrole", "ec2:Describe?nstances", "s3", ""],
+)
+def test_matches_any_is_whether_expand_finds_an_action(pattern: str) -> None:
+    import gzip
+
+    from scanner.iam.catalog import Catalog
+
+    with gzip.open(DATA_FILE, "rt", encoding="utf-8") as fh:
+        fresh = Catalog(json.load(fh))  # nothing expanded yet: matches_any must not lean on expand's memo
+    assert fresh.matches_any(pattern) is bool(catalog().expand(pattern))
+
+
 def test_catalogue_names_its_source() -> None:
     import gzip
 

@@ -117,6 +117,18 @@ class Catalog:
             found = self._expanded[key] = self._expand(key)
         return found
 
+    def matches_any(self, pattern: str) -> bool:
+        """``bool(expand(pattern))``, stopping at the first match: ``*`` alone would build every one of
+        some 400 services (about 40 ms, a sixth of the coding-agent hook's budget)."""
+        key = pattern.lower()
+        if key in self._expanded:
+            return bool(self._expanded[key])
+        service, sep, name = key.partition(":")
+        if not sep:
+            return key.strip("*") == "" and any(s.get("actions") for s in self._raw.values())
+        regex = _regex(name)
+        return any(regex.fullmatch(low) for prefix in self._matching_services(service) for low in self._service(prefix))
+
     def _expand(self, pattern: str) -> list[ActionInfo]:
         service, sep, name = pattern.partition(":")
         if not sep:

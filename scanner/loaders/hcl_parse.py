@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import importlib.util
 import itertools
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,15 +127,13 @@ def _parser() -> Any:  # built lazily: loading the Lark parser is the slow part 
     :func:`_set_lines` takes them from their first and last tokens. The parse tables are cached
     next to python-hcl2's own cache, like it does, so they are built once per install.
     """
-    import hcl2.parser
-
-    here = Path(hcl2.parser.__file__).resolve().parent
+    here = _hcl2_dir()
     return Lark.open(
         "hcl2.lark",
         rel_to=str(here / "parser.py"),
         parser="lalr",
         propagate_positions=False,
-        postlex=_postlexer(),
+        postlex=_PostLexer(),
         cache=str(here / ".nhi_guard_lark_cache.bin"),
     )
 
@@ -145,47 +144,67 @@ _STEP_AFTER = frozenset({"NAME", "RSQB", "RPAR", "RBRACE", "DBLQUOTE"})
 _OPENERS = {"LSQB": "RSQB", "LPAR": "RPAR", "LBRACE": "RBRACE", "INTERP_START": "RBRACE", "DIRECTIVE_START": "RBRACE"}
 
 
-def _postlexer() -> Any:
-    """python-hcl2's post-lexer, plus one pass: inside ``[...]`` and ``(...)`` an expression may
-    go on across lines.
+def _hcl2_dir() -> Path:
+    """python-hcl2's package directory, found without importing the package: its ``__init__``
+    imports the dict API and its rule classes, which are not used here (8 ms of every start-up)."""
+    spec = importlib.util.find_spec("hcl2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("No module named 'hcl2'", name="hcl2")
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
 
-    HCL ignores newlines inside brackets and parentheses, so ``[lower\n("A")]`` is a call of
-    ``lower`` (seen in a large public Azure module) and ``(var.a\n.b)`` is ``var.a.b`` (seen in
-    cloud-foundation-fabric); python-hcl2's grammar allows no newline between a name and its
-    ``(``, nor before a ``.attr`` or ``[index]``. Newlines (and comments) found there are dropped;
-    elsewhere, where newlines end attributes, nothing changes.
+
+#: python-hcl2's post-lexer: a newline just before one of these continues the expression
+#: (hcl2/postlexer.py, OPERATOR_TYPES; MINUS is not one, being also unary)
+_CONTINUING = frozenset(
+    {"DOUBLE_EQ", "NEQ", "LT", "GT", "LEQ", "GEQ", "ASTERISK", "SLASH", "PERCENT", "DOUBLE_AMP", "DOUBLE_PIPE",
+     "PLUS", "QMARK"}
+)  # fmt: skip
+
+
+class _PostLexer:
+    """python-hcl2's post-lexer and one more rule, in one pass over the tokens.
+
+    python-hcl2's (``hcl2.postlexer.PostLexer``): a newline (or comment) right before a binary
+    operator or ``?`` is merged into that operator's token, so the expression goes on.
+
+    Ours: inside ``[...]`` and ``(...)`` an expression may also go on across lines before a call's
+    ``(`` or a traversal step. HCL ignores newlines inside brackets and parentheses, so
+    ``[lower\n("A")]`` is a call of ``lower`` (seen in a large public Azure module) and
+    ``(var.a\n.b)`` is ``var.a.b`` (seen in cloud-foundation-fabric); python-hcl2's grammar allows
+    no newline between a name and its ``(``, nor before a ``.attr`` or ``[index]``. Newlines (and
+    comments) found there are dropped; elsewhere, where newlines end attributes, nothing changes.
+    tests/test_hcl_parse_postlexer.py checks this pass against python-hcl2's followed by ours.
     """
-    from hcl2.postlexer import PostLexer
 
-    class _PostLexer(PostLexer):
-        def process(self, stream: Any) -> Any:
-            yield from _join_call_newlines(super().process(stream))
+    always_accept: tuple[str, ...] = ()
 
-    return _PostLexer()
-
-
-def _join_call_newlines(stream: Any) -> Any:
-    closers: list[str] = []  # what closes each open bracket, innermost last
-    pending: list[Token] = []  # newline tokens not yet passed on
-    previous = ""  # type of the last token passed on
-    for token in stream:
-        if token.type == "NL_OR_COMMENT":
-            pending.append(token)
-            continue
-        if pending:
-            inside = bool(closers) and closers[-1] in ("RSQB", "RPAR")
-            call = token.type == "LPAR" and previous == "NAME"
-            step = token.type in _STEPS and previous in _STEP_AFTER
-            if not (inside and (call or step)):
-                yield from pending
-            pending = []
-        if token.type in _OPENERS:
-            closers.append(_OPENERS[token.type])
-        elif closers and token.type == closers[-1]:
-            closers.pop()
-        previous = token.type
-        yield token
-    yield from pending
+    def process(self, stream: Iterable[Token]) -> Iterator[Token]:
+        closers: list[str] = []  # what closes each open bracket, innermost last
+        pending: list[Token] = []  # newline tokens not yet passed on
+        previous = ""  # type of the last token passed on
+        for token in stream:
+            kind = token.type
+            if kind == "NL_OR_COMMENT":
+                pending.append(token)
+                continue
+            if pending:
+                if kind in _CONTINUING:
+                    last = pending.pop()
+                    token = token.update(value=str(last) + str(token))
+                inside = bool(closers) and closers[-1] in ("RSQB", "RPAR")
+                joined = inside and (
+                    (kind == "LPAR" and previous == "NAME") or (kind in _STEPS and previous in _STEP_AFTER)
+                )
+                if not joined:
+                    yield from pending
+                pending = []
+            if kind in _OPENERS:
+                closers.append(_OPENERS[kind])
+            elif closers and kind == closers[-1]:
+                closers.pop()
+            previous = kind
+            yield token
+        yield from pending
 
 
 def _set_lines(body: Tree, real: Callable[[int], int] = lambda line: line) -> None:

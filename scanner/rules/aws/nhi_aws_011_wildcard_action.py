@@ -114,7 +114,9 @@ class WildcardAction(StatementRule):
             yield Problem(f"allows every action except {excluded} (Allow with NotAction) ({stmt.label})")
             return
         # A wildcard that matches no AWS action grants nothing; NHI_AWS_040 reports it.
-        bad = [a for a in stmt.known_actions() if wildcard_problem(a, stmt.on_all_resources) and catalog().expand(a)]
+        bad = [
+            a for a in stmt.known_actions() if wildcard_problem(a, stmt.on_all_resources) and catalog().matches_any(a)
+        ]
         if not bad:
             return
         shown = ", ".join(f"'{a}'" for a in dict.fromkeys(bad))

@@ -19,11 +19,11 @@ def action_problem(action: object) -> str | None:
         return "is not of the form service:Action"
     cat = catalog()
     if has_wildcard(service):
-        return None if cat.expand(action) else "matches no AWS action"
+        return None if cat.matches_any(action) else "matches no AWS action"
     if not cat.has_service(service):
         return f"names no AWS service ('{service}' is not a service prefix)"
     if has_wildcard(name):
-        return None if cat.expand(action) else f"matches no action of {service}"
+        return None if cat.matches_any(action) else f"matches no action of {service}"
     return None if cat.action(action) else f"is not an action of {service}"
 
 
