@@ -183,6 +183,27 @@ def test_an_exhausted_evaluation_budget_names_the_expression(tmp_path: Path) -> 
     assert ("aws_iam_access_key.k", "NHI_AWS_001") in s.findings()
 
 
+@pytest.mark.parametrize("levels", [2, 3])
+def test_nested_dynamic_blocks_are_bounded(tmp_path: Path, levels: int) -> None:
+    """Each level multiplies: three levels over range(1000) were a billion blocks (55 s and 3.4 GB at
+    two and a half levels); past 10,000 written blocks the rest are unknown, with one error."""
+    body = "content { v = 1 }"
+    for depth in range(levels, 0, -1):
+        body = f'dynamic "b{depth}" {{\n for_each = range(1000)\n {body}\n}}'
+        if depth > 1:
+            body = "content {\n" + body + "\n}"
+    text = 'resource "aws_iam_role" "r" {\n  name = "r"\n' + body + "\n}\n"
+    d = _module(tmp_path, text)
+    started = time.process_time()
+    s = scan(tmp_path, d)
+    assert time.process_time() - started < 20  # unbounded, it did not end in minutes
+    # the innermost for_each crosses the limit: the line after its block's label
+    line = text[: text.index(f'"b{levels}"')].count("\n") + 2
+    assert_bad(s, {"file": f"{d}/main.tf", "line": line, "message": "more than 10000 blocks written by dynamic "
+                   "blocks; the rest were evaluated as unknown"})  # fmt: skip
+    assert ("aws_iam_role.r", "NHI_OWN_001") in s.findings()
+
+
 def test_moderate_nesting_is_evaluated(tmp_path: Path) -> None:
     text = (
         'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = merge(' * 1 + "merge(" * 40 + "{}" + ")" * 40 + ")\n}\n"

@@ -170,6 +170,62 @@ resource "null_resource" "r" {
     assert isinstance(triggers["unknown"], Unknown)
 
 
+def test_binary_operators_after_a_line_break(tmp_path: Path) -> None:
+    """The post-lexer merges the line break into the operator's token; it was read as no operator,
+    so the value was unknown."""
+    res = resources(write(tmp_path, {"main.tf": """
+provider "aws" {}
+resource "null_resource" "r" {
+  triggers = {
+    sum   = (1
+      + 2)
+    and   = (true
+      && false)
+    or    = (false
+      || true)
+    equal = (1
+      == 1) ? "y" : "n"
+    less  = (2
+      <= 1)
+  }
+}
+"""}))
+    assert res["null_resource.r"].attrs["triggers"] == {"sum": 3, "and": False, "or": True, "equal": "y", "less": False}
+
+
+def test_dynamic_block_over_a_set_keys_each_block_by_its_element(tmp_path: Path) -> None:
+    res = resources(write(tmp_path, {"main.tf": """
+provider "aws" {}
+variable "typed" {
+  type    = set(string)
+  default = ["b", "a", "b"]
+}
+resource "null_resource" "r" {
+  dynamic "from_toset" {
+    for_each = toset(["y", "x", "y"])
+    content { key = from_toset.key }
+  }
+  dynamic "from_union" {
+    for_each = setunion(["p"], ["q"])
+    content { key = from_union.key }
+  }
+  dynamic "from_typed" {
+    for_each = var.typed
+    content { key = from_typed.key }
+  }
+  dynamic "from_list" {
+    for_each = ["x", "y"]
+    content { key = from_list.key }
+  }
+}
+"""}))
+    attrs = res["null_resource.r"].attrs
+    assert [b["key"] for b in attrs["from_toset"]] == ["x", "y"]
+    assert [b["key"] for b in attrs["from_union"]] == ["p", "q"]
+    assert [b["key"] for b in attrs["from_typed"]] == ["a", "b"]  # each once, in lexical order
+    assert [b["key"] for b in attrs["from_list"]] == [0, 1]  # a list's (tuple's) key is the index
+
+
 def test_data_source_with_for_each_renders_each_policy(tmp_path: Path) -> None:
     res = resources(write(tmp_path, {"main.tf": """
 provider "aws" {}

@@ -54,7 +54,7 @@ from scanner.loaders.hcl_types import convert, parse_type
 from scanner.model.marks import collect as collect_marked
 from scanner.model.marks import is_secret, mark
 from scanner.model.resource import Document, LoadError, Resource
-from scanner.model.values import OpenList, OpenMap, OpenStr, Unknown, is_open, is_unknown
+from scanner.model.values import OpenList, OpenMap, OpenStr, TfSet, Unknown, is_open, is_unknown
 from scanner.policy.redact import collect_strings, is_credential_attr
 from scanner.policy.waivers import marker_comments
 from scanner.util.gc_pace import fewer_collections
@@ -71,6 +71,8 @@ _CALL_META = {"source", "version", "count", "for_each", "providers", "depends_on
 MAX_MODULE_DEPTH = 32
 #: most resource and module instances one configuration expands to; past it, unknown
 MAX_INSTANCES = 10_000
+#: blocks that ``dynamic`` blocks may write in one configuration, all modules together
+MAX_DYNAMIC_BLOCKS = 10_000
 
 
 class _NoKey:
@@ -116,6 +118,8 @@ class Session:
         self.errors: list[LoadError] = []
         self.instances = 0
         self.over_limit = False
+        self.blocks = 0
+        self.blocks_over = False
 
     def record(self, address: str) -> None:
         if self.collect:
@@ -124,6 +128,18 @@ class Session:
     def record_all(self, addresses: Iterable[str]) -> None:
         if self.collect:
             self.collect[-1].update(dict.fromkeys(addresses))
+
+    def allow_blocks(self, count: int, file: str, line: int) -> bool:
+        """Count blocks written by ``dynamic`` blocks against :data:`MAX_DYNAMIC_BLOCKS`: nested ones
+        multiply (two levels over ``range(1000)`` are a million blocks). False past it (one error)."""
+        self.blocks += count
+        if self.blocks <= MAX_DYNAMIC_BLOCKS:
+            return True
+        if not self.blocks_over:
+            self.blocks_over = True
+            self.errors.append(LoadError(file, line, f"more than {MAX_DYNAMIC_BLOCKS} blocks written by dynamic "
+                                         "blocks; the rest were evaluated as unknown"))  # fmt: skip
+        return False
 
     def allow(self, count: int, where: RawBlock) -> bool:
         """Count new instances against :data:`MAX_INSTANCES`; False past it (one error)."""
@@ -642,25 +658,32 @@ class Instance:
             return False
         if isinstance(collection, Mapping) and not is_unknown(collection):
             pairs = [(k, collection[k]) for k in sorted(collection, key=str)]  # maps iterate in key order
-        elif isinstance(collection, list | tuple | set | frozenset):
+        elif isinstance(collection, TfSet | set | frozenset):
+            pairs = [(v, v) for v in collection]  # a set element's key is its value
+        elif isinstance(collection, list | tuple):
             pairs = list(enumerate(collection))
         else:
             return False  # unknown, or not a collection
         if any(is_unknown(k) for k, _ in pairs) or self.evaluator.exhausted:
             return False
+        if not self.session.allow_blocks(len(pairs), file, source.meta.line + offset):
+            return False
         name = traversal_text(iterator) if iterator is not None else label
         scopes = self.evaluator.scopes
+        written: list[dict[str, Any]] = []
         for key, value in pairs:
+            if self.evaluator.exhausted or self.session.blocks_over:  # nested dynamic blocks multiply
+                return False
             sub: dict[str, Any] = {}
-            sub_prefix = f"{prefix}{label}.{len(items)}."
+            sub_prefix = f"{prefix}{label}.{len(items) + len(written)}."
             out.lines[sub_prefix[:-1]] = out.lines[prefix + label]
             scopes.append({name: {"key": key, "value": value}})
             try:
                 self._eval_body(content, sub_prefix, out, offset, sub, file)
             finally:
                 scopes.pop()
-            items.append(sub)
-        attrs[label] = items
+            written.append(sub)
+        attrs[label] = [*items, *written]
         return True
 
     # --- producing resources ----------------------------------------------

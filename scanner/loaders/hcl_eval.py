@@ -381,7 +381,7 @@ class Evaluator:
     def _binary_op(self, node: Tree) -> Any:
         lhs_node, term = _children(node)[:2]
         op_node, rhs_node = _children(term)[0], _children(term)[-1]
-        op = str(op_node.children[0])
+        op = _operator(str(op_node.children[0]))
         lhs, rhs = self.eval(lhs_node), self.eval(rhs_node)
         if isinstance(lhs, Invalid) or isinstance(rhs, Invalid):
             return Invalid("expression")
@@ -711,6 +711,13 @@ def descend(value: Any, rest: list[Any], source: str) -> Any:
         else:
             return Invalid(source)
     return value
+
+
+def _operator(text: str) -> str:
+    """A binary operator's token text without what the post-lexer merged in front of it: a line
+    break (and comments) before the operator, where the expression goes on (``(1\n + 2)``)."""
+    text = text.rstrip()
+    return text[-2:] if text[-2:] in ("==", "!=", "<=", ">=", "&&", "||") else text[-1:]
 
 
 def _key_text(key: Any) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from scanner.model.marks import mark
-from scanner.model.values import OpenList, OpenMap, PartialJson, Unknown, contains_unknown, is_unknown
+from scanner.model.values import OpenList, OpenMap, PartialJson, Unknown, contains_unknown, is_unknown, tf_set
 
 
 def jsonencode(value: Any) -> Any:
@@ -129,7 +129,7 @@ def _setop(op: str) -> Callable[..., list[Any]]:
                 result = [v for v in result if json.dumps(v, sort_keys=True, default=repr) in other_keys]
             else:
                 result = [v for v in result if json.dumps(v, sort_keys=True, default=repr) not in other_keys]
-        return result
+        return tf_set(result)
 
     return run
 
@@ -154,7 +154,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tonumber": lambda s: float(s) if "." in str(s) else int(s),
     "tobool": lambda s: s if isinstance(s, bool) else {"true": True, "false": False}[s],
     "tolist": list,
-    "toset": _distinct,
+    "toset": tf_set,
     "tomap": dict,
     "join": _join,
     "split": lambda sep, s: s.split(sep),

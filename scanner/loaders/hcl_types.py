@@ -17,7 +17,7 @@ from typing import Any
 from lark import Tree
 
 from scanner.loaders.hcl_eval import _as_number, _children
-from scanner.model.values import OpenList, OpenMap, is_unknown
+from scanner.model.values import OpenList, OpenMap, is_unknown, tf_set
 
 
 @dataclass
@@ -116,7 +116,9 @@ def convert(value: Any, t: _Type, default: Callable[[Tree], Any], depth: int = 0
         return OpenMap(converted) if isinstance(value, OpenMap) else converted
     if t.kind in ("list", "set") and isinstance(value, list) and t.element is not None:
         items = [convert(v, t.element, default, depth + 1) for v in value]
-        return OpenList(items) if isinstance(value, OpenList) else items
+        if isinstance(value, OpenList):
+            return OpenList(items)
+        return tf_set(items) if t.kind == "set" else items
     if t.kind == "tuple" and isinstance(value, list) and len(value) == len(t.items):
         return [convert(v, item, default, depth + 1) for v, item in zip(value, t.items, strict=True)]
     if t.kind == "number" and isinstance(value, str):

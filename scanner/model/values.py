@@ -12,7 +12,8 @@ but whose structure can (see its docstring).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeGuard
 
@@ -70,6 +71,25 @@ class OpenMap(dict[str, Any]):
 
 class OpenList(list[Any]):
     """A list a module's caller may add to (the empty default ``[]`` of a reusable module's input)."""
+
+
+class TfSet(list[Any]):
+    """A Terraform set (``toset``, ``setunion``..., a ``set(...)``-typed variable): a list here, in
+    order of first appearance. Marked because a ``dynamic`` block's iterator key is a set element's
+    value, and a list element's index."""
+
+
+def tf_set(items: Iterable[Any]) -> TfSet:
+    """``items`` as Terraform's set of them: each once, strings in lexical order (Terraform's order
+    for a set of strings); other elements in order of first appearance."""
+    out: list[Any] = []
+    seen: set[str] = set()
+    for item in items:  # linear: hostile input has long lists
+        key = json.dumps(item, sort_keys=True, default=repr)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return TfSet(sorted(out) if all(isinstance(v, str) for v in out) else out)
 
 
 class OpenStr(str):
