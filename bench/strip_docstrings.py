@@ -20,8 +20,8 @@ def main(src: pathlib.Path, dst: pathlib.Path) -> None:
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
                 first = node.body[0]
-                docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                if docstring and isinstance(first.value.value, str) and first.end_lineno is not None:
+                value = first.value if isinstance(first, ast.Expr) else None
+                if isinstance(value, ast.Constant) and isinstance(value.value, str) and first.end_lineno is not None:
                     for i in range(first.lineno - 1, first.end_lineno):
                         lines[i] = ""
         out = dst / path.relative_to(src)
