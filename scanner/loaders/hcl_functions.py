@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from scanner.loaders.hcl_yaml import yamldecode
 from scanner.model.marks import mark
 from scanner.model.values import OpenList, OpenMap, PartialJson, Unknown, contains_unknown, is_unknown, tf_set
 
@@ -141,6 +142,7 @@ def _coalescelist(*lists: Any) -> Any:
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "jsonencode": lambda v: v,  # handled specially (partial structures)
     "jsondecode": _jsondecode,
+    "yamldecode": yamldecode,
     "merge": _merge,
     "concat": concat,
     "flatten": _flatten,
