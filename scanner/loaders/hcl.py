@@ -100,6 +100,8 @@ class Evaluated:
     lines: dict[str, int]
     refs: dict[str, list[str]]
     all_refs: list[str] = field(default_factory=list)
+    #: attribute path -> (configuration address, instance key) of the instances it names by key
+    instance_refs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: attribute path -> where the values it was made from were written outside the block
     origins: dict[str, list[str]] = field(default_factory=dict)
 
@@ -215,6 +217,15 @@ class Instance:
     def _record(self, address: str) -> None:
         self.session.record(self._ref_prefix + address)
 
+    def _record_instance(self, address: str, key: Any) -> None:
+        """The instance a reference names, when its key is known (``x.r[count.index]`` in an instance,
+        ``x.r["web"]``): kept apart from ``refs`` (which name configuration addresses) so that a
+        count's or for_each's instances are not all taken for the one meant."""
+        if isinstance(key, bool) or not isinstance(key, int | float | str) or is_unknown(key):
+            return
+        text = str(int(key)) if isinstance(key, float) and key.is_integer() else str(key)
+        self.session.record(_INSTANCE + self._ref_prefix + address + _INSTANCE + text)
+
     def _memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         if key in self._cache:
             value, refs = self._cache[key]
@@ -283,6 +294,8 @@ class Instance:
         counted = block is not None and _counted(block)
         # `x.r[0].attr` / `x.r["k"].attr` reference `x.r.attr`: refs carry no instance keys.
         attr_at = 3 if counted or (len(path) >= 4 and isinstance(path[2], int)) else 2
+        if attr_at == 3 and len(path) > 2:
+            self._record_instance(f"{head}.{name}", path[2])
         if len(path) > attr_at and not isinstance(path[attr_at], int):
             self._record(f"{head}.{name}.{path[attr_at]}")
         if block is None:
@@ -296,6 +309,8 @@ class Instance:
         block = self.config.blocks.get(key)
         counted = block is not None and _counted(block)
         attr_at = 4 if counted else 3
+        if counted and len(path) > 3:
+            self._record_instance(f"data.{rtype}.{name}", path[3])
         if len(path) > attr_at:
             self._record(f"data.{rtype}.{name}.{path[attr_at]}")
         if block is None:
@@ -611,6 +626,11 @@ class Instance:
                         attrs[name] = self.evaluator.eval(_children(node)[-1])
                 finally:
                     refs = list(collect.pop())
+                instances = [r[1:] for r in refs if r.startswith(_INSTANCE)]
+                if instances:
+                    pairs = (r.split(_INSTANCE, 1) for r in dict.fromkeys(instances))
+                    out.instance_refs[path] = [(address, key) for address, key in pairs]
+                    refs = [r for r in refs if not r.startswith(_INSTANCE)]
                 if refs:
                     out.all_refs.extend(refs)
                     origins = [r for r in refs if r.startswith(_ORIGIN)]
@@ -757,6 +777,7 @@ class Instance:
             module=self.address,
             lines=dict(ev.lines),
             refs=dict(ev.refs),
+            instance_refs=dict(ev.instance_refs),
             comments=comments,
             origins={
                 path: [(f, int(n), note) for f, n, note in (o[1:].split(_ORIGIN, 2) for o in found)]
@@ -768,6 +789,8 @@ class Instance:
 _NO_DEFAULT: Any = object()
 #: marks an origin among the references an evaluation collects: "\0file\0line\0note"
 _ORIGIN = "\0"
+#: marks a recorded reference to one instance: _INSTANCE address _INSTANCE key
+_INSTANCE = "\1"
 
 
 def _instance_key(keys: dict[Any, Any] | None, raw: Any) -> Any:

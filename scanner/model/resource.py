@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -12,6 +13,8 @@ from scanner.model.values import MISSING, get_path, is_known
 
 # Addresses: module.a["x"].module.b[0].aws_iam_role.r[1]
 _INDEX_RE = re.compile(r"\[[^\]]*\]")
+#: a resource address's own instance key at its end: `["web"]` (JSON-quoted) or `[0]`
+_KEY_RE = re.compile(r'\[(?:"((?:[^"\\]|\\.)*)"|(\d+))\]$')
 
 
 def strip_indexes(address: str) -> str:
@@ -62,6 +65,18 @@ class Resource:
     #: attribute path -> (file, line, note) of where values it was made from were written outside
     #: the block: a reusable module's variable default, a module call's argument (HCL only)
     origins: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
+    #: attribute path -> (configuration address, instance key) of each instance it names with a
+    #: known key (``aws_iam_user.u[count.index].name`` in instance 1: ``("aws_iam_user.u", "1")``);
+    #: ``refs`` names configuration addresses only (HCL only)
+    instance_refs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    @property
+    def instance_key(self) -> str | None:
+        """``web`` for ``x.r["web"]``, ``0`` for ``x.r[0]``; None for a resource without a key."""
+        m = _KEY_RE.search(self.address)
+        if m is None:
+            return None
+        return m.group(2) if m.group(2) is not None else json.loads(f'"{m.group(1)}"')
 
     @property
     def config_address(self) -> str:
@@ -78,6 +93,18 @@ class Resource:
     def origins_of(self, path: str | None) -> list[tuple[str, int, str]]:
         """Where the value at ``path`` (or its deepest recorded prefix) was written outside the block."""
         return _deepest(self.origins, path) or []
+
+    def instances_named(self, path: str, address: str) -> set[str] | None:
+        """The keys of ``address``'s instances that ``<path>`` names by key; None when it names none
+        by key (a key known only at apply, or a reference to the whole resource)."""
+        keys = {
+            key
+            for p, named in self.instance_refs.items()
+            if p == path or p.startswith(path + ".")
+            for addr, key in named
+            if addr == address
+        }
+        return keys or None
 
     def references(self, path: str) -> list[str]:
         found: list[str] = []
@@ -179,6 +206,14 @@ class Model:
                 return same
         return found
 
+    def instances_meant(self, res: Resource, path: str, address: str) -> list[Resource]:
+        """The resources at ``address`` that ``res.<path>`` references: of a ``count``/``for_each``
+        resource, only the instances it names by key (``x.r[count.index]``, ``x.r["web"]``) when the
+        key is known; every instance otherwise."""
+        targets = self.by_address(res, address)
+        keys = res.instances_named(path, address) if len(targets) > 1 else None
+        return targets if keys is None else [t for t in targets if t.instance_key in keys]
+
     def referenced(self, res: Resource, path: str, *types: str) -> list[Resource]:
         """Resources of ``types`` that ``res.<path>`` points at.
 
@@ -188,7 +223,7 @@ class Model:
         """
         found: list[Resource] = []
         for addr in res.references(path):
-            for target in self.by_address(res, addr):
+            for target in self.instances_meant(res, path, addr):
                 if not types or target.type in types:
                     found.append(target)
         if found:

@@ -260,7 +260,7 @@ def target_of(res: Resource, attr: str, ctx: Context) -> tuple[set[str], set[str
     addresses: set[str] = set()
     names: set[str] = set()
     for addr in res.references(attr):
-        for target in _instances_meant(res, attr, ctx.model.by_address(res, addr)):
+        for target in _instances_meant(res, attr, addr, ctx):
             if target.mode not in ("managed", "data"):
                 continue
             addresses.add(target.address)  # with its instance key: `r["api"]` and `r["web"]` are two
@@ -280,42 +280,42 @@ def target_of(res: Resource, attr: str, ctx: Context) -> tuple[set[str], set[str
 _NAME_KEYS = ("name", "path_with_namespace", "full_name")
 
 
-def _instance_key(res: Resource) -> str | None:
-    """``web`` for ``github_repository.r["web"]``, ``0`` for ``...[0]``; None without a key."""
-    m = re.search(r"\[(?:\"((?:[^\"\\]|\\.)*)\"|(\d+))\]$", res.address)
-    return None if m is None else (m.group(1) if m.group(1) is not None else m.group(2))
-
-
-def _instances_meant(res: Resource, attr: str, targets: list[Resource]) -> list[Resource]:
+def _instances_meant(res: Resource, attr: str, address: str, ctx: Context) -> list[Resource]:
     """The instances of a ``count``/``for_each`` resource that ``res.<attr>`` names.
 
-    References carry no instance keys, so ``github_repository.r[each.key].node_id`` points at every
-    repository of ``r``; taking them all made every repository of a ``for_each`` one repository, so
-    one repository's ruleset hid another's missing review and one repository's deploy key was
-    reported on all. The instance meant is the one whose name is the attribute's known value, the
-    one the unknown value's expression names (``github_repository.r.web.node_id``), or the one with
-    ``res``'s own instance key; when none of these tells, none is taken (the target is not known).
+    Taking every instance made every repository of a ``for_each`` one repository: one repository's
+    ruleset hid another's missing review, and one repository's deploy key was reported on all. The
+    instances meant are those the reference names by a known key (``github_repository.r[each.key]``
+    in an instance, ``github_repository.r["web"]``: HCL), else the one whose name is the
+    attribute's known value, else the one the unknown value's expression names
+    (``github_repository.r.web.node_id``: plans); when none of these tells, none is taken (the
+    target is not known), never a guess.
     """
+    targets = ctx.model.by_address(res, address)
     if len(targets) < 2:
         return targets
+    keys = res.instances_named(attr, address)
+    if keys is not None:
+        return [t for t in targets if t.instance_key in keys]
     value = res.get(attr)
     if isinstance(value, str | int) and not isinstance(value, bool):
         wanted = str(value).lower()
         by_value = [
-            t for t in targets
+            t
+            for t in targets
             if any(isinstance(v := t.get(k), str | int) and str(v).lower() == wanted for k in (*_NAME_KEYS, "id"))
         ]
         if by_value:
             return by_value
     if is_unknown(value) and value.source:
         by_source = [
-            t for t in targets
-            if (key := _instance_key(t)) is not None and value.source.startswith(f"{t.type}.{t.name}.{key}.")
+            t
+            for t in targets
+            if (key := t.instance_key) is not None and value.source.startswith(f"{t.type}.{t.name}.{key}.")
         ]
         if by_source:
             return by_source
-    own = _instance_key(res)
-    return [t for t in targets if own is not None and _instance_key(t) == own]
+    return []
 
 
 def in_scope(res: Resource, ctx: Context, *types: str) -> Iterator[Resource]:
@@ -422,7 +422,7 @@ def known_name(res: Resource, attr: str, ctx: Context | None = None) -> str | No
         return str(value)
     if ctx is not None:
         for addr in res.references(attr):
-            for target in _instances_meant(res, attr, ctx.model.by_address(res, addr)):
+            for target in _instances_meant(res, attr, addr, ctx):
                 name = target.get("name")
                 if isinstance(name, str):
                     return name
