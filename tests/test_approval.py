@@ -247,6 +247,41 @@ def test_a_local_module_called_from_two_roots_is_approved_once_per_root(repo: Pa
                              "approve it with the one module directory as PATH\n")  # fmt: skip
 
 
+def test_a_ledger_in_the_root_module_approves_the_identities_of_the_modules_it_calls(repo: Path) -> None:
+    """The scan looked for the ledger from the called module's file (modules/etl/main.tf), approve
+    from the root; the approval written into prod/ was never read."""
+    (repo / "modules" / "etl").mkdir(parents=True)
+    (repo / "modules" / "etl" / "main.tf").write_text(ROLE, "utf-8")
+    (repo / "prod").mkdir()
+    (repo / "prod" / "main.tf").write_text('provider "aws" {}\nmodule "etl" {\n  source = "../modules/etl"\n}\n',
+                                           "utf-8")  # fmt: skip
+    (repo / "prod" / LEDGER_NAME).write_text("version = 1\n", "utf-8")
+    assert cli("approve", "prod", "module.etl.aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-1").exit_code == 0
+    assert [(e.module, e.address) for e in load_ledger(repo / "prod" / LEDGER_NAME).entries.values()] == [
+        (".", "module.etl.aws_iam_role.etl")
+    ]
+    assert findings("prod") == (0, [])
+
+
+def test_a_path_through_a_symbolic_link_is_the_same_module_for_the_ledger(repo: Path) -> None:
+    assert cli("approve", "infra", "aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-1").exit_code == 0
+    (repo / "linked").symlink_to(repo / "infra", target_is_directory=True)
+    assert findings("linked") == (0, [])
+    assert cli("approve", "linked", "aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-2").exit_code == 0
+    assert [(e.module, e.ticket) for e in load_ledger(repo / LEDGER_NAME).entries.values()] == [("infra", "CHG-2")]
+
+
+def test_root_directories_named_like_tf_files_are_two_modules(repo: Path) -> None:
+    for root in ("a.tf", "b.tf"):
+        (repo / root).mkdir()
+        (repo / root / "main.tf").write_text(ROLE, "utf-8")
+    assert cli("approve", "a.tf", "aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-1").exit_code == 0
+    assert sorted(e.module for e in load_ledger(repo / LEDGER_NAME).entries.values()) == ["a.tf"]
+    assert findings("a.tf")[0] == 0
+    code, found = findings("b.tf")
+    assert code == 1 and {rule for rule, _, _ in found} == {"NHI_APR_001", "NHI_APR_002"}
+
+
 def test_approve_refuses_a_requested_by_tag_that_names_the_provisioner(repo: Path) -> None:
     (repo / ".nhi-guard.toml").write_text("[approval]\nprovisioner = ['alice']\n", encoding="utf-8")
     result = cli("approve", "infra", "aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-1")

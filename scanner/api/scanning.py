@@ -42,8 +42,10 @@ def _prime(settings: Settings, documents: list[tuple[str, Document]]) -> None:
     if ledgers is None:
         return
     try:
-        for file in sorted({res.file for _, doc in documents for res in doc.resources if res.file}):
-            ledgers.for_file(file)
+        files = {res.file for _, doc in documents for res in doc.resources if res.file}
+        scopes = {scope for scope, doc in documents if doc.resources}  # rules look from the root module
+        for where in sorted(files | scopes):
+            ledgers.for_file(where)
     except LedgerError as exc:
         raise ScanError(str(exc)) from None
 

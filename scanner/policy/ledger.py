@@ -102,11 +102,12 @@ class Ledger:
     def module_of(self, file: str) -> str:
         """``module`` for an identity scanned in ``file``: a ``.tf`` file's directory, a root module
         directory as it is, else the file (plan, chat answer), relative to the ledger's directory with ``/``."""
-        where = Path(file) if not file.endswith(_TF_SUFFIXES) else Path(file).parent
-        try:
-            rel = os.path.relpath(os.path.abspath(where), self.directory)
+        is_tf = file.endswith(_TF_SUFFIXES) and not os.path.isdir(file)  # a root directory `a.tf/` is one
+        where = Path(file).parent if is_tf else Path(file)
+        try:  # both sides with links resolved: a workspace reached through a link is the same place
+            rel = os.path.relpath(os.path.realpath(where), self.directory)
         except ValueError:  # another drive on Windows
-            rel = os.path.abspath(where)
+            rel = os.path.realpath(where)
         return rel.replace(os.sep, "/")
 
     def entry_for(self, file: str, address: str) -> LedgerEntry | None:

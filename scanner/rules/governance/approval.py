@@ -77,8 +77,10 @@ def ledger_scope(res: Resource, ctx: Context) -> str:
 
 def _approval(res: Resource, ctx: Context) -> Approval:
     meta = ctx.meta(res)
-    ledger = ctx.ledgers.for_file(res.file) if ctx.ledgers is not None else None
-    entry = ledger.entry_for(ledger_scope(res, ctx), res.address) if ledger is not None else None
+    scope = ledger_scope(res, ctx)
+    # found from the root module, as `nhi-guard approve ROOT` finds it, not from a called module's file
+    ledger = ctx.ledgers.for_file(scope) if ctx.ledgers is not None else None
+    entry = ledger.entry_for(scope, res.address) if ledger is not None else None
     if entry is not None:
         return Approval(LEDGER, entry.approved_by, entry.ticket, entry.requested_by or meta.requested_by, entry, ledger)
     return Approval(TAGS, meta.approved_by, meta.change_ticket, meta.requested_by, inherited=bool(meta.source))
