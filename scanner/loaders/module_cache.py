@@ -175,6 +175,8 @@ _FIELD_CHECKS: dict[str, Any] = {
     "sensitive_paths": lambda v: isinstance(v, set) and all(isinstance(p, str) for p in v),
     "has_config": lambda v: isinstance(v, bool),
     "context_only": lambda v: isinstance(v, bool),
+    "instance_refs": lambda v: isinstance(v, dict)
+    and all(isinstance(k, str) and isinstance(r, list) and all(_pair(p) for p in r) for k, r in v.items()),
     "origins": lambda v: isinstance(v, dict)
     and all(isinstance(k, str) and isinstance(o, list) and all(_origin(t) for t in o) for k, o in v.items()),
 }
@@ -183,6 +185,10 @@ _FIELD_CHECKS: dict[str, Any] = {
 def _origin(value: Any) -> bool:
     return isinstance(value, tuple) and len(value) == 3 and isinstance(value[0], str) and _int(value[1]) \
         and isinstance(value[2], str)
+
+
+def _pair(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value)
 
 
 def _int(value: Any) -> bool:
