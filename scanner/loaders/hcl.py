@@ -777,7 +777,7 @@ class Instance:
             module=self.address,
             lines=dict(ev.lines),
             refs=dict(ev.refs),
-            instance_refs=dict(ev.instance_refs),
+            instance_refs=dict(ev.instance_refs) if ev.instance_refs else None,
             comments=comments,
             origins={
                 path: [(f, int(n), note) for f, n, note in (o[1:].split(_ORIGIN, 2) for o in found)]

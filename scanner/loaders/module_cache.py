@@ -175,8 +175,9 @@ _FIELD_CHECKS: dict[str, Any] = {
     "sensitive_paths": lambda v: isinstance(v, set) and all(isinstance(p, str) for p in v),
     "has_config": lambda v: isinstance(v, bool),
     "context_only": lambda v: isinstance(v, bool),
-    "instance_refs": lambda v: isinstance(v, dict)
-    and all(isinstance(k, str) and isinstance(r, list) and all(_pair(p) for p in r) for k, r in v.items()),
+    "instance_refs": lambda v: v is None
+    or (isinstance(v, dict)
+        and all(isinstance(k, str) and isinstance(r, list) and all(_pair(p) for p in r) for k, r in v.items())),
     "origins": lambda v: isinstance(v, dict)
     and all(isinstance(k, str) and isinstance(o, list) and all(_origin(t) for t in o) for k, o in v.items()),
 }
