@@ -40,29 +40,20 @@ class BranchProtectionNoReview(GateRule):
     resource "github_branch_protection" "main" {
       repository_id = github_repository.app.node_id
       pattern       = "main"
-
-      required_status_checks {
-        strict   = true
-        contexts = ["ci"]
-      }
+      required_status_checks { contexts = ["ci"] }
     }
     ```
 
     ## Use instead
     ```hcl
     resource "github_branch_protection" "main" {
-      repository_id = github_repository.app.node_id
-      pattern       = "main"
-
-      required_status_checks {
-        strict   = true
-        contexts = ["ci"]
-      }
+      repository_id  = github_repository.app.node_id
+      pattern        = "main"
+      enforce_admins = true
+      required_status_checks { contexts = ["ci"] }
 
       required_pull_request_reviews {
         required_approving_review_count = 1
-        require_code_owner_reviews      = true
-        require_last_push_approval      = true
       }
     }
     ```

@@ -47,16 +47,18 @@ class LastPushApprovalOff(GateRule):
     its own reviewer.
 
     ## Example
+    A deploy key that can push to the repository, and reviews on `main` that do not require approval of
+    the last push:
     ```hcl
     resource "github_repository_deploy_key" "release_bot" {
-      repository = github_repository.app.name
+      repository = "app"
       title      = "release-bot"
       key        = var.release_bot_public_key
       read_only  = false
     }
 
     resource "github_branch_protection" "main" {
-      repository_id = github_repository.app.node_id
+      repository_id = "app"
       pattern       = "main"
 
       required_pull_request_reviews {
@@ -66,16 +68,24 @@ class LastPushApprovalOff(GateRule):
     ```
 
     ## Use instead
+    Keep the deploy key if the release needs it, and require a fresh approval after the last push:
     ```hcl
     resource "github_branch_protection" "main" {
-      repository_id = github_repository.app.node_id
-      pattern       = "main"
+      repository_id  = "app"
+      pattern        = "main"
+      enforce_admins = true
 
       required_pull_request_reviews {
         required_approving_review_count = 1
         require_last_push_approval      = true
-        dismiss_stale_reviews           = true
       }
+    }
+
+    resource "github_repository_deploy_key" "release_bot" {
+      repository = "app"
+      title      = "release-bot"
+      key        = var.release_bot_public_key
+      read_only  = false
     }
     ```
     """

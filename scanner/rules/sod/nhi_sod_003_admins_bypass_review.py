@@ -30,9 +30,9 @@ class AdminsBypassReview(GateRule):
 
     ## Example
     ```hcl
-    resource "github_branch_protection" "main" {
-      repository_id  = github_repository.app.node_id
-      pattern        = "main"
+    resource "github_branch_protection_v3" "main" {
+      repository     = "app"
+      branch         = "main"
       enforce_admins = false
 
       required_pull_request_reviews {
@@ -43,10 +43,10 @@ class AdminsBypassReview(GateRule):
 
     ## Use instead
     ```hcl
-    resource "github_branch_protection" "main" {
-      repository_id  = github_repository.app.node_id
-      pattern        = "main"
+    resource "github_branch_protection_v3" "main" {
       enforce_admins = true
+      repository     = "app"
+      branch         = "main"
 
       required_pull_request_reviews {
         required_approving_review_count = 1

@@ -56,24 +56,19 @@ class RulesetNoReview(GateRule):
     ## Use instead
     ```hcl
     resource "github_repository_ruleset" "main" {
-      name        = "main"
       repository  = github_repository.app.name
+      name        = "main"
       target      = "branch"
       enforcement = "active"
+
+      rules {
+        pull_request { required_approving_review_count = 1 }
+      }
 
       conditions {
         ref_name {
           include = ["~DEFAULT_BRANCH"]
           exclude = []
-        }
-      }
-
-      rules {
-        pull_request {
-          required_approving_review_count = 1
-          require_code_owner_review       = true
-          require_last_push_approval      = true
-          dismiss_stale_reviews_on_push   = true
         }
       }
     }

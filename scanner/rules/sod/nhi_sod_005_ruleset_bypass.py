@@ -61,18 +61,11 @@ class RulesetBypass(GateRule):
 
     ## Example
     ```hcl
-    resource "github_repository_ruleset" "main" {
-      name        = "main"
-      repository  = github_repository.app.name
+    resource "github_repository_ruleset" "release" {
+      name        = "release"
       target      = "branch"
       enforcement = "active"
-
-      conditions {
-        ref_name {
-          include = ["~DEFAULT_BRANCH"]
-          exclude = []
-        }
-      }
+      repository  = github_repository.app.name
 
       bypass_actors {
         actor_id    = 123456 # the release bot's GitHub App
@@ -80,10 +73,15 @@ class RulesetBypass(GateRule):
         bypass_mode = "always"
       }
 
-      rules {
-        pull_request {
-          required_approving_review_count = 1
+      conditions {
+        ref_name {
+          include = ["refs/heads/main", "refs/heads/release/*"]
+          exclude = []
         }
+      }
+
+      rules {
+        pull_request { required_approving_review_count = 1 }
       }
     }
     ```
@@ -91,18 +89,11 @@ class RulesetBypass(GateRule):
     ## Use instead
     Let the bot open pull requests like everyone else; keep bypass to a named team, on pull requests:
     ```hcl
-    resource "github_repository_ruleset" "main" {
-      name        = "main"
-      repository  = github_repository.app.name
+    resource "github_repository_ruleset" "release" {
+      name        = "release"
       target      = "branch"
+      repository  = github_repository.app.name
       enforcement = "active"
-
-      conditions {
-        ref_name {
-          include = ["~DEFAULT_BRANCH"]
-          exclude = []
-        }
-      }
 
       bypass_actors {
         actor_id    = github_team.release_managers.id
@@ -111,8 +102,13 @@ class RulesetBypass(GateRule):
       }
 
       rules {
-        pull_request {
-          required_approving_review_count = 1
+        pull_request { required_approving_review_count = 1 }
+      }
+
+      conditions {
+        ref_name {
+          include = ["refs/heads/main", "refs/heads/release/*"]
+          exclude = []
         }
       }
     }

@@ -44,19 +44,11 @@ class EnvironmentSelfReview(GateRule):
     ## Use instead
     ```hcl
     resource "github_repository_environment" "production" {
-      repository          = github_repository.app.name
-      environment         = "production"
+      repository  = github_repository.app.name
+      environment = "production"
+      reviewers { teams = [github_team.release.id] }
+
       prevent_self_review = true
-      can_admins_bypass   = false
-
-      reviewers {
-        teams = [github_team.release.id]
-      }
-
-      deployment_branch_policy {
-        protected_branches     = true
-        custom_branch_policies = false
-      }
     }
     ```
     """

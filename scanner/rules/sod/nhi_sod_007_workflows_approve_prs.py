@@ -42,8 +42,8 @@ class WorkflowsApprovePullRequests(GateRule):
     ```hcl
     resource "github_workflow_repository_permissions" "app" {
       repository                       = github_repository.app.name
-      default_workflow_permissions     = "read"
       can_approve_pull_request_reviews = false
+      default_workflow_permissions     = "read"
     }
     ```
     """

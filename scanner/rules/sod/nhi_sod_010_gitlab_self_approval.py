@@ -53,20 +53,18 @@ class GitLabSelfApproval(ApprovalSettingRule):
     ## Example
     ```hcl
     resource "gitlab_project_level_mr_approvals" "app" {
-      project                                    = gitlab_project.app.id
       merge_requests_author_approval             = true
       merge_requests_disable_committers_approval = false
+      project                                    = gitlab_project.app.id
     }
     ```
 
     ## Use instead
     ```hcl
     resource "gitlab_project_level_mr_approvals" "app" {
-      project                                        = gitlab_project.app.id
-      merge_requests_author_approval                 = false
-      merge_requests_disable_committers_approval     = true
-      reset_approvals_on_push                        = true
-      disable_overriding_approvers_per_merge_request = true
+      project                                    = gitlab_project.app.id
+      merge_requests_author_approval             = false
+      merge_requests_disable_committers_approval = true
     }
     ```
     """

@@ -84,10 +84,10 @@ class GitLabRuleNoApproval(GateRule):
     ## Use instead
     ```hcl
     resource "gitlab_project_approval_rule" "release" {
-      project            = gitlab_project.app.id
       name               = "Release approvers"
-      approvals_required = 1
+      project            = gitlab_project.app.id
       group_ids          = [gitlab_group.release.id]
+      approvals_required = 1
     }
     ```
     """

@@ -22,17 +22,17 @@ class GitLabApprovalsKeptOnPush(ApprovalSettingRule):
 
     ## Example
     ```hcl
-    resource "gitlab_project_level_mr_approvals" "app" {
-      project                 = gitlab_project.app.id
-      reset_approvals_on_push = false
+    resource "gitlab_group_level_mr_approvals" "platform" {
+      group                    = "platform"
+      retain_approvals_on_push = true
     }
     ```
 
     ## Use instead
     ```hcl
-    resource "gitlab_project_level_mr_approvals" "app" {
-      project                 = gitlab_project.app.id
-      reset_approvals_on_push = true
+    resource "gitlab_group_level_mr_approvals" "platform" {
+      retain_approvals_on_push = false
+      group                    = "platform"
     }
     ```
     """

@@ -41,12 +41,11 @@ class AzureDevOpsRequesterApproves(GateRule):
     ## Use instead
     ```hcl
     resource "azuredevops_check_approval" "production" {
-      project_id                 = azuredevops_project.app.id
-      target_resource_id         = azuredevops_environment.production.id
-      target_resource_type       = "environment"
-      requester_can_approve      = false
-      approvers                  = [azuredevops_group.release.origin_id]
-      minimum_required_approvers = 1
+      project_id            = azuredevops_project.app.id
+      target_resource_id    = azuredevops_environment.production.id
+      target_resource_type  = "environment"
+      approvers             = [azuredevops_group.release.origin_id]
+      requester_can_approve = false
     }
     ```
     """

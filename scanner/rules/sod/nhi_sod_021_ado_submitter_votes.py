@@ -38,9 +38,8 @@ class AzureDevOpsSubmitterVotes(BranchPolicyRule):
       project_id = azuredevops_project.app.id
 
       settings {
-        reviewer_count             = 1
-        submitter_can_vote         = true
-        last_pusher_cannot_approve = false
+        reviewer_count     = 1
+        submitter_can_vote = true
 
         scope {
           match_type = "DefaultBranch"
@@ -55,14 +54,10 @@ class AzureDevOpsSubmitterVotes(BranchPolicyRule):
       project_id = azuredevops_project.app.id
 
       settings {
-        reviewer_count               = 1
-        submitter_can_vote           = false
-        last_pusher_cannot_approve   = true
-        on_push_reset_approved_votes = true
-
-        scope {
-          match_type = "DefaultBranch"
-        }
+        submitter_can_vote         = false
+        last_pusher_cannot_approve = true
+        reviewer_count             = 1
+        scope { match_type = "DefaultBranch" }
       }
     }
     ```

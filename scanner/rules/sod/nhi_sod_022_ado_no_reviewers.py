@@ -26,34 +26,38 @@ class AzureDevOpsNoReviewers(BranchPolicyRule):
     own pull request into the production branch, and so does a pipeline that opens pull requests.
 
     ## Example
+    A policy that asks for two reviewers but does not block completion:
     ```hcl
     resource "azuredevops_branch_policy_min_reviewers" "main" {
       project_id = azuredevops_project.app.id
+      blocking   = false
 
       settings {
-        reviewer_count = 0
+        reviewer_count = 2
 
         scope {
-          match_type = "DefaultBranch"
+          repository_id  = azuredevops_git_repository.app.id
+          repository_ref = "refs/heads/main"
+          match_type     = "Exact"
         }
       }
     }
     ```
 
     ## Use instead
+    Leave `enabled` and `blocking` at their default, `true`:
     ```hcl
     resource "azuredevops_branch_policy_min_reviewers" "main" {
       project_id = azuredevops_project.app.id
-      enabled    = true
-      blocking   = true
 
       settings {
-        reviewer_count     = 1
-        submitter_can_vote = false
-
         scope {
-          match_type = "DefaultBranch"
+          repository_id  = azuredevops_git_repository.app.id
+          repository_ref = "refs/heads/main"
+          match_type     = "Exact"
         }
+        reviewer_count             = 2
+        last_pusher_cannot_approve = true
       }
     }
     ```

@@ -31,7 +31,18 @@ class CodeCommitTemplateSelfApproval(GateRule):
     provisioner are one principal.
 
     ## Example
+    The pool admits every assumed role, the CodeBuild role included:
     ```hcl
+    resource "aws_iam_role" "build" {
+      name = "app-build"
+      assume_role_policy = jsonencode({
+        Version = "2012-10-17"
+        Statement = [
+          { Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "codebuild.amazonaws.com" } },
+        ]
+      })
+    }
+
     resource "aws_codecommit_approval_rule_template" "main" {
       name = "main-approvals"
       content = jsonencode({
@@ -47,17 +58,18 @@ class CodeCommitTemplateSelfApproval(GateRule):
     ```
 
     ## Use instead
+    Admit only the reviewers' role:
     ```hcl
     resource "aws_codecommit_approval_rule_template" "main" {
       name = "main-approvals"
       content = jsonencode({
-        Version               = "2018-11-08"
-        DestinationReferences = ["refs/heads/main"]
+        Version = "2018-11-08"
         Statements = [{
           Type                    = "Approvers"
-          NumberOfApprovalsNeeded = 2
           ApprovalPoolMembers     = ["arn:aws:sts::123456789012:assumed-role/CodeReviewers/*"]
+          NumberOfApprovalsNeeded = 1
         }]
+        DestinationReferences = ["refs/heads/main"]
       })
     }
     ```

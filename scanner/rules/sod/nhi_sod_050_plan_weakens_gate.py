@@ -41,32 +41,23 @@ class PlanWeakensApprovalGate(GateRule, PlanUpdateRule):
     made on purpose, with its own approval, or not at all.
 
     ## Example
-    A plan that updates the environment from `prevent_self_review = true` to:
-    ```hcl
-    resource "github_repository_environment" "production" {
-      repository          = github_repository.app.name
-      environment         = "production"
-      prevent_self_review = false
-
-      reviewers {
-        teams = [github_team.release.id]
-      }
-    }
+    A plan that turns `prevent_self_review` off on the production environment:
+    ```json
+    {"format_version": "1.2", "resource_changes": [{"address": "github_repository_environment.production",
+      "mode": "managed", "type": "github_repository_environment", "name": "production", "change": {
+        "actions": ["update"],
+        "before": {"environment": "production", "prevent_self_review": true, "reviewers": [{"teams": [42]}]},
+        "after": {"environment": "production", "prevent_self_review": false, "reviewers": [{"teams": [42]}]}}}]}
     ```
 
     ## Use instead
     Keep the gate; if a deployment must go out without its usual approver, use a reviewed, time-bound
-    exception instead of editing the gate:
-    ```hcl
-    resource "github_repository_environment" "production" {
-      repository          = github_repository.app.name
-      environment         = "production"
-      prevent_self_review = true
-
-      reviewers {
-        teams = [github_team.release.id]
-      }
-    }
+    exception instead of editing the gate. An update that adds a reviewing team and weakens nothing:
+    ```json
+    {"format_version": "1.2", "resource_changes": [{"type": "github_repository_environment", "name": "production",
+      "address": "github_repository_environment.production", "mode": "managed", "change": {"actions": ["update"],
+        "before": {"environment": "production", "reviewers": [{"teams": [42]}], "prevent_self_review": true},
+        "after": {"environment": "production", "reviewers": [{"teams": [42, 57]}], "prevent_self_review": true}}}]}
     ```
     """
 
