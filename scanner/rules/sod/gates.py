@@ -271,9 +271,26 @@ def target_of(res: Resource, attr: str, ctx: Context) -> tuple[set[str], set[str
     value = res.get(attr)
     if isinstance(value, str | int) and not isinstance(value, bool):
         names.add(str(value).lower())
+    elif is_unknown(value) and not addresses:
+        addresses.update(_unscanned(res, value.source, ctx))
     if not addresses and not names:
         return None
     return addresses, names
+
+
+#: a whole resource's attribute, as the loaders (``x.r.id``) and Checkov (``${x.r.id}``) write it
+_RESOURCE_ATTR = re.compile(r"(?:\$\{)?((?:data\.)?[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)\.[A-Za-z_]\w*\}?")
+
+
+def _unscanned(res: Resource, source: str, ctx: Context) -> list[str]:
+    """A key for a reference to a resource the scan does not hold (a chat answer that adds gates to an
+    existing repository): within one module instance, the same reference means the same repository.
+    Not for an instance (``count``, ``for_each``): which of the resource's instances it means is not
+    known."""
+    match = _RESOURCE_ATTR.fullmatch(source)
+    if match is None or res.instance_key is not None or ctx.model.by_address(res, match.group(1)):
+        return []
+    return [f"?{res.module}:{match.group(1)}"]
 
 
 #: attributes that name a repository or project
