@@ -77,9 +77,11 @@ class PrivilegedRoleAssignment(Rule):
     resource "azurerm_role_assignment" "deployer" {
       scope                = azurerm_resource_group.app.id
       role_definition_name = "Website Contributor"
+      principal_type       = "ServicePrincipal"
       principal_id         = azurerm_user_assigned_identity.deployer.principal_id
     }
     ```
+    A pipeline that deploys to several resource groups gets one assignment per group.
     """
 
     id = "NHI_AZ_003"

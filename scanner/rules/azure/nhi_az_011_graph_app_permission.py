@@ -72,20 +72,16 @@ class GraphHighRiskPermission(Rule):
     ```
 
     ## Use instead
-    Request the narrowest permission that does the job (`User.Read.All`,
-    `Group.Read.All`, `Application.ReadWrite.OwnedBy`), or a delegated scope.
+    Request the narrowest permissions that do the job (here User.Read.All and Group.Read.All;
+    `Application.ReadWrite.OwnedBy` to manage its own apps), or a delegated scope:
     ```hcl
-    resource "azuread_application" "automation" {
-      display_name = "automation"
-      required_resource_access {
-        resource_app_id = "00000003-0000-0000-c000-000000000000"
-        resource_access {
-          id   = "df021288-bdef-4463-88db-98f22de89214" # User.Read.All
-          type = "Role"
-        }
-      }
+    resource "azuread_application_api_access" "automation_graph" {
+      application_id = azuread_application.automation.id
+      api_client_id  = "00000003-0000-0000-c000-000000000000"
+      role_ids       = ["df021288-bdef-4463-88db-98f22de89214", "5b567255-7703-4780-807c-7be8301ae99b"]
     }
     ```
+    A tenant-control permission that is truly needed deserves a review, and an admin consent, of its own.
     """
 
     id = "NHI_AZ_011"

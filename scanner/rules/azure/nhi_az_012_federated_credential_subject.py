@@ -97,15 +97,17 @@ class FederatedCredentialBroadSubject(Rule):
     ```
 
     ## Use instead
+    Federate the deployment environment, which only protected branches reach:
     ```hcl
     resource "azuread_application_federated_identity_credential" "ci" {
       application_id = azuread_application.ci.id
       display_name   = "github-production"
-      audiences      = ["api://AzureADTokenExchange"]
-      issuer         = "https://token.actions.githubusercontent.com"
       subject        = "repo:acme/app:environment:production"
+      issuer         = "https://token.actions.githubusercontent.com"
+      audiences      = ["api://AzureADTokenExchange"]
     }
     ```
+    Pull requests that need the cloud get an identity of their own, with read-only rights.
     """
 
     id = "NHI_AZ_012"

@@ -108,36 +108,24 @@ class PlanWidensRoleDefinition(WideningRule):
     each of its holders make itself Owner.
 
     ## Example
-    A plan that updates the role from reading and restarting web apps to:
-    ```hcl
-    resource "azurerm_role_definition" "deployer" {
-      name  = "app-deployer"
-      scope = data.azurerm_subscription.current.id
-      permissions {
-        actions = [
-          "Microsoft.Web/sites/read",
-          "Microsoft.Web/sites/restart/action",
-          "Microsoft.Authorization/roleAssignments/write",
-        ]
-      }
-      assignable_scopes = [data.azurerm_subscription.current.id]
-    }
+    A plan that updates the role, which could read web apps, so that it can also assign roles:
+    ```json
+    {"format_version": "1.2", "resource_changes": [{"address": "azurerm_role_definition.deployer",
+      "mode": "managed", "type": "azurerm_role_definition", "name": "deployer", "change": {"actions": ["update"],
+      "before": {"name": "app-deployer", "permissions": [{"actions": ["Microsoft.Web/sites/read"]}]},
+      "after": {"name": "app-deployer", "permissions": [{"actions": ["Microsoft.Web/sites/read",
+        "Microsoft.Authorization/roleAssignments/write"]}]}}}]}
     ```
 
     ## Use instead
-    Keep the update to what the change needs, and get it approved explicitly:
-    ```hcl
-    resource "azurerm_role_definition" "deployer" {
-      name  = "app-deployer"
-      scope = data.azurerm_subscription.current.id
-      permissions {
-        actions = [
-          "Microsoft.Web/sites/read",
-          "Microsoft.Web/sites/restart/action",
-        ]
-      }
-      assignable_scopes = [azurerm_resource_group.app.id]
-    }
+    Leave the new action out: an update that grants nothing new (here it narrows `assignable_scopes`
+    to one resource group) is not reported. What the role must gain goes in a change of its own,
+    reviewed and approved as a widening.
+    ```json
+    {"format_version": "1.2", "resource_changes": [{"address": "azurerm_role_definition.deployer", "mode": "managed",
+      "type": "azurerm_role_definition", "name": "deployer", "change": {"actions": ["update"],
+      "before": {"assignable_scopes": ["/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333"]},
+      "after": {"assignable_scopes": ["/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/app"]}}}]}
     ```
     """
 

@@ -45,15 +45,9 @@ class PrimitiveRole(BindingRule):
     ## Example
     ```hcl
     resource "google_project_iam_member" "ci" {
-      project = "acme-prod"
+      project = var.project_id
       role    = "roles/editor"
-      member  = "serviceAccount:${google_service_account.ci.email}"
-    }
-
-    resource "google_secret_manager_secret_iam_member" "ci_db" {
-      secret_id = google_secret_manager_secret.db.id
-      role      = "roles/owner"
-      member    = "serviceAccount:${google_service_account.ci.email}"
+      member  = google_service_account.ci.member
     }
     ```
 
@@ -61,17 +55,13 @@ class PrimitiveRole(BindingRule):
     Grant the predefined (or custom) roles the workload needs, on the narrowest resource:
     ```hcl
     resource "google_project_iam_member" "ci" {
-      project = "acme-prod"
-      role    = "roles/run.developer"
-      member  = "serviceAccount:${google_service_account.ci.email}"
-    }
-
-    resource "google_secret_manager_secret_iam_member" "ci_db" {
-      secret_id = google_secret_manager_secret.db.id
-      role      = "roles/secretmanager.secretAccessor"
-      member    = "serviceAccount:${google_service_account.ci.email}"
+      for_each = toset(["roles/run.developer", "roles/artifactregistry.writer"])
+      project  = var.project_id
+      role     = each.value
+      member   = google_service_account.ci.member
     }
     ```
+    On a single resource, grant its own role (`roles/secretmanager.secretAccessor` on one secret), not Owner.
     """
 
     id = "NHI_GCP_002"

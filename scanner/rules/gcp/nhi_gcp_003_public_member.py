@@ -26,10 +26,11 @@ class PublicIamMember(MemberRule):
 
     ## Example
     ```hcl
-    resource "google_storage_bucket_iam_member" "exports" {
-      bucket = google_storage_bucket.exports.name
-      role   = "roles/storage.objectViewer"
-      member = "allUsers"
+    resource "google_cloud_run_v2_service_iam_binding" "invokers" {
+      location = "europe-west1"
+      name     = google_cloud_run_v2_service.api.name
+      role     = "roles/run.invoker"
+      members  = ["allUsers"]
     }
     ```
 
@@ -37,12 +38,14 @@ class PublicIamMember(MemberRule):
     Grant the role to the identities that need it (a service account, a group, a
     Workload Identity principal), or serve public content through a CDN or signed URLs.
     ```hcl
-    resource "google_storage_bucket_iam_member" "exports" {
-      bucket = google_storage_bucket.exports.name
-      role   = "roles/storage.objectViewer"
-      member = "group:data-consumers@acme.example"
+    resource "google_cloud_run_v2_service_iam_binding" "invokers" {
+      location = "europe-west1"
+      name     = google_cloud_run_v2_service.api.name
+      role     = "roles/run.invoker"
+      members  = [google_service_account.frontend.member]
     }
     ```
+    Callers then send an identity token (`gcloud auth print-identity-token`, or the client library).
     """
 
     id = "NHI_GCP_003"

@@ -32,8 +32,16 @@ class HmacKeyNeverExpires(NeverExpiresRule):
     ## Use instead
     Use the JSON API with the service account's own identity (an attached service
     account, Workload Identity Federation), or a client library that signs with
-    OAuth. Where an S3 tool needs HMAC, keep the key in Secret Manager and rotate it
-    on a schedule by creating a new key and deleting the old one.
+    OAuth: grant the account the bucket, not a key.
+    ```hcl
+    resource "google_storage_bucket_iam_member" "backup_writer" {
+      bucket = "acme-backups"
+      role   = "roles/storage.objectCreator"
+      member = google_service_account.backup.member
+    }
+    ```
+    Where an S3 tool needs HMAC, keep the key in Secret Manager and rotate it on a
+    schedule by creating a new key and deleting the old one.
     """
 
     id = "NHI_GCP_005"

@@ -51,9 +51,10 @@ class ImpersonationRoleBroad(BindingRule):
     resource "google_service_account_iam_member" "ci_impersonate_deployer" {
       service_account_id = google_service_account.deployer.name
       role               = "roles/iam.serviceAccountTokenCreator"
-      member             = "serviceAccount:${google_service_account.ci.email}"
+      member             = google_service_account.ci.member
     }
     ```
+    The member can then impersonate that account only, not every account of the project.
     """
 
     id = "NHI_GCP_010"

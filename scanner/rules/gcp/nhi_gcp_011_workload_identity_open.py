@@ -51,10 +51,7 @@ class WorkloadIdentityOpen(MemberRule):
     resource "google_iam_workload_identity_pool_provider" "github" {
       workload_identity_pool_id          = google_iam_workload_identity_pool.ci.workload_identity_pool_id
       workload_identity_pool_provider_id = "github"
-      attribute_mapping = {
-        "google.subject"       = "assertion.sub"
-        "attribute.repository" = "assertion.repository"
-      }
+      attribute_mapping                  = { "google.subject" = "assertion.sub" }
       oidc {
         issuer_uri = "https://token.actions.githubusercontent.com"
       }
@@ -66,14 +63,12 @@ class WorkloadIdentityOpen(MemberRule):
     resource "google_iam_workload_identity_pool_provider" "github" {
       workload_identity_pool_id          = google_iam_workload_identity_pool.ci.workload_identity_pool_id
       workload_identity_pool_provider_id = "github"
+      attribute_condition                = "assertion.repository_owner_id == '1234567'"
       attribute_mapping = {
         "google.subject"       = "assertion.sub"
         "attribute.repository" = "assertion.repository"
       }
-      attribute_condition = "assertion.repository_owner_id == '1234567'"
-      oidc {
-        issuer_uri = "https://token.actions.githubusercontent.com"
-      }
+      oidc { issuer_uri = "https://token.actions.githubusercontent.com" }
     }
     ```
     and bind `principalSet://.../attribute.repository/acme/app`, not `.../*`.

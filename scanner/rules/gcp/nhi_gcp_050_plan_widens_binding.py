@@ -50,24 +50,23 @@ class PlanWidensGoogleBinding(WideningRule):
     nobody reviewed. Naming the additions makes the widening an explicit decision.
 
     ## Example
-    A plan that updates:
-    ```hcl
-    resource "google_project_iam_binding" "deployers" {
-      project = "acme-prod"
-      role    = "roles/run.admin"
-      members = ["serviceAccount:ci@acme-prod.iam.gserviceaccount.com", "group:contractors@acme.example"]
-    }
+    A plan that adds a group to an authoritative binding that held only the CI service account:
+    ```json
+    {"format_version": "1.2", "resource_changes": [{"address": "google_project_iam_binding.deployers",
+      "mode": "managed", "type": "google_project_iam_binding", "name": "deployers", "change": {"actions": ["update"],
+      "before": {"project": "acme-prod", "role": "roles/run.admin",
+      "members": ["serviceAccount:ci@acme-prod.iam.gserviceaccount.com"]},
+      "after": {"project": "acme-prod", "role": "roles/run.admin",
+      "members": ["serviceAccount:ci@acme-prod.iam.gserviceaccount.com", "group:contractors@acme.example"]}}}]}
     ```
-    from a list that held only the CI service account.
 
     ## Use instead
-    Grant the new member the narrowest role it needs, in its own reviewed change:
-    ```hcl
-    resource "google_project_iam_member" "contractors_viewer" {
-      project = "acme-prod"
-      role    = "roles/run.viewer"
-      member  = "group:contractors@acme.example"
-    }
+    Grant the new member the narrowest role it needs, in a grant of its own that is reviewed as new:
+    ```json
+    {"format_version": "1.2", "resource_changes": [{"address": "google_project_iam_member.contractors_viewer",
+      "mode": "managed", "type": "google_project_iam_member", "name": "contractors_viewer",
+      "change": {"actions": ["create"], "before": null,
+      "after": {"project": "acme-prod", "role": "roles/run.viewer", "member": "group:contractors@acme.example"}}}]}
     ```
     """
 

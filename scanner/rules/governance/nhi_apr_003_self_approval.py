@@ -23,12 +23,25 @@ class SelfApproval(ApprovalRule):
 
     ## Example
     ```hcl
-    tags = { requested_by = "alice", approved_by = "alice" }
+    resource "kubernetes_service_account_v1" "etl" {
+      metadata {
+        name        = "etl"
+        namespace   = "data"
+        annotations = { owner = "team-data", requested_by = "alice", approved_by = "alice", change_ticket = "DATA-7" }
+      }
+    }
     ```
 
     ## Use instead
+    Have someone other than the requester approve it, and record that person:
     ```hcl
-    tags = { requested_by = "alice", approved_by = "bob" }
+    resource "kubernetes_service_account_v1" "etl" {
+      metadata {
+        name        = "etl"
+        annotations = { owner = "team-data", requested_by = "alice", approved_by = "bob", change_ticket = "DATA-7" }
+        namespace   = "data"
+      }
+    }
     ```
     """
 

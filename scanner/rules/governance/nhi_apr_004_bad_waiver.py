@@ -32,6 +32,7 @@ class InvalidWaiver(Rule):
       user = aws_iam_user.ci.name
     }
     ```
+    Past its `expires` date the waiver is reported again, and the finding it silenced comes back.
     """
 
     id = "NHI_APR_004"

@@ -19,20 +19,30 @@ class ApprovalExpired(ApprovalRule):
     ends. Past its date the identity keeps its access with no one having agreed to it.
 
     ## Example
+    The ledger next to the `.tf` files (`module = "."`) approved the secret until March 31:
     ```toml
+    version = 1
+
     [[approval]]
-    module = "infra"
-    address = "aws_iam_role.migration"
-    approved_by = "bob"
-    ticket = "CHG-77"
+    module = "."
+    address = "aws_secretsmanager_secret.migration"
     approved_on = 2026-01-10
     expires = 2026-03-31
+    approved_by = "bob"
+    ticket = "CHG-77"
+    ```
+    ```hcl
+    resource "aws_secretsmanager_secret" "migration" {
+      name                    = "legacy-db-migration"
+      recovery_window_in_days = 7
+      tags                    = { owner = "team-data" }
+    }
     ```
 
     ## Use instead
-    Remove the identity, or have it approved again with a new end date:
+    Remove the secret, or have it approved again with a new end date:
     ```sh
-    nhi-guard approve infra aws_iam_role.migration --by bob --ticket CHG-901 --expires 2027-03-31
+    nhi-guard approve . aws_secretsmanager_secret.migration --by bob --ticket CHG-901 --expires 2026-09-30
     ```
     """
 

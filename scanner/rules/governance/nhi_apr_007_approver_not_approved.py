@@ -23,9 +23,17 @@ class ApproverHasNotApproved(ApprovalRule):
     evidence when Bob's approval is on record where the change is reviewed.
 
     ## Example
+    The identity names bob as its approver, but bob only commented on the pull request:
     ```hcl
-    tags = { requested_by = "alice", approved_by = "bob", change_ticket = "CHG-1" }
-    # bob only commented on the pull request
+    resource "azurerm_user_assigned_identity" "etl" {
+      name                = "etl"
+      resource_group_name = azurerm_resource_group.data.name
+      location            = azurerm_resource_group.data.location
+      tags = { owner = "team-data", requested_by = "alice", approved_by = "bob", change_ticket = "CHG-1" }
+    }
+    ```
+    ```json
+    [{"id": 8, "user": {"login": "bob"}, "state": "COMMENTED", "submitted_at": "2026-05-30T09:00:00Z"}]
     ```
 
     ## Use instead

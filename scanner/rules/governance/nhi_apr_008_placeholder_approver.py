@@ -22,12 +22,21 @@ class PlaceholderApprover(ApprovalRule):
 
     ## Example
     ```hcl
-    tags = { owner = "team-data", approved_by = "TBD", change_ticket = "CHG-1" }
+    resource "azuread_application" "reporting" {
+      display_name = "reporting"
+      owners       = [data.azuread_client_config.current.object_id]
+      notes        = "approved_by=TBD ticket=CHG-1"
+    }
     ```
 
     ## Use instead
     ```hcl
-    tags = { owner = "team-data", approved_by = "bob", change_ticket = "CHG-1" }
+    resource "azuread_application" "reporting" {
+      display_name     = "reporting"
+      owners           = [data.azuread_client_config.current.object_id]
+      notes            = "approved_by=bob ticket=CHG-1"
+      sign_in_audience = "AzureADMyOrg"
+    }
     ```
     """
 

@@ -25,17 +25,24 @@ class UnauthorisedApprover(ApprovalRule):
     of that code.
 
     ## Example
+    Only bob and carol may approve, and dave approved:
     ```toml
     [approval]
-    approvers = ["@acme/security"]
+    approvers = ["bob", "carol"]
     ```
     ```hcl
-    tags = { owner = "team-data", approved_by = "dave", change_ticket = "CHG-1" }  # dave is not in acme/security
+    resource "aws_iam_user" "reporting" {
+      name = "reporting"
+      tags = { owner = "team-data", requested_by = "alice", approved_by = "dave", change_ticket = "CHG-1" }
+    }
     ```
 
     ## Use instead
     ```hcl
-    tags = { owner = "team-data", approved_by = "bob", change_ticket = "CHG-1" }  # bob is
+    resource "aws_iam_user" "reporting" {
+      name = "reporting"
+      tags = { owner = "team-data", requested_by = "alice", approved_by = "bob", change_ticket = "CHG-1" }
+    }
     ```
     """
 

@@ -21,17 +21,25 @@ class ProvisionerApproves(ApprovalRule):
     approves it. A pipeline that requests and approves its own identities needs no human.
 
     ## Example
+    The pipeline that applies the change is named as its approver:
+    ```hcl
+    resource "azuread_service_principal" "etl" {
+      client_id = azuread_application.etl.client_id
+      notes     = "owner=team-data requested_by=alice approved_by=terraform-ci ticket=CHG-1"
+    }
+    ```
     ```toml
     [approval]
     provisioner = ["terraform-ci"]
     ```
-    ```hcl
-    tags = { owner = "team-platform", requested_by = "alice", approved_by = "terraform-ci", change_ticket = "CHG-1" }
-    ```
 
     ## Use instead
     ```hcl
-    tags = { owner = "team-platform", requested_by = "alice", approved_by = "bob", change_ticket = "CHG-1" }
+    resource "azuread_service_principal" "etl" {
+      client_id = azuread_application.etl.client_id
+      owners    = [data.azuread_client_config.current.object_id]
+      notes     = "owner=team-data requested_by=alice approved_by=bob ticket=CHG-1"
+    }
     ```
     """
 

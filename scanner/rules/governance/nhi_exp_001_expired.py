@@ -22,12 +22,19 @@ class ExpiryInPast(ExpiryRule):
 
     ## Example
     ```hcl
-    tags = { owner = "team-a", expires = "2024-01-31" }
+    resource "aws_iam_user" "vendor" {
+      name = "vendor-sync"
+      tags = { owner = "team-a", expires = "2026-01-31" }
+    }
     ```
 
     ## Use instead
+    Renew it after a review, with a new date:
     ```hcl
-    tags = { owner = "team-a", expires = "2027-01-31" }  # renewed after review
+    resource "aws_iam_user" "vendor" {
+      name = "vendor-sync"
+      tags = { owner = "team-a", expires = "2026-12-31", change_ticket = "CHG-88" }
+    }
     ```
     """
 

@@ -45,20 +45,24 @@ class LifetimeTooLong(ExpiryRule):
 
     ## Example
     ```hcl
-    resource "azuread_application_password" "ci" {
-      application_id = azuread_application.ci.id
-      end_date       = "2099-01-01T00:00:00Z"
+    resource "google_secret_manager_secret" "partner_token" {
+      secret_id   = "partner-token"
+      expire_time = "2099-01-01T00:00:00Z"
+      replication {
+        auto {}
+      }
     }
     ```
 
     ## Use instead
+    Bound it relative to its creation (`ttl`), and replace it before then:
     ```hcl
-    resource "time_rotating" "ci" { rotation_days = 60 }
-
-    resource "azuread_application_password" "ci" {
-      application_id = azuread_application.ci.id
-      end_date       = timeadd(time_rotating.ci.id, "1440h")
-      rotate_when_changed = { rotation = time_rotating.ci.id }
+    resource "google_secret_manager_secret" "partner_token" {
+      secret_id = "partner-token"
+      replication {
+        auto {}
+      }
+      ttl = "7776000s" # 90 days
     }
     ```
     """

@@ -42,34 +42,23 @@ class ClusterAdminBinding(Rule):
     ```
 
     ## Use instead
-    Grant a role that lists only what the workload does, in the namespace it works in.
+    Bind a narrower role in the namespace the workload works in: a Role listing only what it
+    does, or a built-in ClusterRole such as `edit`, which a RoleBinding limits to its namespace.
     ```hcl
-    resource "kubernetes_role_v1" "deployer" {
-      metadata {
-        name      = "deployer"
-        namespace = "apps"
-      }
-      rule {
-        api_groups = ["apps"]
-        resources  = ["deployments"]
-        verbs      = ["get", "list", "patch", "update"]
-      }
-    }
-
     resource "kubernetes_role_binding_v1" "ci" {
       metadata {
-        name      = "ci-deployer"
+        name      = "ci-edit"
         namespace = "apps"
-      }
-      role_ref {
-        api_group = "rbac.authorization.k8s.io"
-        kind      = "Role"
-        name      = kubernetes_role_v1.deployer.metadata[0].name
       }
       subject {
         kind      = "ServiceAccount"
-        name      = "ci"
-        namespace = "ci"
+        name      = kubernetes_service_account_v1.ci.metadata[0].name
+        namespace = kubernetes_service_account_v1.ci.metadata[0].namespace
+      }
+      role_ref {
+        api_group = "rbac.authorization.k8s.io"
+        kind      = "ClusterRole"
+        name      = "edit"
       }
     }
     ```

@@ -72,7 +72,7 @@ class RbacWildcardOrEscalation(RoleBlockRule):
     resource "kubernetes_role_v1" "ci" {
       metadata {
         name      = "ci"
-        namespace = "apps"
+        namespace = kubernetes_namespace_v1.apps.metadata[0].name
       }
       rule {
         api_groups = ["apps"]

@@ -83,31 +83,19 @@ class ClusterRoleTokenOrExec(RoleBlockRule):
     ```
 
     ## Use instead
-    Grant exec in the namespace that needs it (a `Role`), and token requests only for the
-    service accounts named in `resource_names`:
+    Allow token requests only for the service accounts named in `resource_names`:
     ```hcl
-    resource "kubernetes_role_v1" "ci_debug" {
-      metadata {
-        name      = "ci-debug"
-        namespace = "staging"
-      }
-      rule {
-        api_groups = [""]
-        resources  = ["pods", "pods/exec"]
-        verbs      = ["get", "list", "create"]
-      }
-    }
-
     resource "kubernetes_cluster_role_v1" "token_broker" {
       metadata { name = "token-broker" }
       rule {
+        resource_names = ["deployer", "migrator"]
         api_groups     = [""]
         resources      = ["serviceaccounts/token"]
-        resource_names = ["deployer"]
         verbs          = ["create"]
       }
     }
     ```
+    and grant `pods/exec` with a `Role`, in the one namespace that needs it.
     """
 
     id = "NHI_K8S_011"

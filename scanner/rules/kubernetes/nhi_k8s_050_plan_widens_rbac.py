@@ -139,40 +139,23 @@ class PlanWidensRbac(WideningRule):
     decision.
 
     ## Example
-    A plan that updates the role from reading deployments to:
-    ```hcl
-    resource "kubernetes_role_v1" "ci" {
-      metadata {
-        name      = "ci"
-        namespace = "apps"
-      }
-      rule {
-        api_groups = ["apps"]
-        resources  = ["deployments"]
-        verbs      = ["get", "list", "patch"]
-      }
-      rule {
-        api_groups = [""]
-        resources  = ["secrets", "pods/exec"]
-        verbs      = ["get", "create"]
-      }
-    }
+    A plan that updates a Role which could patch deployments so that it also reads Secrets and execs into pods:
+    ```json
+    {"format_version": "1.2", "resource_changes": [{"address": "kubernetes_role_v1.ci", "mode": "managed",
+      "type": "kubernetes_role_v1", "name": "ci", "change": {"actions": ["update"],
+      "before": {"rule": [{"api_groups": ["apps"], "resources": ["deployments"], "verbs": ["get", "patch"]}]},
+      "after": {"rule": [{"api_groups": ["apps"], "resources": ["deployments"], "verbs": ["get", "patch"]},
+        {"api_groups": [""], "resources": ["secrets", "pods/exec"], "verbs": ["get", "create"]}]}}}]}
     ```
 
     ## Use instead
-    Add only what the change needs, in its own reviewed change, and record the approval:
-    ```hcl
-    resource "kubernetes_role_v1" "ci" {
-      metadata {
-        name      = "ci"
-        namespace = "apps"
-      }
-      rule {
-        api_groups = ["apps"]
-        resources  = ["deployments"]
-        verbs      = ["get", "list", "patch"]
-      }
-    }
+    Keep the Role as it was, and grant what the change needs (reading one named Secret) in a Role of
+    its own, reviewed as new:
+    ```json
+    {"format_version": "1.2", "resource_changes": [{"address": "kubernetes_role_v1.ci_db", "mode": "managed",
+      "type": "kubernetes_role_v1", "name": "ci_db", "change": {"actions": ["create"], "before": null, "after": {
+      "metadata": [{"name": "ci-db", "namespace": "apps"}], "rule": [{"api_groups": [""], "resources": ["secrets"],
+      "resource_names": ["db-credentials"], "verbs": ["get"]}]}}}]}
     ```
     """
 

@@ -41,13 +41,14 @@ class AppRoleNoExpiry(NeverExpiresRule):
     ```
 
     ## Use instead
+    Bound the secret IDs, and the tokens they log in to:
     ```hcl
     resource "vault_approle_auth_backend_role" "ci" {
       backend            = vault_auth_backend.approle.path
       role_name          = "ci"
-      token_policies     = ["ci"]
-      secret_id_ttl      = 86400  # 1 day
+      secret_id_ttl      = 86400 # 1 day
       secret_id_num_uses = 10
+      token_policies     = ["ci"]
       token_ttl          = 1200
       token_max_ttl      = 3600
     }
