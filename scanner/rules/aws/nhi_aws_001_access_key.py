@@ -32,6 +32,7 @@ class StaticAccessKey(NeverExpiresRule):
       assume_role_policy = data.aws_iam_policy_document.github_oidc.json
     }
     ```
+    Its trust policy names the OIDC provider and, for GitHub, the repository (NHI_AWS_022).
     """
 
     id = "NHI_AWS_001"

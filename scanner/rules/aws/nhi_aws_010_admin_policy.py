@@ -41,11 +41,8 @@ class AdminPolicy(StatementRule):
     ## Example
     ```hcl
     resource "aws_iam_role_policy" "deploy" {
-      role = aws_iam_role.deploy.id
-      policy = jsonencode({
-        Version   = "2012-10-17"
-        Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }]
-      })
+      role   = aws_iam_role.deploy.id
+      policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }] })
     }
     ```
 
@@ -53,15 +50,15 @@ class AdminPolicy(StatementRule):
     List the actions and resources the workload needs:
     ```hcl
     resource "aws_iam_role_policy" "deploy" {
-      role = aws_iam_role.deploy.id
-      policy = jsonencode({
-        Version = "2012-10-17"
-        Statement = [{
-          Effect   = "Allow"
-          Action   = ["s3:PutObject", "cloudfront:CreateInvalidation"]
-          Resource = [aws_s3_bucket.site.arn, "${aws_s3_bucket.site.arn}/*", aws_cloudfront_distribution.site.arn]
-        }]
-      })
+      role   = aws_iam_role.deploy.id
+      policy = data.aws_iam_policy_document.deploy.json
+    }
+
+    data "aws_iam_policy_document" "deploy" {
+      statement {
+        actions   = ["s3:PutObject", "cloudfront:CreateInvalidation"]
+        resources = ["${aws_s3_bucket.site.arn}/*", aws_cloudfront_distribution.site.arn]
+      }
     }
     ```
     """

@@ -82,21 +82,30 @@ class WildcardAction(StatementRule):
 
     ## Example
     ```hcl
-    data "aws_iam_policy_document" "deploy" {
-      statement {
-        actions   = ["s3:*", "iam:Put*"]
-        resources = ["*"]
-      }
+    resource "aws_iam_policy" "deploy" {
+      name = "deploy"
+      policy = jsonencode({
+        Version   = "2012-10-17"
+        Statement = [{ Effect = "Allow", Action = ["s3:*", "iam:Put*"], Resource = "*" }]
+      })
     }
     ```
 
     ## Use instead
+    Name each action, on the resources it needs:
     ```hcl
-    data "aws_iam_policy_document" "deploy" {
-      statement {
-        actions   = ["s3:GetObject", "s3:PutObject"]
-        resources = ["${aws_s3_bucket.artifacts.arn}/*"]
-      }
+    resource "aws_iam_policy" "deploy" {
+      name   = "deploy"
+      policy = <<-EOT
+        {
+          "Version": "2012-10-17",
+          "Statement": [{
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": "arn:aws:s3:::acme-artifacts/*"
+          }]
+        }
+      EOT
     }
     ```
     """

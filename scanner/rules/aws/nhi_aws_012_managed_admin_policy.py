@@ -70,6 +70,7 @@ class ManagedAdminPolicy(Rule):
       policy_arn = aws_iam_policy.ci_deploy.arn
     }
     ```
+    where `aws_iam_policy.ci_deploy` names the actions and resources the pipeline uses.
     """
 
     id = "NHI_AWS_012"

@@ -32,33 +32,30 @@ class TrustAnyone(TrustStatementRule):
 
     ## Example
     ```hcl
-    data "aws_iam_policy_document" "trust" {
-      statement {
-        actions = ["sts:AssumeRole"]
-        principals {
-          type        = "AWS"
-          identifiers = ["*"]
-        }
-      }
+    resource "aws_iam_role" "reports" {
+      name = "shared-reports"
+      assume_role_policy = jsonencode({
+        Version   = "2012-10-17"
+        Statement = [{ Effect = "Allow", Principal = { AWS = "*" }, Action = "sts:AssumeRole" }]
+      })
     }
     ```
 
     ## Use instead
-    Name the principal, or keep `"*"` and pin the organization:
+    Name the principal (`Principal = { AWS = aws_iam_role.reader.arn }`), or keep `"*"` and pin the
+    organization:
     ```hcl
-    data "aws_iam_policy_document" "trust" {
-      statement {
-        actions = ["sts:AssumeRole"]
-        principals {
-          type        = "AWS"
-          identifiers = ["*"]
-        }
-        condition {
-          test     = "StringEquals"
-          variable = "aws:PrincipalOrgID"
-          values   = ["o-a1b2c3d4e5"]
-        }
-      }
+    resource "aws_iam_role" "reports" {
+      name = "shared-reports"
+      assume_role_policy = jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          Effect    = "Allow"
+          Principal = { AWS = "*" }
+          Action    = "sts:AssumeRole"
+          Condition = { StringEquals = { "aws:PrincipalOrgID" = "o-a1b2c3d4e5" } }
+        }]
+      })
     }
     ```
     """

@@ -64,22 +64,28 @@ class CrossAccountRootTrust(TrustStatementRule):
     for: any of the vendor's customers can ask the vendor to assume your role.
 
     ## Example
+    A role for a vendor that trusts the vendor's whole account:
     ```hcl
-    data "aws_iam_policy_document" "vendor_trust" {
-      statement {
-        actions = ["sts:AssumeRole"]
-        principals {
-          type        = "AWS"
-          identifiers = ["arn:aws:iam::123456789012:root"]
-        }
-      }
+    resource "aws_iam_role" "vendor" {
+      name               = "vendor-audit"
+      assume_role_policy = <<-EOF
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+          "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}
+      EOF
     }
     ```
 
     ## Use instead
+    Require the external ID the vendor gives you:
     ```hcl
-    data "aws_iam_policy_document" "vendor_trust" {
+    resource "aws_iam_role" "vendor" {
+      name               = "vendor-audit"
+      assume_role_policy = data.aws_iam_policy_document.vendor.json
+    }
+
+    data "aws_iam_policy_document" "vendor" {
       statement {
+        sid     = "VendorWithExternalId"
         actions = ["sts:AssumeRole"]
         principals {
           type        = "AWS"

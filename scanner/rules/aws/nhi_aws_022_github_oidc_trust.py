@@ -72,6 +72,7 @@ class GithubOidcAnyRepo(WebIdentityTrustRule):
     including forks' pull requests in some setups and every contractor's repo.
 
     ## Example
+    A role for GitHub Actions that checks only the token's audience:
     ```hcl
     data "aws_iam_policy_document" "github" {
       statement {
@@ -86,31 +87,35 @@ class GithubOidcAnyRepo(WebIdentityTrustRule):
           values   = ["sts.amazonaws.com"]
         }
       }
+    }
+
+    resource "aws_iam_role" "deploy" {
+      name               = "github-deploy"
+      assume_role_policy = data.aws_iam_policy_document.github.json
     }
     ```
 
     ## Use instead
+    Tie the token to one repository (here, its main branch) with `sub`:
     ```hcl
-    data "aws_iam_policy_document" "github" {
-      statement {
-        actions = ["sts:AssumeRoleWithWebIdentity"]
-        principals {
-          type        = "Federated"
-          identifiers = [aws_iam_openid_connect_provider.github.arn]
-        }
-        condition {
-          test     = "StringEquals"
-          variable = "token.actions.githubusercontent.com:aud"
-          values   = ["sts.amazonaws.com"]
-        }
-        condition {
-          test     = "StringLike"
-          variable = "token.actions.githubusercontent.com:sub"
-          values   = ["repo:acme/app:ref:refs/heads/main"]
-        }
-      }
+    resource "aws_iam_role" "deploy" {
+      assume_role_policy = jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          Action    = "sts:AssumeRoleWithWebIdentity"
+          Effect    = "Allow"
+          Principal = { Federated = aws_iam_openid_connect_provider.github.arn }
+          Condition = {
+            StringEquals = {
+              "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com"
+              "token.actions.githubusercontent.com:sub" = "repo:acme/app:ref:refs/heads/main"
+            }
+          }
+        }]
+      })
     }
     ```
+    `repo:acme/app:environment:production` ties it to one environment of the repository instead.
     """
 
     id = "NHI_AWS_022"

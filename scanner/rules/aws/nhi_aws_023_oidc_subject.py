@@ -129,45 +129,49 @@ class OidcSubjectTooBroad(WebIdentityTrustRule):
     OIDC misconfiguration).
 
     ## Example
+    An EKS service-account role (IRSA) that any pod of the cluster can assume:
     ```hcl
-    data "aws_iam_policy_document" "irsa" {
-      statement {
-        actions = ["sts:AssumeRoleWithWebIdentity"]
-        principals {
-          type        = "Federated"
-          identifiers = [aws_iam_openid_connect_provider.eks.arn]
-        }
-        condition {
-          test     = "StringLike"
-          variable = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub"
-          values   = ["system:serviceaccount:*:*"]
-        }
-      }
+    locals { oidc = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE" }
+
+    resource "aws_iam_role" "payments_api" {
+      assume_role_policy = jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/${local.oidc}" }
+          Action    = "sts:AssumeRoleWithWebIdentity"
+          Effect    = "Allow"
+          Condition = { StringLike = { "${local.oidc}:sub" = "system:serviceaccount:*:*" } }
+        }]
+      })
     }
     ```
 
     ## Use instead
+    Name the namespace and the service account:
     ```hcl
+    locals { oidc = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE" }
+
+    resource "aws_iam_role" "payments_api" {
+      assume_role_policy = data.aws_iam_policy_document.irsa.json
+    }
+
     data "aws_iam_policy_document" "irsa" {
       statement {
         actions = ["sts:AssumeRoleWithWebIdentity"]
-        principals {
-          type        = "Federated"
-          identifiers = [aws_iam_openid_connect_provider.eks.arn]
-        }
         condition {
           test     = "StringEquals"
-          variable = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub"
+          variable = "${local.oidc}:sub"
           values   = ["system:serviceaccount:payments:api"]
         }
-        condition {
-          test     = "StringEquals"
-          variable = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:aud"
-          values   = ["sts.amazonaws.com"]
+        principals {
+          type        = "Federated"
+          identifiers = ["arn:aws:iam::111122223333:oidc-provider/${local.oidc}"]
         }
       }
     }
     ```
+    For GitLab the subject names one project (`project_path:acme/app:ref_type:branch:ref:main`), for
+    Terraform Cloud one workspace.
     """
 
     id = "NHI_AWS_023"

@@ -146,33 +146,32 @@ class ResourcePolicyAnyone(Rule):
     resource "aws_secretsmanager_secret_policy" "db" {
       secret_arn = aws_secretsmanager_secret.db.arn
       policy = jsonencode({
-        Version = "2012-10-17"
-        Statement = [{
-          Effect    = "Allow"
-          Principal = "*"
-          Action    = "secretsmanager:GetSecretValue"
-          Resource  = "*"
-        }]
+        Version   = "2012-10-17"
+        Statement = [{ Effect = "Allow", Principal = "*", Action = "secretsmanager:GetSecretValue", Resource = "*" }]
       })
     }
     ```
 
     ## Use instead
-    Name the principal that needs access (or pin the organization):
+    Name the principal that needs access:
     ```hcl
+    data "aws_iam_policy_document" "db_secret" {
+      statement {
+        actions   = ["secretsmanager:GetSecretValue"]
+        resources = ["*"]
+        principals {
+          type        = "AWS"
+          identifiers = [aws_iam_role.app.arn]
+        }
+      }
+    }
+
     resource "aws_secretsmanager_secret_policy" "db" {
       secret_arn = aws_secretsmanager_secret.db.arn
-      policy = jsonencode({
-        Version = "2012-10-17"
-        Statement = [{
-          Effect    = "Allow"
-          Principal = { AWS = aws_iam_role.app.arn }
-          Action    = "secretsmanager:GetSecretValue"
-          Resource  = "*"
-        }]
-      })
+      policy     = data.aws_iam_policy_document.db_secret.json
     }
     ```
+    Or keep `"*"` with a condition that pins the caller: `aws:PrincipalOrgID`, `aws:SourceArn`, `aws:SourceVpce`.
     """
 
     id = "NHI_AWS_024"

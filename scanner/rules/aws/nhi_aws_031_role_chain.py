@@ -359,7 +359,13 @@ class RoleChain(Rule):
     Per-policy checks, and NHI_AWS_030 on the CI role alone, do not see it.
 
     ## Example
+    The CI role may assume any role, and the admin role trusts the account:
     ```hcl
+    resource "aws_iam_role" "ci" {
+      name               = "ci"
+      assume_role_policy = data.aws_iam_policy_document.github_oidc.json
+    }
+
     resource "aws_iam_role_policy" "ci" {
       role = aws_iam_role.ci.id
       policy = jsonencode({
@@ -378,22 +384,30 @@ class RoleChain(Rule):
           Principal = { AWS = "arn:aws:iam::111122223333:root" }
         }]
       })
-      managed_policy_arns = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    }
+
+    resource "aws_iam_role_policy_attachment" "admin" {
+      role       = aws_iam_role.admin.name
+      policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
     }
     ```
 
     ## Use instead
-    Let the caller assume only the roles it needs, and have privileged roles
-    trust only the principals meant to use them:
+    Let the caller assume only the roles it needs:
     ```hcl
+    data "aws_iam_policy_document" "ci_assume" {
+      statement {
+        actions   = ["sts:AssumeRole"]
+        resources = [aws_iam_role.deploy.arn]
+      }
+    }
+
     resource "aws_iam_role_policy" "ci" {
-      role = aws_iam_role.ci.id
-      policy = jsonencode({
-        Version   = "2012-10-17"
-        Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Resource = aws_iam_role.deploy.arn }]
-      })
+      role   = aws_iam_role.ci.id
+      policy = data.aws_iam_policy_document.ci_assume.json
     }
     ```
+    A privileged role, for its part, should trust the roles meant to use it by ARN, not the account root.
     """
 
     id = "NHI_AWS_031"

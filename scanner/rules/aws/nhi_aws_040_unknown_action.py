@@ -49,13 +49,14 @@ class UnknownAction(StatementRule):
     workload fails at run time, and the usual "fix" is a wildcard.
 
     ## Example
+    A guardrail whose action name is misspelt, so it denies nothing:
     ```hcl
-    data "aws_iam_policy_document" "guardrail" {
-      statement {
-        effect    = "Deny"
-        actions   = ["iam:PassRoles", "s3:DeleteBuckets"]
-        resources = ["*"]
-      }
+    resource "aws_iam_policy" "guardrail" {
+      name = "deny-bucket-deletion"
+      policy = jsonencode({
+        Version   = "2012-10-17"
+        Statement = [{ Effect = "Deny", Action = "s3:DeleteBuckets", Resource = "*" }]
+      })
     }
     ```
 
@@ -64,11 +65,17 @@ class UnknownAction(StatementRule):
     data "aws_iam_policy_document" "guardrail" {
       statement {
         effect    = "Deny"
-        actions   = ["iam:PassRole", "s3:DeleteBucket"]
+        actions   = ["s3:DeleteBucket"]
         resources = ["*"]
       }
     }
+
+    resource "aws_iam_policy" "guardrail" {
+      name   = "deny-bucket-deletion"
+      policy = data.aws_iam_policy_document.guardrail.json
+    }
     ```
+    Names are compared case-insensitively, as AWS compares them: `s3:deletebucket` is the same action.
     """
 
     id = "NHI_AWS_040"

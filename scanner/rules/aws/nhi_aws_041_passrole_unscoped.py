@@ -48,17 +48,26 @@ class PassRoleUnscoped(StatementRule):
 
     ## Example
     ```hcl
-    data "aws_iam_policy_document" "deployer" {
-      statement {
-        actions   = ["iam:PassRole"]
-        resources = ["*"]
-      }
+    resource "aws_iam_role_policy" "deployer" {
+      name = "pass-roles"
+      role = aws_iam_role.deployer.id
+      policy = jsonencode({
+        Version   = "2012-10-17"
+        Statement = [{ Effect = "Allow", Action = "iam:PassRole", Resource = "*" }]
+      })
     }
     ```
 
     ## Use instead
+    Pass only the task's role, only to ECS:
     ```hcl
-    data "aws_iam_policy_document" "deployer" {
+    resource "aws_iam_role_policy" "deployer" {
+      name   = "pass-task-role"
+      role   = aws_iam_role.deployer.id
+      policy = data.aws_iam_policy_document.pass_task_role.json
+    }
+
+    data "aws_iam_policy_document" "pass_task_role" {
       statement {
         actions   = ["iam:PassRole"]
         resources = [aws_iam_role.task.arn]
@@ -70,6 +79,7 @@ class PassRoleUnscoped(StatementRule):
       }
     }
     ```
+    To pass several roles, list their ARNs: `iam:PassedToService` alone, on `"*"`, is still reported (medium).
     """
 
     id = "NHI_AWS_041"

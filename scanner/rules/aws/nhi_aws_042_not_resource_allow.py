@@ -24,22 +24,36 @@ class NotResourceOrPrincipalAllow(StatementRule):
     in an `Allow` they are almost always a mistake a reviewer does not notice.
 
     ## Example
+    An `Allow` on everything but the audit bucket: the objects of every other bucket, in any account,
+    including buckets created later:
     ```hcl
-    data "aws_iam_policy_document" "app" {
+    data "aws_iam_policy_document" "app_data" {
       statement {
         actions       = ["s3:GetObject", "s3:PutObject"]
         not_resources = ["arn:aws:s3:::acme-audit-logs/*"]
       }
     }
+
+    resource "aws_iam_policy" "app_data" {
+      name   = "app-data"
+      policy = data.aws_iam_policy_document.app_data.json
+    }
     ```
 
     ## Use instead
+    Name the bucket the application uses:
     ```hcl
-    data "aws_iam_policy_document" "app" {
-      statement {
-        actions   = ["s3:GetObject", "s3:PutObject"]
-        resources = ["arn:aws:s3:::acme-app-data/*"]
-      }
+    resource "aws_iam_policy" "app_data" {
+      name        = "app-data"
+      description = "Read and write the application's objects"
+      policy = jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          Effect   = "Allow"
+          Action   = ["s3:GetObject", "s3:PutObject"]
+          Resource = "arn:aws:s3:::acme-app-data/*"
+        }]
+      })
     }
     ```
     """

@@ -35,27 +35,44 @@ class CredentialExposure(StatementRule):
 
     ## Example
     ```hcl
-    data "aws_iam_policy_document" "app" {
+    resource "aws_iam_role" "app" {
+      name               = "app"
+      assume_role_policy = data.aws_iam_policy_document.ecs_tasks.json
+      inline_policy {
+        name   = "read-config"
+        policy = data.aws_iam_policy_document.read_config.json
+      }
+    }
+
+    data "aws_iam_policy_document" "read_config" {
       statement {
-        actions   = ["secretsmanager:GetSecretValue", "sts:AssumeRole"]
+        actions   = ["secretsmanager:GetSecretValue", "ssm:GetParameter"]
         resources = ["*"]
       }
     }
     ```
 
     ## Use instead
+    Name the secret and the parameter:
     ```hcl
-    data "aws_iam_policy_document" "app" {
+    data "aws_iam_policy_document" "read_config" {
       statement {
         actions   = ["secretsmanager:GetSecretValue"]
         resources = [aws_secretsmanager_secret.db.arn]
       }
       statement {
-        actions   = ["sts:AssumeRole"]
-        resources = ["arn:aws:iam::111122223333:role/reporting-reader"]
+        actions   = ["ssm:GetParameter"]
+        resources = [aws_ssm_parameter.db_host.arn]
       }
     }
+
+    resource "aws_iam_role_policy" "read_config" {
+      name   = "read-config"
+      role   = aws_iam_role.app.id
+      policy = data.aws_iam_policy_document.read_config.json
+    }
     ```
+    `ssm:GetParameters` and `ssm:GetParametersByPath` are scoped the same way.
     """
 
     id = "NHI_AWS_043"

@@ -55,21 +55,24 @@ class WriteOnAllResources(StatementRule):
 
     ## Example
     ```hcl
-    data "aws_iam_policy_document" "app" {
-      statement {
-        actions   = ["s3:PutObject", "s3:PutBucketPolicy"]
-        resources = ["*"]
-      }
+    resource "aws_iam_role_policy" "uploader" {
+      role   = aws_iam_role.uploader.id
+      policy = <<-EOT
+        {"Version": "2012-10-17", "Statement": [
+          {"Effect": "Allow", "Action": ["s3:PutObject", "s3:PutBucketPolicy"], "Resource": "*"}]}
+      EOT
     }
     ```
 
     ## Use instead
+    Name the bucket; `s3:PutBucketPolicy` belongs to whoever manages the bucket, not to the uploader:
     ```hcl
-    data "aws_iam_policy_document" "app" {
-      statement {
-        actions   = ["s3:PutObject"]
-        resources = ["${aws_s3_bucket.uploads.arn}/*"]
-      }
+    resource "aws_iam_role_policy" "uploader" {
+      role = aws_iam_role.uploader.id
+      policy = jsonencode({
+        Version   = "2012-10-17"
+        Statement = [{ Effect = "Allow", Action = "s3:PutObject", Resource = "${aws_s3_bucket.uploads.arn}/*" }]
+      })
     }
     ```
     """

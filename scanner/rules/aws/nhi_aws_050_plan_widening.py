@@ -18,7 +18,7 @@ POLICY_TYPES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", 
 
 
 class PlanWidensPolicy(WideningRule):
-    """## What it does
+    r"""## What it does
     For a resource a plan **updates** in place, compares each IAM policy before and
     after the change and reports a privilege widening that lists exactly what the
     update adds:
@@ -44,35 +44,25 @@ class PlanWidensPolicy(WideningRule):
     approved on purpose or not at all.
 
     ## Example
-    A plan that updates the policy from `s3:GetObject` on one bucket to:
-    ```hcl
-    resource "aws_iam_role_policy" "ci" {
-      role = aws_iam_role.ci.id
-      policy = jsonencode({
-        Version = "2012-10-17"
-        Statement = [{
-          Effect   = "Allow"
-          Action   = ["s3:GetObject", "iam:AttachRolePolicy"]
-          Resource = "*"
-        }]
-      })
-    }
+    A plan that updates the CI role's policy from `s3:GetObject` on one bucket to `s3:GetObject` and
+    `iam:AttachRolePolicy` on every resource:
+    ```json
+    {"format_version": "1.2", "resource_changes": [{"address": "aws_iam_role_policy.ci", "mode": "managed",
+      "type": "aws_iam_role_policy", "name": "ci", "change": {"actions": ["update"],
+      "before":{"role":"ci","policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::acme-artifacts/*\"}]}"},
+      "after":{"role":"ci","policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\",\"iam:AttachRolePolicy\"],\"Resource\":\"*\"}]}"}}}]}
     ```
 
     ## Use instead
-    Keep the update to what the change needs, and get it approved explicitly:
-    ```hcl
-    resource "aws_iam_role_policy" "ci" {
-      role = aws_iam_role.ci.id
-      policy = jsonencode({
-        Version = "2012-10-17"
-        Statement = [{
-          Effect   = "Allow"
-          Action   = ["s3:GetObject"]
-          Resource = "arn:aws:s3:::acme-artifacts/*"
-        }]
-      })
-    }
+    Keep an update to what the change needs; one that adds nothing, such as this one narrowing `s3:*` to
+    the two actions the job uses, is not reported. A permission the change needs is best given in a
+    policy of its own, which the other rules judge when it is created.
+    ```json
+    {"format_version": "1.2", "resource_changes": [{
+      "address": "aws_iam_role_policy.ci", "mode": "managed", "type": "aws_iam_role_policy", "name": "ci",
+      "change": {"actions": ["update"],
+        "before":{"role":"ci","policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::acme-artifacts/*\"}]}"},
+        "after":{"role":"ci","policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\",\"s3:PutObject\"],\"Resource\":\"arn:aws:s3:::acme-artifacts/*\"}]}"}}}]}
     ```
     """
 
