@@ -526,6 +526,40 @@ resource "aws_iam_policy" "p" {
     ]
 
 
+def test_a_reference_in_a_variables_file_or_var_is_an_error_that_does_not_echo_it(tmp_path: Path) -> None:
+    # Terraform refuses `actions = [var.x]` in a variables file, and `-var 'actions=[hunter2]'` (quotes
+    # forgotten): "Variables not allowed". nhi-guard took the value as unknown and said "scan complete"
+    # while the admin grant the value was meant to raise went unreported.
+    write(tmp_path, {
+        "main.tf": """
+provider "aws" {}
+variable "actions" {
+  type = list(string)
+}
+resource "aws_iam_policy" "p" {
+  name   = "p"
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = var.actions, Resource = "*" }] })
+}
+""",
+        "terraform.tfvars": 'actions = [hunter2]\n',
+    })
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 2 and "hunter2" not in result.stdout + result.stderr
+    errors = json.loads(result.stdout)["errors"]
+    assert [(os.path.basename(e["file"]), e["line"], e["message"]) for e in errors] == [
+        ("terraform.tfvars", 1, "variables file: the value of actions is not a literal value; only literal values "
+                                'are allowed here, as in Terraform ("Variables not allowed")')
+    ]
+    (tmp_path / "terraform.tfvars").unlink()
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--format", "json", "--var", "actions=[hunter2]"])
+    assert result.exit_code == 2 and "hunter2" not in result.stdout + result.stderr
+    errors = json.loads(result.stdout)["errors"]
+    assert [(os.path.basename(e["file"]), e["line"], e["message"]) for e in errors] == [
+        ("main.tf", 3, "--var actions: the value is not a literal value; only literal values are allowed here, "
+                       'as in Terraform ("Variables not allowed")')
+    ]
+
+
 def test_cli_missing_var_file_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--var-file", str(tmp_path / "nope.tfvars")])
     assert result.exit_code == 2 and "nope.tfvars" in result.stderr

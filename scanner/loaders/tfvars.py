@@ -51,16 +51,28 @@ def auto_loaded(names: Iterable[str]) -> list[str]:
 
 
 class NoReferences:
-    """tfvars hold constant values: a reference there is an error in Terraform, unknown here."""
+    """tfvars hold constant values: a reference there is an error in Terraform ("Variables not
+    allowed"). Its value is unknown here, and the reference is recorded so that the caller reports
+    the error: a silently unknown value would hide the findings the value was meant to raise. The
+    error never names the reference: ``pw = hunter2`` (quotes forgotten) is a secret, not a name."""
+
+    def __init__(self) -> None:
+        self.used: list[str] = []
 
     def resolve(self, path: list[Any], source: str) -> Any:
         from scanner.model.values import Unknown
 
+        self.used.append(source)
         return Unknown(source)
 
 
-def _evaluator() -> Evaluator:
-    return Evaluator(NoReferences(), parse_expression)
+def _evaluate(tree: Tree) -> tuple[Any, list[str]]:
+    """The value of a constant expression, and the references it makes (each one an error)."""
+    resolver = NoReferences()
+    return Evaluator(resolver, parse_expression).eval(tree), resolver.used
+
+
+_NOT_ALLOWED = "only literal values are allowed here, as in Terraform (\"Variables not allowed\")"
 
 
 def read_file(file: str, text: str, errors: list[LoadError]) -> dict[str, Assignment]:
@@ -90,7 +102,6 @@ def read_file(file: str, text: str, errors: list[LoadError]) -> dict[str, Assign
             errors.append(LoadError(e.file, e.line, e.message.replace("HCL", "variables file: HCL", 1)))
     if body is None:
         return out
-    evaluator = _evaluator()
     for node in _children(body):
         if node.data != "attribute":
             line = getattr(node.meta, "line", None)  # the parse put one line in front (parse_body)
@@ -103,7 +114,11 @@ def read_file(file: str, text: str, errors: list[LoadError]) -> dict[str, Assign
             )
             continue
         name = str(_children(node)[0].children[0])
-        out[name] = Assignment(evaluator.eval(_children(node)[-1]), file, node.meta.line - 1)
+        value, used = _evaluate(_children(node)[-1])
+        if used:
+            message = f"variables file: the value of {name} is not a literal value; {_NOT_ALLOWED}"
+            errors.append(LoadError(file, node.meta.line - 1, message))
+        out[name] = Assignment(value, file, node.meta.line - 1)
     return out
 
 
@@ -142,7 +157,10 @@ def convert_raw(raw: RawVar, type_expr: Tree | None) -> Any:
     tree = parse_expression(raw.text)
     if tree is None:
         raise ValueError(f"the value is not an HCL expression, as a {kind} variable needs")
-    return _evaluator().eval(tree)
+    value, used = _evaluate(tree)
+    if used:
+        raise ValueError(f"the value is not a literal value; {_NOT_ALLOWED}")
+    return value
 
 
 def _type_name(node: Tree | None) -> str | None:
