@@ -8,7 +8,7 @@ from scanner.model.severity import Severity
 from scanner.rules.base import Context, Violation
 from scanner.rules.plan_update import PlanUpdateRule
 from scanner.rules.sod.gates import GateRule
-from scanner.rules.sod.weakening import GATES, weakenings
+from scanner.rules.sod.weakening import GATES, narrowed, weakenings
 
 
 class PlanWeakensApprovalGate(GateRule, PlanUpdateRule):
@@ -29,7 +29,10 @@ class PlanWeakensApprovalGate(GateRule, PlanUpdateRule):
     * gates removed: the pull-request reviews block, a ruleset's `pull_request` rule, every environment
       reviewer, a ruleset set from `active` to `disabled` or `evaluate`;
     * bypasses added: ruleset `bypass_actors` (or a wider `bypass_mode`), `pull_request_bypassers`,
-      `bypass_pull_request_allowances`.
+      `bypass_pull_request_allowances`;
+    * production branches dropped from the scope of a gate that required reviews: a branch protection's
+      `pattern` moved off `main`, the default branch excluded from a ruleset or the ruleset retargeted to
+      tags, an Azure DevOps policy's `scope` moved to another branch.
 
     Values unknown before apply are not compared. Only plan JSON has a *before*; HCL and chat answers
     never trigger this rule.
@@ -70,6 +73,9 @@ class PlanWeakensApprovalGate(GateRule, PlanUpdateRule):
 
     def check_update(self, res: Resource, before: Mapping[str, Any], ctx: Context) -> Iterable[Violation]:
         found = weakenings(res, ctx.config.approval_gates.min_approvals)
+        scope = narrowed(res, ctx)
+        if scope is not None:
+            found.insert(0, scope)
         if not found:
             return
         verb = "replacement" if res.action == "replace" else "update"

@@ -2,21 +2,37 @@
 
 Each gate type lists its settings (:class:`Setting`) with the direction that weakens it: a count
 lowered below ``approval_gates.min_approvals``, a guard turned off, a risk turned on, a block
-removed, a bypass or exemption added. :func:`weakenings` compares a plan object's ``before`` with its
+removed, a bypass or exemption added. :func:`narrowed` finds the production branches a gate that
+required reviews stops covering (a pattern moved off ``main``, the default branch excluded from a
+ruleset, a ruleset retargeted to tags). :func:`weakenings` compares a plan object's ``before`` with its
 ``after``; a value unknown in either, or absent from ``before`` (an older provider), is not compared.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from scanner.model.resource import Resource
 from scanner.model.values import get_path, is_unknown, iter_blocks, known_strings
+from scanner.policy.context import Context
+from scanner.rules.sod.azuredevops import MIN_REVIEWERS, enforced, production_policy
 from scanner.rules.sod.codecommit import content_of, statements
-from scanner.rules.sod.gates import read_bool, read_int, read_str
-from scanner.rules.sod.github import WORKFLOW_PERMISSIONS, bypass_actors, environment_reviewers
+from scanner.rules.sod.gates import branch_label, read_bool, read_int, read_str
+from scanner.rules.sod.github import (
+    BRANCH_PROTECTIONS,
+    RULESETS,
+    WORKFLOW_PERMISSIONS,
+    bypass_actors,
+    environment_reviewers,
+    pattern_attr,
+    protected_branches,
+    pull_request_rule,
+    requires_reviews,
+    ruleset_branches,
+    ruleset_enforced,
+)
 
 
 @dataclass(frozen=True)
@@ -212,3 +228,56 @@ def weakenings(res: Resource, wanted: int) -> list[Weakening]:
         if text:
             out.append(Weakening(setting.path, text))
     return out
+
+
+# --- scope: the production branches a gate stops covering ------------------------------------
+
+
+def _protection_scope(res: Resource, ctx: Context, before: bool) -> list[str] | None:
+    if before and not requires_reviews(res):
+        return None
+    return protected_branches(res, ctx)
+
+
+def _ruleset_scope(res: Resource, ctx: Context, before: bool) -> list[str] | None:
+    if before and (ruleset_enforced(res) is not True or not isinstance(pull_request_rule(res), Mapping)):
+        return None
+    target = res.get("target")
+    if not before and not is_unknown(target) and read_str(target) not in (None, "branch"):
+        return []  # retargeted to tags or pushes: it no longer guards any branch
+    return ruleset_branches(res, ctx)
+
+
+def _policy_scope(res: Resource, ctx: Context, before: bool) -> list[str] | None:
+    if before and (enforced(res) is not True or (read_int(res.get("settings.0.reviewer_count")) or 0) < 1):
+        return None
+    return production_policy(res, ctx)
+
+
+_SCOPES: dict[str, tuple[Callable[[Resource, Context, bool], list[str] | None], str]] = {
+    **dict.fromkeys(BRANCH_PROTECTIONS, (_protection_scope, "its required reviews no longer apply there")),
+    **dict.fromkeys(RULESETS, (_ruleset_scope, "its pull_request rule no longer applies there")),
+    MIN_REVIEWERS: (_policy_scope, "its required reviewers no longer apply there"),
+}
+
+
+def narrowed(res: Resource, ctx: Context) -> Weakening | None:
+    """The production branches an update's gate required reviews on before and no longer covers after
+    (a protection's pattern changed from ``main``, the default branch excluded); None when it covers
+    them all, or either side is unknown."""
+    if res.action not in ("update", "replace") or not isinstance(res.before, Mapping) or res.type not in _SCOPES:
+        return None
+    scope, effect = _SCOPES[res.type]
+    was = scope(replace(res, attrs=dict(res.before)), ctx, True)
+    now = scope(res, ctx, False)
+    if not was or now is None:
+        return None
+    lost = [entry for entry in was if entry not in now]
+    if not lost:
+        return None
+    path = (
+        pattern_attr(res) if res.type in BRANCH_PROTECTIONS
+        else "conditions" if res.type in RULESETS
+        else "settings.0.scope"
+    )
+    return Weakening(path, f"no longer covers {branch_label(lost)}: {effect}")
