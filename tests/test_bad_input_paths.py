@@ -108,6 +108,43 @@ def test_a_tf_link_to_a_file_inside_the_tree_is_read(tmp_path: Path) -> None:
     assert ("aws_iam_access_key.shared", "NHI_AWS_001") in s.findings()
 
 
+_OWNER_TF = """
+variable "owner" { type = string }
+resource "aws_iam_user" "u" {
+  name = "u"
+  tags = { owner = var.owner }
+}
+"""
+
+
+@pytest.mark.parametrize("given", ["directory", "file"])
+def test_a_tfvars_link_that_leaves_the_scanned_tree_is_not_read(tmp_path: Path, given: str) -> None:
+    """terraform.tfvars -> a file outside the tree was listed as "skipped, not read", and was read: its
+    values reached the report (an owner in the inventory)."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "creds.tfvars").write_text(f'owner = "{OUTSIDE_SECRET}"\n', encoding="utf-8")
+    tree = tmp_path / "repo" / "infra"
+    tree.mkdir(parents=True)
+    (tree / "main.tf").write_text(_OWNER_TF, encoding="utf-8")
+    link = tree / "terraform.tfvars"
+    link.symlink_to(outside / "creds.tfvars")
+    s = scan(tmp_path, str(tree if given == "directory" else tree / "main.tf"))
+    assert_bad(s, {"file": str(link), "line": None, "message": OUTSIDE_LINK})
+    assert OUTSIDE_SECRET not in json.dumps(s.report) and OUTSIDE_SECRET not in s.stderr
+
+
+def test_a_tfvars_link_inside_the_scanned_tree_is_read(tmp_path: Path) -> None:
+    tree = tmp_path / "infra"
+    (tree / "prod").mkdir(parents=True)
+    (tree / "common.tfvars").write_text('owner = "team-payments"\n', encoding="utf-8")
+    (tree / "prod" / "main.tf").write_text(_OWNER_TF, encoding="utf-8")
+    (tree / "prod" / "terraform.tfvars").symlink_to(Path("..") / "common.tfvars")
+    s = scan(tmp_path, str(tree), good=False)
+    assert_clean(s)
+    assert [i["owner"] for i in s.report["inventory"]] == ["team-payments"]
+
+
 def test_symlink_loop_and_broken_link_given_as_paths(tmp_path: Path) -> None:
     (tmp_path / "self").symlink_to("self")
     (tmp_path / "dangling.tf").symlink_to("nowhere.tf")

@@ -14,7 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanner.loaders.discover import MAX_TEXT_BYTES, STDIN, TF_SUFFIXES, is_tfvars, walk_inputs
+from scanner.loaders.discover import (
+    MAX_TEXT_BYTES,
+    OUTSIDE_LINK,
+    STDIN,
+    TF_SUFFIXES,
+    is_tfvars,
+    walk_inputs,
+    within,
+)
 from scanner.loaders.hcl import Chunk, load_chunks
 from scanner.loaders.markdown import extract_chunks
 from scanner.loaders.module_cache import ModuleCache, ModuleJob, load_modules
@@ -234,6 +242,7 @@ def load_inputs(
     seen: set[str] = set()
     tf_dirs: dict[str, list[str]] = defaultdict(list)
     extra_vars = _read_var_files(var_files or [], loaded)
+    walked_tfvars: set[str] = set()  # variables files a directory walk found (and vetted, links included)
     for raw in paths:
         if raw == STDIN:
             if stdin_text is not None and STDIN not in seen:
@@ -247,7 +256,9 @@ def load_inputs(
             loaded.errors.append(LoadError(raw, None, _missing(path)))
             continue
         if path.is_dir() or (overlaid is None and not path.exists()):
-            found = [f for f in walk_inputs(path, loaded.errors) if not is_tfvars(f)] if path.exists() else []
+            walk = walk_inputs(path, loaded.errors) if path.exists() else []
+            walked_tfvars.update(f for f in walk if is_tfvars(f))  # a link out of `path` is not among them
+            found = [f for f in walk if not is_tfvars(f)]
             found += overlay.added(raw, found)
             if not found and not allow_empty:
                 loaded.errors.append(LoadError(raw, None, "directory holds no .tf or .tf.json files"))
@@ -287,7 +298,7 @@ def load_inputs(
         kind = "json" if path.suffix == ".json" else "markdown" if path.suffix.lower() in _MARKDOWN_EXT else sniff(text)
         _load_text(str(path), text, kind, loaded, include_unchanged)
     jobs = [
-        _read_tf_dir(directory, sorted(tf_dirs[directory]), loaded, overlay, extra_vars, var_args or [])
+        _read_tf_dir(directory, sorted(tf_dirs[directory]), loaded, overlay, extra_vars, var_args or [], walked_tfvars)
         for directory in sorted(tf_dirs)
     ]
     first = len(loaded.documents)
@@ -411,13 +422,20 @@ def _read_tf_dir(
     overlay: Overlay,
     extra_vars: list[tuple[str, str]],
     var_args: list[str],
+    walked_tfvars: set[str],
 ) -> ModuleJob:
     chunks: list[Chunk] = []
     sources: dict[str, list[str]] = {}
     var_files: list[tuple[str, str]] = []
     names = tfvars_in(directory)
+    inside = os.path.realpath(directory)
     for name in auto_loaded(names):
         path = os.path.join(directory, name)
+        if os.path.islink(path) and path not in walked_tfvars and not within(os.path.realpath(path), inside):
+            # the walk of a scanned directory reported it already; a .tf file given by name has no walk
+            if not any(e.file == path and e.message == OUTSIDE_LINK for e in loaded.errors):
+                loaded.errors.append(LoadError(path, None, OUTSIDE_LINK))
+            continue
         data = _read(path, loaded)
         if data is not None:
             loaded.files += 1
