@@ -15,6 +15,8 @@ from scanner.rules import Rule, all_rules
 
 _BLOCK = re.compile(r'^\s*(?:resource|data)\s+"?([\w-]+)"?\s+"?[\w-]+"?|^\s*(output)\b|^\s*provider\s+"?([\w-]+)"?')
 FORMS = ("hcl", "plan", "markdown")
+#: marks the type of an object a plan destroys: only rules that judge deletions see it
+DELETED = "deleted:"
 
 
 def _text_annotations(path: Path) -> list[tuple[str, set[str]]]:
@@ -44,8 +46,9 @@ def _plan_annotations(path: Path) -> list[tuple[str, set[str]]]:
         return set() if text.lower() == "none" else {t.strip() for t in text.split(",") if t.strip()}
 
     for rc in data.get("resource_changes") or []:
-        if "//" in rc and "delete" not in rc["change"]["actions"]:
-            out.append((rc["type"], ids(rc["//"])))
+        if "//" in rc and rc["change"]["actions"] != ["forget"]:
+            gone = rc["change"]["actions"] == ["delete"]
+            out.append((DELETED + rc["type"] if gone else rc["type"], ids(rc["//"])))
     for oc in (data.get("output_changes") or {}).values():
         if "//" in oc:
             out.append(("output", ids(oc["//"])))
@@ -96,7 +99,9 @@ def _targets(rule: Rule, rtype: str) -> bool:
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.id)
 def test_rule_has_positive_and_negative_fixture(rule: Rule, form: str) -> None:
-    entries = ANNOTATIONS[form]
+    entries = [
+        (t.removeprefix(DELETED), ids) for t, ids in ANNOTATIONS[form] if rule.judges_deletes or not t.startswith(DELETED)
+    ]
     positive = [t for t, ids in entries if rule.id in ids]
     negative = [t for t, ids in entries if rule.id not in ids and _targets(rule, t)]
     assert positive or (rule.id in PLAN_ONLY and form != "plan"), f"{rule.id} has no positive {form} fixture"

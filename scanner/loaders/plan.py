@@ -12,7 +12,8 @@ from scanner.model.values import Unknown
 from scanner.policy.redact import NOT_SECRET_KEY
 
 _ADDRESS_RE = re.compile(r'"address"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_SKIP_ACTIONS = {("delete",), ("forget",)}  # forget: a `removed` block with destroy = false
+#: delete: loaded apart (``Document.deleted``); forget: a `removed` block with destroy = false, the object stays
+_SKIP_ACTIONS = {("delete",), ("forget",)}
 
 
 def is_plan(data: Any) -> bool:
@@ -223,6 +224,11 @@ def load_plan(
         if not isinstance(rc, Mapping) or not isinstance(rc.get("change"), Mapping):
             doc.errors.append(LoadError(file, None, "a resource_changes entry has no change object"))
             continue
+        if _actions(rc["change"]) == ("delete",):
+            gone = _deleted(rc, lines, file, doc)
+            if gone is not None:
+                doc.deleted.append(gone)
+            continue
         res = _resource(rc, lines, file, modules, doc, include_unchanged)
         if res is not None:
             doc.resources.append(res)
@@ -240,8 +246,7 @@ def _resource(
     include_unchanged: bool,
 ) -> Resource | None:
     change = rc["change"]
-    raw_actions = change.get("actions")  # a list of strings; a hand-edited plan may hold anything
-    actions = tuple(a for a in raw_actions if isinstance(a, str)) if isinstance(raw_actions, list) else ()
+    actions = _actions(change)
     if actions in _SKIP_ACTIONS:
         return None
     importing = isinstance(change.get("importing"), Mapping)  # an `import` block: new to this configuration
@@ -302,6 +307,37 @@ def _resource(
         sensitive_paths=sensitive_paths,
         has_config=config is not None,
         context_only=context_only,
+    )
+
+
+def _actions(change: Mapping[str, Any]) -> tuple[str, ...]:
+    raw = change.get("actions")  # a list of strings; a hand-edited plan may hold anything
+    return tuple(a for a in raw if isinstance(a, str)) if isinstance(raw, list) else ()
+
+
+def _deleted(rc: Mapping[str, Any], lines: _Lines, file: str, doc: Document) -> Resource | None:
+    """A managed object the plan destroys, as it was before: never part of the model (nothing else may
+    take it for a live resource), judged only by the rules about what a deletion takes away
+    (``Rule.judges_deletes``)."""
+    change = rc["change"]
+    before = change.get("before")
+    if rc.get("mode") == "data" or not isinstance(before, Mapping):
+        return None
+    sensitive_paths: set[str] = set()
+    _collect_sensitive(before, change.get("before_sensitive"), doc.secrets, sensitive_paths)
+    address = str(rc.get("address", ""))
+    return Resource(
+        address=address,
+        mode="managed",
+        type=str(rc.get("type", "")),
+        name=str(rc.get("name", "")),
+        attrs=dict(before),
+        file=file,
+        line=lines.line(address),
+        module=str(rc.get("module_address") or ""),
+        action="delete",
+        before=dict(before),
+        sensitive_paths=sensitive_paths,
     )
 
 

@@ -140,6 +140,9 @@ class Document:
     resources: list[Resource] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
+    #: plan JSON only: objects the plan destroys, as they were (``action == "delete"``); kept out of
+    #: the model so that no rule takes them for live resources
+    deleted: list[Resource] = field(default_factory=list)
     #: plan JSON only: module call path without instance keys (``module.a.module.b``) -> the
     #: call's ``source`` as written (scanner/loaders/source_map.py); None for every other input
     plan_modules: dict[str, str] | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 
 from scanner.model.report import Finding
 from scanner.model.resource import LoadError, Model, Resource
@@ -92,20 +93,25 @@ def _applies(rule: Rule, res: Resource) -> bool:
     return type(rule).applies_to is Rule.applies_to or rule.applies_to(res)
 
 
-def check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Checked:
+def check(
+    resources: Iterable[Resource], total: int, contexts: Contexts, deleted: Iterable[Resource] = ()
+) -> Checked:
+    """Every rule over every resource; over the objects a plan destroys (``deleted``, not in the
+    model), only the rules that judge a deletion (``Rule.judges_deletes``)."""
     with fewer_collections():  # findings and metadata pile up young objects over a large model
-        return _check(resources, total, contexts)
+        return _check(resources, total, contexts, deleted)
 
 
-def _check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Checked:
+def _check(resources: Iterable[Resource], total: int, contexts: Contexts, deleted: Iterable[Resource]) -> Checked:
     out = Checked()
     inline_seen: set[tuple[str, str]] = set()
     # Rules that keep the base applies_to depend on mode and type only: decided once per pair.
-    by_kind: dict[tuple[int, str, str], list[Rule]] = {}
-    for done, res in enumerate(resources, 1):
-        progress.update("checking resources", done, total)
+    by_kind: dict[tuple[int, str, str, bool], list[Rule]] = {}
+    for done, res in enumerate(chain(resources, deleted), 1):
+        progress.update("checking resources", min(done, total), total)
         if res.context_only:
             continue
+        gone = res.action == "delete"
         for w in inline_waivers(res):
             w.file = w.scope_file = display_path(w.file)
             w.origin = f"{w.file}:{w.line}"
@@ -113,11 +119,11 @@ def _check(resources: Iterable[Resource], total: int, contexts: Contexts) -> Che
                 inline_seen.add((w.origin, w.resource))
                 out.waivers.append(w)
         cf, ctx, rules = contexts.of(res.file)
-        kind = (id(cf), res.mode, res.type)
+        kind = (id(cf), res.mode, res.type, gone)
         candidates = by_kind.get(kind)
         if candidates is None:
-            candidates = by_kind[kind] = [r for r in rules if type(r).applies_to is not Rule.applies_to
-                                          or r.applies_to(res)]
+            candidates = by_kind[kind] = [r for r in rules if r.judges_deletes == gone and (
+                type(r).applies_to is not Rule.applies_to or r.applies_to(res))]
         scope = ctx.model.scope(res)
         for rule in candidates:
             if not _applies(rule, res):

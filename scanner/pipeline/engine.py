@@ -55,13 +55,15 @@ def evaluate(
     scopes: dict[int, str] = {}
     errors = list(errors or [])
     secrets = set(secrets or ())
+    deleted: list[Resource] = []
     for scope, doc in documents:
-        for res in doc.resources:
+        for res in (*doc.resources, *doc.deleted):
             scopes[id(res)] = scope
         resources.extend(doc.resources)
+        deleted.extend(doc.deleted)
         errors.extend(doc.errors)
         secrets |= doc.secrets
-    for res in resources:
+    for res in (*resources, *deleted):
         secrets |= secret_values(res)
     secrets = with_derived(secrets)
     model = Model(resources, scopes)
@@ -74,7 +76,7 @@ def evaluate(
         frozenset(secrets),
         settings.approvals,
     )
-    checked = check(resources, len(resources), contexts)
+    checked = check(resources, len(resources), contexts, deleted)
     errors.extend(checked.errors)
 
     waivers = list(checked.waivers)

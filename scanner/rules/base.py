@@ -76,6 +76,9 @@ class Rule:
     needs_plan: ClassVar[bool] = False
     #: the rule compares a plan object's ``before`` with its ``after`` (a widening, a weakened gate)
     compares_before_after: ClassVar[bool] = False
+    #: the rule judges the objects a plan destroys (``res.action == "delete"``, ``res.attrs`` as they
+    #: were), and only those: they are not in the model, and no other rule sees them
+    judges_deletes: ClassVar[bool] = False
 
     def applies_to(self, res: Resource) -> bool:
         if res.mode not in self.modes:

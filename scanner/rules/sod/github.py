@@ -296,13 +296,15 @@ def review_count(gate: Resource) -> int | None:
     return read_int(gate.get("required_pull_request_reviews.0.required_approving_review_count"), 1)
 
 
-def _gates_of_repository(res: Resource, ctx: Context) -> list[Resource]:
-    """The other branch protections and rulesets that apply to ``res``'s repository (or organization)."""
+def _gates_of_repository(res: Resource, ctx: Context, replacing: bool = False) -> list[Resource]:
+    """The other branch protections and rulesets that apply to ``res``'s repository (or organization);
+    ``replacing``: that could take the place of ``res`` (a deleted protection's successor)."""
     orgs = [g for g in in_scope(res, ctx, "github_organization_ruleset") if g is not res]
     if res.type == "github_organization_ruleset":
         return orgs  # one repository's gate does not cover an organization's
     name = repository_name(res, ctx)
-    own = RULESETS[:1] if res.type in BRANCH_PROTECTIONS else (RULESETS[0], *BRANCH_PROTECTIONS)
+    # two protections do not stack, but one can succeed another
+    own = RULESETS[:1] if res.type in BRANCH_PROTECTIONS and not replacing else (RULESETS[0], *BRANCH_PROTECTIONS)
     return [
         *(g for g in targeting(res, repo_attr(res), ctx, own, repo_attr) if g is not res),
         *(g for g in orgs if org_ruleset_covers(g, name)),
@@ -328,12 +330,15 @@ def requires_last_push(gate: Resource) -> bool:
     return count is not None and count >= 1 and read_bool(gate.get(path), False) is True
 
 
-def reviews_elsewhere(res: Resource, wanted: int, ctx: Context) -> bool:
-    """Other gates require ``wanted`` reviews on every production branch pattern of ``res``."""
-    return covered_elsewhere(res, ctx, lambda gate: (review_count(gate) or 0) >= wanted)
+def reviews_elsewhere(res: Resource, wanted: int, ctx: Context, replacing: bool = False) -> bool:
+    """Other gates require ``wanted`` reviews on every production branch pattern of ``res``;
+    ``replacing``: another branch protection counts too (``res`` is deleted, so it does not compete)."""
+    return covered_elsewhere(res, ctx, lambda gate: (review_count(gate) or 0) >= wanted, replacing)
 
 
-def covered_elsewhere(res: Resource, ctx: Context, strong: Callable[[Resource], bool]) -> bool:
+def covered_elsewhere(
+    res: Resource, ctx: Context, strong: Callable[[Resource], bool], replacing: bool = False
+) -> bool:
     """Other gates that are ``strong`` cover every production branch pattern of ``res``.
 
     GitHub applies every ruleset that matches a branch, and the branch protection rule with the most
@@ -346,7 +351,7 @@ def covered_elsewhere(res: Resource, ctx: Context, strong: Callable[[Resource], 
     gates = ctx.config.approval_gates
     defaults = default_branches(res, repo_attr(res), ctx) if res.type != "github_organization_ruleset" else set()
     todo = [p for p in mine[0] if covers_production([p], gates, defaults)]
-    for gate in _gates_of_repository(res, ctx):
+    for gate in _gates_of_repository(res, ctx, replacing):
         if not todo:
             break
         theirs = branch_patterns(gate)

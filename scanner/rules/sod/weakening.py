@@ -261,6 +261,14 @@ _SCOPES: dict[str, tuple[Callable[[Resource, Context, bool], list[str] | None], 
 }
 
 
+def reviewed_production(res: Resource, ctx: Context) -> list[str] | None:
+    """The production branches a branch protection, ruleset or minimum-reviewer policy, as its
+    ``attrs`` stand, requires reviews on; None for another type, or when it requires none."""
+    if res.type not in _SCOPES:
+        return None
+    return _SCOPES[res.type][0](res, ctx, True)
+
+
 def narrowed(res: Resource, ctx: Context) -> Weakening | None:
     """The production branches an update's gate required reviews on before and no longer covers after
     (a protection's pattern changed from ``main``, the default branch excluded); None when it covers
