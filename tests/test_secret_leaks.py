@@ -181,7 +181,24 @@ def _unmarked_credential_case(secret: str) -> dict[str, Any]:  # format 0.1: no 
     }
 
 
+def _deleted_gate_case(secret: str) -> dict[str, Any]:  # judged by NHI_SOD_051, outside the model
+    return {
+        "address": "github_repository_environment.production",
+        "mode": "managed",
+        "type": "github_repository_environment",
+        "name": "production",
+        "change": {
+            "actions": ["delete"],
+            "before": {"repository": secret, "environment": "production", "reviewers": [{"users": [secret]}]},
+            "after": None,
+            "before_sensitive": {"repository": True, "reviewers": [{"users": [True]}]},
+            "after_sensitive": False,
+        },
+    }
+
+
 PLAN_CASES: dict[str, Callable[[str], dict[str, Any]]] = {
+    "deleted gate": lambda s: {"resource_changes": [_deleted_gate_case(s)]},
     "after_sensitive": lambda s: {"resource_changes": [_after_case(s)]},
     "sensitive tags": lambda s: {"resource_changes": [_sensitive_tag_case(s)]},
     "before_sensitive": lambda s: {"resource_changes": [_before_case(s)]},
@@ -371,6 +388,13 @@ class LeakEverything(Rule):
         yield Violation(f"{res.address}: " + " | ".join(leaves), key="leak")
 
 
+class LeakDeleted(LeakEverything):
+    """The same, over the objects a plan destroys (which only such rules see)."""
+
+    id = "NHI_TST_997"
+    judges_deletes = True
+
+
 def _decoded(value: Any) -> Iterator[str]:
     for s in _strings(value if not isinstance(value, Unknown) else getattr(value, "value", None)):
         yield s
@@ -389,12 +413,12 @@ def test_redactor_masks_planted_secrets_even_when_a_rule_prints_them(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, case: str, secret: str
 ) -> None:
     rules = scanner.pipeline.checking.all_rules()
-    monkeypatch.setattr(scanner.pipeline.checking, "all_rules", lambda: (*rules, LeakEverything()))
+    monkeypatch.setattr(scanner.pipeline.checking, "all_rules", lambda: (*rules, LeakEverything(), LeakDeleted()))
     assume(not is_rule_text(secret) and not _in_own_status(secret))
     baseline = _render(workdir, case, PLACEHOLDER)
     assume(not _leaks(baseline, secret))
     outputs = _render(workdir, case, secret)
-    assert "NHI_TST_998" in outputs["json"]
+    assert "NHI_TST_998" in outputs["json"] or "NHI_TST_997" in outputs["json"]
     leaked = _leaks(outputs, secret)
     assert not leaked, f"{case}: the redactor let the planted secret through: {leaked}"
 
