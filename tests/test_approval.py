@@ -423,6 +423,18 @@ def test_named_approver_counts_only_if_their_latest_decision_approves(
     assert (code, found) == (1 if expected else 0, expected)
 
 
+def test_a_time_without_an_offset_is_utc(repo: Path) -> None:
+    # once a traceback: a naive time was compared with the aware ones of the other reviews
+    (repo / LEDGER_NAME).write_text(LEDGER_TEXT, encoding="utf-8")
+    later = dict(review(2, "bob", "CHANGES_REQUESTED", 2), submitted_at="2026-10-30T09:02:00")
+    (repo / "reviews.json").write_text(json.dumps([review(1, "bob", "APPROVED", 1), later]), encoding="utf-8")
+    code, found = findings("infra", "--reviews", "reviews.json", "--requester", "alice")
+    assert (code, [f[2] for f in found]) == (1, [
+        "identity aws_iam_role.etl names bob as approver (approval ledger nhi-guard.approvals.toml:6), but their "
+        "latest review (#2, 2026-10-30T09:02:00) requests changes"
+    ])  # fmt: skip
+
+
 def test_every_page_of_gh_api_paginate_slurp_is_read(repo: Path) -> None:
     # 30 reviews to a page: bob's approval on page 1 was dismissed on page 2; reading only page 1
     # (`gh api` without --paginate, as the README once said) would have counted it
@@ -487,6 +499,10 @@ def test_tag_approvers_are_checked_too_and_pending_and_ghost_reviews_are_ignored
                                                                    "CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING, "
                                                                    'not "LGTM"'),
         ('[{"id": 1, "user": {}, "state": "APPROVED"}]', "reviews.json: [0].user.login: must be the reviewer's login"),
+        # once a traceback (TypeError: a naive datetime.min compared with the aware times of the others)
+        ('[{"id": 1, "user": {"login": "bob"}, "state": "APPROVED", "submitted_at": "2026-10-30T09:01:00Z"}, '
+         '{"id": 2, "user": {"login": "bob"}, "state": "DISMISSED", "submitted_at": "yesterday"}]',
+         'reviews.json: [1].submitted_at: must be an ISO 8601 time, not "yesterday"'),
         ("[{", "reviews.json: not JSON: Expecting property name enclosed in double quotes: line 1 column 3 (char 2)"),
         # `gh api --paginate` without --slurp: one array per page, back to back
         ("[][]", "reviews.json: not JSON: Extra data: line 1 column 3 (char 2); with `gh api --paginate`, add --slurp"),
