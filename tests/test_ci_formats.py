@@ -321,3 +321,18 @@ def test_module_dirs_scans_each_file_with_its_module(tmp_path: Path) -> None:
     assert alone["summary"]["files_scanned"] == 1 and module["summary"]["files_scanned"] == 2
     assert {f["resource"] for f in module["findings"]} == {"aws_iam_user.ci", "aws_iam_access_key.ci"}
 
+
+def test_module_dirs_leaves_out_the_modules_in_subdirectories(tmp_path: Path) -> None:
+    # a change to the root module's file once scanned the whole tree: pre-commit failed on the
+    # findings of every other module of the repository
+    (tmp_path / "main.tf").write_text('locals {\n  region = "eu-west-1"\n}\n', encoding="utf-8")
+    (tmp_path / "legacy").mkdir()
+    key = 'resource "aws_iam_access_key" "old" {\n  user = "ci"\n}\n'
+    (tmp_path / "legacy" / "main.tf").write_text(key, encoding="utf-8")
+    root = cli("scan", "--module-dirs", str(tmp_path / "main.tf"), "--format", "json")
+    assert root.exit_code == 0
+    assert (json.loads(root.stdout)["summary"]["files_scanned"], json.loads(root.stdout)["findings"]) == (1, [])
+    both = cli("scan", "--module-dirs", str(tmp_path / "main.tf"), str(tmp_path / "legacy" / "main.tf"))
+    assert both.exit_code == 1 and "NHI_AWS_001" in both.stdout
+    assert cli("scan", str(tmp_path)).exit_code == 1  # a directory without --module-dirs is still the tree
+

@@ -174,7 +174,8 @@ def main() -> None:
 @click.option(
     "--module-dirs",
     is_flag=True,
-    help="a .tf or .tf.json file given stands for its whole directory, scanned as one module (pre-commit)",
+    help="a .tf or .tf.json file given stands for its directory, scanned as one module, without its "
+    "subdirectories (pre-commit)",
 )
 @click.option("--include-unchanged", is_flag=True, help="plan JSON: also scan no-op resources")
 @click.option("--debug", "debug_flag", is_flag=True, help="show the traceback of every internal error")
@@ -300,6 +301,7 @@ def scan(
         select=select or None,
         ignore=ignore,
         allow_empty=allow_empty,
+        recursive=not module_dirs,
         var_files=list(var_files),
         var_args=list(var_args),
         provenance="evidence" in (fmt, *(f for f, _ in extra)),
@@ -392,7 +394,9 @@ def _module_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
     """Each Terraform file's directory instead of the file (once, in order); other paths as given.
 
     pre-commit passes the changed files; a module is every file of its directory, and a finding
-    can depend on a file that did not change (the user an access key belongs to)."""
+    can depend on a file that did not change (the user an access key belongs to). Its
+    subdirectories are other modules (scanned with ``recursive=False``): a change to the root
+    module's file must not report every module of the repository."""
     out: dict[str, None] = {}
     for p in paths:
         out[(os.path.dirname(p) or ".") if p.lower().endswith((".tf", ".tf.json")) else p] = None
