@@ -520,7 +520,8 @@ def test_a_reviews_file_that_is_not_a_reviews_array_is_an_error(repo: Path, cont
 @pytest.mark.parametrize(
     "name",
     ["TBD", "todo", "N/A", "n/a", "<name>", "<approver>", "xxx", "XXXX", "changeme", "change-me", "{{ approver }}",
-     "bob@example.com", "ops@acme.example", "sec@corp.example.org", "someone", "?", "-"],
+     "bob@example.com", "ops@acme.example", "sec@corp.example.org", "someone", "?", "-",
+     "@TBD", "@todo", "@<name>", "@changeme", "@"],  # a login written as a mention (same_person drops the @)
 )  # fmt: skip
 def test_placeholders(name: str) -> None:
     assert placeholder_reason(name)
