@@ -224,6 +224,9 @@ def test_plain_output_and_named_outputs_together(tmp_path: Path) -> None:
         (["-o", "sarf=x.sarif"], "'sarf' is not a format"),
         (["-o", "sarif="], "-o sarif=: no file name after '='"),  # it said "'sarif' is not a format"
         (["-o", "a.json", "-o", "b.json"], "give one FILE for the --format report"),
+        # these wrote only the last report, and a file named "=x", without a word
+        (["--format", "text", "--format", "sarif"], "given 2 times (text, sarif); one report goes to stdout"),
+        (["-o", "=x"], "-o =x: no format before '='"),
     ],
 )
 def test_output_usage_errors(args: list[str], needle: str) -> None:

@@ -136,9 +136,21 @@ def main() -> None:
     """Find non-human identities without expiry, ownership, least privilege or approval."""
 
 
+def _one_format(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str:
+    """The --format; given twice it would quietly write only the last report."""
+    if len(values) > 1:
+        raise click.BadParameter(
+            f"given {len(values)} times ({', '.join(values)}); one report goes to stdout (or -o FILE), each "
+            f"other with -o FORMAT=FILE, e.g. --format {values[0]} -o {values[1]}=report.{values[1]}",
+            ctx=ctx, param=param,
+        )  # fmt: skip
+    return values[0] if values else "text"
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), multiple=True, callback=_one_format,
+              help="the report on stdout (or -o FILE)  [default: text]")  # fmt: skip
 @click.option(
     "--output",
     "-o",
@@ -418,6 +430,10 @@ def _outputs(values: tuple[str, ...]) -> tuple[str | None, list[tuple[str, str]]
             extra.append((name, path))
         elif sep and name in FORMATS:
             raise click.BadParameter(f"-o {value}: no file name after '='", param_hint="'--output'")
+        elif sep and not name:
+            raise click.BadParameter(
+                f"-o {value}: no format before '='; for a file of that name write ./{value}", param_hint="'--output'"
+            )
         elif sep and name.isidentifier():
             raise click.BadParameter(
                 f"'{name}' is not a format ({', '.join(FORMATS)}); for a file of that name write ./{value}",
