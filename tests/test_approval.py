@@ -222,6 +222,17 @@ def test_approve_refuses_the_provisioner_bad_tickets_and_broken_inputs(repo: Pat
                                     "with errors: infra/broken.tf:")  # fmt: skip
 
 
+def test_approve_refuses_an_identity_read_from_stdin(repo: Path) -> None:
+    # it once wrote an entry for module "<stdin>", which no scan looks up, and said "approved"
+    text = (repo / "infra" / "main.tf").read_text(encoding="utf-8")
+    result = CliRunner().invoke(main, ["approve", "-", "aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-1"],
+                                input=text)  # fmt: skip
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("nhi-guard: error: approve: aws_iam_role.etl is read from <stdin>, which no ledger "
+                             "governs; approve it in the file or directory that declares it\n")  # fmt: skip
+    assert not (repo / LEDGER_NAME).exists()
+
+
 def test_a_local_module_called_from_two_roots_is_approved_once_per_root(repo: Path) -> None:
     # prod and staging call modules/etl with different actions: module.etl.aws_iam_role.etl is one
     # block in one file, but two identities with two sets of grants, so two ledger entries
