@@ -291,6 +291,20 @@ def test_selection_merges_with_the_config(tmp_path: Path, monkeypatch: pytest.Mo
     assert ids(select=["NHI_APR_002", "NHI_OWN"], ignore=[]) == ["NHI_OWN_001"]
 
 
+@pytest.mark.parametrize("line", ['select = ["NHI_AWZ"]', 'disable = ["NHI_APR_002", "nhi_nope"]'])
+def test_a_config_selector_that_matches_no_rule_is_an_error(tmp_path: Path, line: str) -> None:
+    # a typo in the config's select once ran no rule at all: 0 findings, exit 0, on any input
+    (tmp_path / "main.tf").write_text((ROOT / ACCESS_KEY / "main.tf").read_text(), encoding="utf-8")
+    (tmp_path / ".nhi-guard.toml").write_text(line + "\n", encoding="utf-8")
+    result = cli("scan", str(tmp_path))
+    key, selector = ("select", "NHI_AWZ") if line.startswith("select") else ("disable", "NHI_NOPE")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"nhi-guard: error: {tmp_path / '.nhi-guard.toml'}: key '{key}': {selector} matches no rule; run "
+        "`nhi-guard rules` for the IDs (a prefix such as NHI_AWS selects a family)\n"
+    )
+
+
 def test_ignored_waiver_rule_reports_no_bad_waiver() -> None:
     base = scan(["tests/data/waivers/inline_expired"], ScanOptions(today=TODAY)).report.findings
     assert "NHI_APR_004" in {f.rule_id for f in base}
