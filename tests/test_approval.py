@@ -222,6 +222,17 @@ def test_approve_refuses_the_provisioner_bad_tickets_and_broken_inputs(repo: Pat
                                     "with errors: infra/broken.tf:")  # fmt: skip
 
 
+def test_approve_refuses_an_identity_read_from_stdin(repo: Path) -> None:
+    # it once wrote an entry for module "<stdin>", which no scan looks up, and said "approved"
+    text = (repo / "infra" / "main.tf").read_text(encoding="utf-8")
+    result = CliRunner().invoke(main, ["approve", "-", "aws_iam_role.etl", "--by", "bob", "--ticket", "CHG-1"],
+                                input=text)  # fmt: skip
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("nhi-guard: error: approve: aws_iam_role.etl is read from <stdin>, which no ledger "
+                             "governs; approve it in the file or directory that declares it\n")  # fmt: skip
+    assert not (repo / LEDGER_NAME).exists()
+
+
 def test_a_local_module_called_from_two_roots_is_approved_once_per_root(repo: Path) -> None:
     # prod and staging call modules/etl with different actions: module.etl.aws_iam_role.etl is one
     # block in one file, but two identities with two sets of grants, so two ledger entries
@@ -423,6 +434,18 @@ def test_named_approver_counts_only_if_their_latest_decision_approves(
     assert (code, found) == (1 if expected else 0, expected)
 
 
+def test_a_time_without_an_offset_is_utc(repo: Path) -> None:
+    # once a traceback: a naive time was compared with the aware ones of the other reviews
+    (repo / LEDGER_NAME).write_text(LEDGER_TEXT, encoding="utf-8")
+    later = dict(review(2, "bob", "CHANGES_REQUESTED", 2), submitted_at="2026-10-30T09:02:00")
+    (repo / "reviews.json").write_text(json.dumps([review(1, "bob", "APPROVED", 1), later]), encoding="utf-8")
+    code, found = findings("infra", "--reviews", "reviews.json", "--requester", "alice")
+    assert (code, [f[2] for f in found]) == (1, [
+        "identity aws_iam_role.etl names bob as approver (approval ledger nhi-guard.approvals.toml:6), but their "
+        "latest review (#2, 2026-10-30T09:02:00) requests changes"
+    ])  # fmt: skip
+
+
 def test_every_page_of_gh_api_paginate_slurp_is_read(repo: Path) -> None:
     # 30 reviews to a page: bob's approval on page 1 was dismissed on page 2; reading only page 1
     # (`gh api` without --paginate, as the README once said) would have counted it
@@ -487,6 +510,10 @@ def test_tag_approvers_are_checked_too_and_pending_and_ghost_reviews_are_ignored
                                                                    "CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING, "
                                                                    'not "LGTM"'),
         ('[{"id": 1, "user": {}, "state": "APPROVED"}]', "reviews.json: [0].user.login: must be the reviewer's login"),
+        # once a traceback (TypeError: a naive datetime.min compared with the aware times of the others)
+        ('[{"id": 1, "user": {"login": "bob"}, "state": "APPROVED", "submitted_at": "2026-10-30T09:01:00Z"}, '
+         '{"id": 2, "user": {"login": "bob"}, "state": "DISMISSED", "submitted_at": "yesterday"}]',
+         'reviews.json: [1].submitted_at: must be an ISO 8601 time, not "yesterday"'),
         ("[{", "reviews.json: not JSON: Expecting property name enclosed in double quotes: line 1 column 3 (char 2)"),
         # `gh api --paginate` without --slurp: one array per page, back to back
         ("[][]", "reviews.json: not JSON: Extra data: line 1 column 3 (char 2); with `gh api --paginate`, add --slurp"),
@@ -504,7 +531,8 @@ def test_a_reviews_file_that_is_not_a_reviews_array_is_an_error(repo: Path, cont
 @pytest.mark.parametrize(
     "name",
     ["TBD", "todo", "N/A", "n/a", "<name>", "<approver>", "xxx", "XXXX", "changeme", "change-me", "{{ approver }}",
-     "bob@example.com", "ops@acme.example", "sec@corp.example.org", "someone", "?", "-"],
+     "bob@example.com", "ops@acme.example", "sec@corp.example.org", "someone", "?", "-",
+     "@TBD", "@todo", "@<name>", "@changeme", "@"],  # a login written as a mention (same_person drops the @)
 )  # fmt: skip
 def test_placeholders(name: str) -> None:
     assert placeholder_reason(name)

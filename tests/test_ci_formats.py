@@ -224,6 +224,9 @@ def test_plain_output_and_named_outputs_together(tmp_path: Path) -> None:
         (["-o", "sarf=x.sarif"], "'sarf' is not a format"),
         (["-o", "sarif="], "-o sarif=: no file name after '='"),  # it said "'sarif' is not a format"
         (["-o", "a.json", "-o", "b.json"], "give one FILE for the --format report"),
+        # these wrote only the last report, and a file named "=x", without a word
+        (["--format", "text", "--format", "sarif"], "given 2 times (text, sarif); one report goes to stdout"),
+        (["-o", "=x"], "-o =x: no format before '='"),
     ],
 )
 def test_output_usage_errors(args: list[str], needle: str) -> None:
@@ -288,6 +291,20 @@ def test_selection_merges_with_the_config(tmp_path: Path, monkeypatch: pytest.Mo
     assert ids(select=["NHI_APR_002", "NHI_OWN"], ignore=[]) == ["NHI_OWN_001"]
 
 
+@pytest.mark.parametrize("line", ['select = ["NHI_AWZ"]', 'disable = ["NHI_APR_002", "nhi_nope"]'])
+def test_a_config_selector_that_matches_no_rule_is_an_error(tmp_path: Path, line: str) -> None:
+    # a typo in the config's select once ran no rule at all: 0 findings, exit 0, on any input
+    (tmp_path / "main.tf").write_text((ROOT / ACCESS_KEY / "main.tf").read_text(), encoding="utf-8")
+    (tmp_path / ".nhi-guard.toml").write_text(line + "\n", encoding="utf-8")
+    result = cli("scan", str(tmp_path))
+    key, selector = ("select", "NHI_AWZ") if line.startswith("select") else ("disable", "NHI_NOPE")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"nhi-guard: error: {tmp_path / '.nhi-guard.toml'}: key '{key}': {selector} matches no rule; run "
+        "`nhi-guard rules` for the IDs (a prefix such as NHI_AWS selects a family)\n"
+    )
+
+
 def test_ignored_waiver_rule_reports_no_bad_waiver() -> None:
     base = scan(["tests/data/waivers/inline_expired"], ScanOptions(today=TODAY)).report.findings
     assert "NHI_APR_004" in {f.rule_id for f in base}
@@ -320,4 +337,19 @@ def test_module_dirs_scans_each_file_with_its_module(tmp_path: Path) -> None:
     module = json.loads(cli("scan", "--module-dirs", str(tmp_path / "keys.tf"), "--format", "json").stdout)
     assert alone["summary"]["files_scanned"] == 1 and module["summary"]["files_scanned"] == 2
     assert {f["resource"] for f in module["findings"]} == {"aws_iam_user.ci", "aws_iam_access_key.ci"}
+
+
+def test_module_dirs_leaves_out_the_modules_in_subdirectories(tmp_path: Path) -> None:
+    # a change to the root module's file once scanned the whole tree: pre-commit failed on the
+    # findings of every other module of the repository
+    (tmp_path / "main.tf").write_text('locals {\n  region = "eu-west-1"\n}\n', encoding="utf-8")
+    (tmp_path / "legacy").mkdir()
+    key = 'resource "aws_iam_access_key" "old" {\n  user = "ci"\n}\n'
+    (tmp_path / "legacy" / "main.tf").write_text(key, encoding="utf-8")
+    root = cli("scan", "--module-dirs", str(tmp_path / "main.tf"), "--format", "json")
+    assert root.exit_code == 0
+    assert (json.loads(root.stdout)["summary"]["files_scanned"], json.loads(root.stdout)["findings"]) == (1, [])
+    both = cli("scan", "--module-dirs", str(tmp_path / "main.tf"), str(tmp_path / "legacy" / "main.tf"))
+    assert both.exit_code == 1 and "NHI_AWS_001" in both.stdout
+    assert cli("scan", str(tmp_path)).exit_code == 1  # a directory without --module-dirs is still the tree
 

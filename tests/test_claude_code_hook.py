@@ -133,6 +133,28 @@ def test_findings_already_in_the_module_do_not_block(module: Path) -> None:
     assert "aws_iam_access_key.ci" in reason and "aws_iam_access_key.old" not in reason
 
 
+def test_the_modules_in_subdirectories_are_not_scanned(module: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the hook once scanned the whole tree below the edited file, twice: a root module's edit in a
+    # monorepo read every module of the repository (the latency target is 0.3 s for one module)
+    import scanner.api
+
+    (module / "legacy").mkdir()
+    (module / "legacy" / "old.tf").write_text(OLD_KEY.replace("aws_iam_user.ci.name", '"ci"'), encoding="utf-8")
+    scanned: list[int] = []
+    real_scan = scanner.api.scan
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        result = real_scan(*args, **kwargs)
+        scanned.append(result.report.summary.files_scanned)
+        return result
+
+    monkeypatch.setattr(scanner.api, "scan", spy)
+    write = {"file_path": str(module / "key.tf"), "content": KEY}
+    reason = denial(hook(event("Write", write, module.parent))[1])
+    assert "aws_iam_access_key.ci" in reason and "aws_iam_access_key.old" not in reason
+    assert scanned == [3, 2]  # user.tf, policy.tf and key.tf after the change; the first two before
+
+
 def test_a_change_that_breaks_another_file_is_denied(module: Path) -> None:
     """Removing the owner from the user makes a finding on it: the module is scanned as it will be."""
     owner = '    owner         = "team-platform"\n'

@@ -84,6 +84,10 @@ def approve(
         matches = [i for i in governed if i.resource == address]
         if not matches:
             raise ScanError(_unknown_address(address, inputs, report.inventory))
+        unnamed = sorted({i.scope for i in matches if i.scope.startswith("<")})
+        if unnamed:  # a scan never looks up a ledger for stdin: the entry would approve nothing
+            raise ScanError(f"approve: {address} is read from {unnamed[0]}, which no ledger governs; "
+                            "approve it in the file or directory that declares it")  # fmt: skip
         modules = sorted({ledger.module_of(i.scope) for i in matches})
         if len(modules) > 1:
             raise ScanError(f"approve: {address} is in several modules ({', '.join(modules)}); "

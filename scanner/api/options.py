@@ -75,6 +75,9 @@ class ScanOptions:
     overlays: Mapping[str, str] = field(default_factory=dict)
     #: a directory (or tree) holding no Terraform file is not an input error
     allow_empty: bool = False
+    #: a directory input is the tree below it; False: that directory's own module only, not its
+    #: subdirectories (pre-commit's ``--module-dirs``, the Claude Code hook)
+    recursive: bool = True
     #: the approval ledger: a file, a Ledger, None for the nearest ``nhi-guard.approvals.toml``
     #: above each input (as for config files), or False for none (tags only)
     ledger: str | Path | Ledger | Literal[False] | None = None

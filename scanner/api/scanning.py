@@ -109,8 +109,8 @@ def _inputs(paths: list[str], texts: list[Source], stdin: str | None, options: S
             if stdin is not None:
                 refs.append(InputRef("<stdin>", text=stdin))
         elif Path(raw).is_dir():
-            found = walk_inputs(Path(raw), [])
-            refs += [ref(f) for f in [*found, *overlay.added(raw, found)]]
+            found = walk_inputs(Path(raw), [], options.recursive)
+            refs += [ref(f) for f in [*found, *overlay.added(raw, found, options.recursive)]]
         elif Path(raw).is_file() or overlay.text(raw) is not None:
             refs.append(ref(raw))
     return ProvenanceRequest(refs)
@@ -126,7 +126,8 @@ def _result(report: Report, fail_on: Severity | None, top: ConfigFile, baseline:
 def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: Settings) -> Report:
     paths = [i for i in inputs if isinstance(i, str)]
     texts = [i for i in inputs if isinstance(i, Source)]
-    if not options.cache_dir or texts or options.source_dir or options.overlays:  # what the cache key cannot cover
+    if not options.cache_dir or texts or options.source_dir or options.overlays or not options.recursive:
+        # what the cache key cannot cover
         return _load_and_evaluate(paths, texts, options, settings, None)[0]
     from scanner.loaders.module_cache import ModuleCache
     from scanner.pipeline import report_cache
@@ -184,6 +185,7 @@ def _load_and_evaluate(
         texts=[(t.name, t.text) for t in texts],
         overlays=options.overlays,
         allow_empty=options.allow_empty,
+        recursive=options.recursive,
         var_files=options.var_files,
         var_args=options.var_args,
     )

@@ -4,9 +4,10 @@ Claude Code runs the hook before each matching tool call, with the event as JSON
 (``tool_name``, ``tool_input.file_path``, ``content`` / ``old_string`` / ``new_string`` /
 ``replace_all`` / ``edits``, ``cwd``). For a Terraform file (``.tf``, ``.tf.json``) the hook builds
 the file as it would be after the call and scans it with the other files of its directory, as one
-module (:attr:`scanner.api.ScanOptions.overlays`), then scans the directory as it is now. It
-denies the call only for findings at or above ``fail_on`` (the config's) whose fingerprint the
-module does not have yet: what the change adds. Findings already there do not block every edit.
+module (:attr:`scanner.api.ScanOptions.overlays`; not the modules in its subdirectories), then
+scans the directory as it is now. It denies the call only for findings at or above ``fail_on``
+(the config's) whose fingerprint the module does not have yet: what the change adds. Findings
+already there do not block every edit.
 
 To deny, it prints ``{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision":
 "deny", "permissionDecisionReason": ...}}``, with rule ID, resource and fix per finding; Claude
@@ -163,7 +164,7 @@ def added_findings(change: Change) -> tuple[list[Finding], Severity | None, str 
     directory = str(change.path.parent)
     overlays = {str(change.path): change.after or ""}
     try:
-        after = scan([directory], ScanOptions(overlays=overlays, allow_empty=True, jobs=1))
+        after = scan([directory], ScanOptions(overlays=overlays, allow_empty=True, recursive=False, jobs=1))
     except ScanError as exc:
         raise CannotScan(str(exc)) from None
     fail_on = resolve_fail_on(None, after.config)
@@ -171,7 +172,7 @@ def added_findings(change: Change) -> tuple[list[Finding], Severity | None, str 
     if not failing:
         return [], fail_on, after.config_file
     # the module as it is now (a file that cannot be read is absent): its findings do not block
-    before = scan([directory], ScanOptions(allow_empty=True, jobs=1))
+    before = scan([directory], ScanOptions(allow_empty=True, recursive=False, jobs=1))
     known = {f.fingerprint for f in before.report.findings}
     return [f for f in failing if f.fingerprint not in known], fail_on, after.config_file
 

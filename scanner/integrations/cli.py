@@ -136,9 +136,21 @@ def main() -> None:
     """Find non-human identities without expiry, ownership, least privilege or approval."""
 
 
+def _one_format(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> str:
+    """The --format; given twice it would quietly write only the last report."""
+    if len(values) > 1:
+        raise click.BadParameter(
+            f"given {len(values)} times ({', '.join(values)}); one report goes to stdout (or -o FILE), each "
+            f"other with -o FORMAT=FILE, e.g. --format {values[0]} -o {values[1]}=report.{values[1]}",
+            ctx=ctx, param=param,
+        )  # fmt: skip
+    return values[0] if values else "text"
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), multiple=True, callback=_one_format,
+              help="the report on stdout (or -o FILE)  [default: text]")  # fmt: skip
 @click.option(
     "--output",
     "-o",
@@ -174,7 +186,8 @@ def main() -> None:
 @click.option(
     "--module-dirs",
     is_flag=True,
-    help="a .tf or .tf.json file given stands for its whole directory, scanned as one module (pre-commit)",
+    help="a .tf or .tf.json file given stands for its directory, scanned as one module, without its "
+    "subdirectories (pre-commit)",
 )
 @click.option("--include-unchanged", is_flag=True, help="plan JSON: also scan no-op resources")
 @click.option("--debug", "debug_flag", is_flag=True, help="show the traceback of every internal error")
@@ -300,6 +313,7 @@ def scan(
         select=select or None,
         ignore=ignore,
         allow_empty=allow_empty,
+        recursive=not module_dirs,
         var_files=list(var_files),
         var_args=list(var_args),
         provenance="evidence" in (fmt, *(f for f, _ in extra)),
@@ -392,7 +406,9 @@ def _module_dirs(paths: tuple[str, ...]) -> tuple[str, ...]:
     """Each Terraform file's directory instead of the file (once, in order); other paths as given.
 
     pre-commit passes the changed files; a module is every file of its directory, and a finding
-    can depend on a file that did not change (the user an access key belongs to)."""
+    can depend on a file that did not change (the user an access key belongs to). Its
+    subdirectories are other modules (scanned with ``recursive=False``): a change to the root
+    module's file must not report every module of the repository."""
     out: dict[str, None] = {}
     for p in paths:
         out[(os.path.dirname(p) or ".") if p.lower().endswith((".tf", ".tf.json")) else p] = None
@@ -414,6 +430,10 @@ def _outputs(values: tuple[str, ...]) -> tuple[str | None, list[tuple[str, str]]
             extra.append((name, path))
         elif sep and name in FORMATS:
             raise click.BadParameter(f"-o {value}: no file name after '='", param_hint="'--output'")
+        elif sep and not name:
+            raise click.BadParameter(
+                f"-o {value}: no format before '='; for a file of that name write ./{value}", param_hint="'--output'"
+            )
         elif sep and name.isidentifier():
             raise click.BadParameter(
                 f"'{name}' is not a format ({', '.join(FORMATS)}); for a file of that name write ./{value}",

@@ -40,8 +40,9 @@ def is_tfvars(name: str) -> bool:
 OUTSIDE_LINK = "symbolic link to a file outside the scanned directory; skipped, not read"
 
 
-def walk_inputs(root: Path, errors: list[LoadError]) -> list[str]:
-    """The .tf, .tf.json and variables files below ``root``, in the order they are loaded.
+def walk_inputs(root: Path, errors: list[LoadError], recursive: bool = True) -> list[str]:
+    """The .tf, .tf.json and variables files below ``root``, in the order they are loaded;
+    with ``recursive=False``, those in ``root`` itself only (one module, as Terraform reads it).
 
     Directory links are not followed (a loop would never end), and a file link is taken only
     when its target lies inside ``root``: a pull request can add ``x.tf -> /etc/...`` or a link
@@ -55,7 +56,7 @@ def walk_inputs(root: Path, errors: list[LoadError]) -> list[str]:
         followlinks=False,
         onerror=lambda e: errors.append(LoadError(str(e.filename), None, f"cannot read directory: {e.strerror}")),
     ):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "node_modules")
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "node_modules") if recursive else []
         for name in sorted(filenames):
             if not name.endswith(TF_SUFFIXES) and not is_tfvars(name):
                 continue

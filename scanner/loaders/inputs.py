@@ -214,13 +214,15 @@ def load_inputs(
     allow_empty: bool = False,
     var_files: list[str] | None = None,
     var_args: list[str] | None = None,
+    recursive: bool = True,
 ) -> Loaded:
     """``cache`` reuses loaded .tf modules; ``processes`` loads them in parallel (None: choose).
     ``texts`` are (name, text) inputs that are not on disk, each a module of its own.
     ``overlays`` maps a file path to the text it is read as, whether or not the file exists: a
     ``.tf`` overlay in a scanned directory is part of that directory's module (an editor's unsaved
     buffer, a coding agent's proposed write), and of the modules that directory calls.
-    ``allow_empty``: a directory without Terraform files is not an error.
+    ``allow_empty``: a directory without Terraform files is not an error. ``recursive=False``: a
+    directory is its own module only, not the tree below it.
 
     ``var_files`` (``--var-file``) and ``var_args`` (``--var NAME=VALUE``) set input variables of
     every .tf directory scanned on its own (scanner/loaders/tfvars.py).
@@ -256,10 +258,10 @@ def load_inputs(
             loaded.errors.append(LoadError(raw, None, _missing(path)))
             continue
         if path.is_dir() or (overlaid is None and not path.exists()):
-            walk = walk_inputs(path, loaded.errors) if path.exists() else []
+            walk = walk_inputs(path, loaded.errors, recursive) if path.exists() else []
             walked_tfvars.update(f for f in walk if is_tfvars(f))  # a link out of `path` is not among them
             found = [f for f in walk if not is_tfvars(f)]
-            found += overlay.added(raw, found)
+            found += overlay.added(raw, found, recursive)
             if not found and not allow_empty:
                 loaded.errors.append(LoadError(raw, None, "directory holds no .tf or .tf.json files"))
             for f in found:
@@ -364,9 +366,10 @@ class Overlay:
     def under(self, directory: str) -> bool:
         return bool(self.added(directory, []))
 
-    def added(self, directory: str, found: list[str]) -> list[str]:
-        """Overlaid Terraform files below ``directory`` that are not in ``found`` (they do not exist yet),
-        named as ``directory`` is, so that they join its module; hidden directories are skipped as the walk does."""
+    def added(self, directory: str, found: list[str], recursive: bool = True) -> list[str]:
+        """Overlaid Terraform files below ``directory`` (in it, not recursive) that are not in ``found``
+        (they do not exist yet), named as ``directory`` is, so that they join its module; hidden
+        directories are skipped as the walk does."""
         if not self._texts:
             return []
         root = os.path.realpath(directory)
@@ -377,7 +380,7 @@ class Overlay:
             parts = Path(rel).parts
             if rel == os.pardir or rel.startswith(os.pardir + os.sep) or real in have or not real.endswith(TF_SUFFIXES):
                 continue
-            if any(p.startswith(".") or p == "node_modules" for p in parts[:-1]):
+            if any(p.startswith(".") or p == "node_modules" for p in parts[:-1]) or (len(parts) > 1 and not recursive):
                 continue
             out.append(os.path.join(directory, rel))
         return out

@@ -10,13 +10,13 @@ from itertools import chain
 from scanner.model.report import Finding
 from scanner.model.resource import LoadError, Model, Resource
 from scanner.pipeline.findings import display_path, make_finding
-from scanner.policy.config import ConfigFile, Configs
+from scanner.policy.config import ConfigError, ConfigFile, Configs
 from scanner.policy.context import Context
 from scanner.policy.ledger import Ledgers
 from scanner.policy.metadata import MetadataResolver
 from scanner.policy.people import Teams
 from scanner.policy.reviews import Reviews
-from scanner.policy.selection import Selection
+from scanner.policy.selection import Selection, normalise
 from scanner.policy.waivers import WaiverEntry, inline_waivers
 from scanner.rules import Rule, all_rules
 from scanner.util import debug, progress
@@ -83,10 +83,24 @@ class Contexts:
                 reviews=self.approvals.reviews,
                 teams=self.approvals.teams,
             )
+            _check_selectors(cf)
             rules = [r for r in all_rules() if self.selection.enabled(r.id, config.select, config.disable)]
             ctx.memo[ENABLED_RULES] = frozenset(r.id for r in rules)
             made = self._made[id(cf)] = (cf, ctx, rules)
         return made
+
+
+def _check_selectors(cf: ConfigFile) -> None:
+    """A config's ``select`` or ``disable`` entry that matches no rule is an error, as ``--select`` /
+    ``--ignore`` are: a typo in ``select`` would run no rule at all, and pass every scan."""
+    ids = [r.id for r in all_rules()]
+    for key in ("select", "disable"):
+        for selector in normalise(getattr(cf.config, key)):
+            if not any(i.startswith(selector) for i in ids):
+                raise ConfigError(
+                    f"{cf.path or 'config'}: key '{key}': {selector} matches no rule; run `nhi-guard rules` for "
+                    "the IDs (a prefix such as NHI_AWS selects a family)"
+                )
 
 
 def _applies(rule: Rule, res: Resource) -> bool:

@@ -52,9 +52,10 @@ def placeholder_reason(name: str) -> str | None:
     text = name.strip()
     if not text:
         return "it is empty"
-    if _TEMPLATE_RE.match(text):
+    bare = text.removeprefix("@")  # a login written as a mention, as same_person() reads it: @TBD is TBD
+    if _TEMPLATE_RE.match(text) or _TEMPLATE_RE.match(bare):
         return "it is a template placeholder"
-    if _PLACEHOLDER_RE.match(text):
+    if not bare or _PLACEHOLDER_RE.match(bare):
         return "it is a placeholder, not a person"
     if "@" in text and _EXAMPLE_DOMAIN_RE.search(text):
         return "it is an address at a domain reserved for examples"

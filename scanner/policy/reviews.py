@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +74,20 @@ class Reviews:
 
 
 def _when(text: str | None) -> datetime:
+    """An ISO 8601 time, aware (a time without an offset is UTC, as GitHub writes them); None if it is not one."""
     try:
-        return datetime.fromisoformat((text or "").replace("Z", "+00:00"))
+        when = datetime.fromisoformat((text or "").replace("Z", "+00:00"))
     except ValueError:
-        return datetime.min
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+
+
+def _is_time(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def load_reviews(path: str | Path) -> Reviews:
@@ -127,5 +137,7 @@ def parse_reviews(data: Any, source: str, sha256: str = "") -> Reviews:
         for key, value in (("submitted_at", submitted), ("commit_id", commit)):
             if value is not None and not isinstance(value, str):
                 raise ReviewsError(f"{where}.{key}: must be a string or null")
+        if submitted is not None and not _is_time(submitted):
+            raise ReviewsError(f"{where}.submitted_at: must be an ISO 8601 time, not {json.dumps(submitted)}")
         items.append(Review(review_id, login.strip(), state, submitted, commit))
     return Reviews(items, source, sha256)
