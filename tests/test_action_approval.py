@@ -134,7 +134,7 @@ def test_the_evidence_record_names_requester_approver_ticket_and_grants(
     (identity,) = predicate["identities"]
     assert identity["approvers"] == [{
         "name": "bob", "verified": True, "reviewState": "APPROVED", "login": "bob", "reviewId": 1980002,
-        "submittedAt": "2026-10-31T10:03:19Z", "commitId": "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d",
+        "submittedAt": "2026-10-31T10:03:19Z", "commitId": head,
     }]  # fmt: skip
     assert (identity["requester"], identity["ticket"]) == ("alice", "CHG-1234")
     assert identity["grants"] == [
@@ -215,3 +215,25 @@ def test_a_pull_request_review_event_reruns_the_check(
     env["GITHUB_EVENT_NAME"] = "pull_request_review"
     run = run_action(env, repo, monkeypatch)
     assert (run.exit_code, run.outputs["findings"]) == (0, "0")
+
+
+@pytest.mark.parametrize("accept", [False, True])
+def test_an_approval_of_an_earlier_commit_does_not_count(
+    tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, accept: bool
+) -> None:
+    # bob approved the base commit; the author pushed the head after it (GitHub keeps the approval
+    # unless the branch dismisses stale reviews)
+    config = CONFIG + ("\n[approval]\naccept_earlier_commits = true\n" if accept else "")
+    repo, base, head = ledger_repo(tmp_path, monkeypatch, config=config)
+    github.reviews[42] = [{**r, "commit_id": base} for r in recorded("reviews_approved.json")]
+    exit_code, _, outputs, _ = action(tmp_path, repo, base, head, github, monkeypatch)
+    report = json.loads(Path(outputs["report-file"]).read_text(encoding="utf-8"))
+    if accept:
+        assert (exit_code, report["findings"]) == (0, [])
+        return
+    assert exit_code == 1
+    assert [f["message"] for f in report["findings"]] == [
+        "identity aws_iam_role.etl names bob as approver (approval ledger nhi-guard.approvals.toml:6), but their "
+        f"approval (#1980002, 2026-10-31T10:03:19Z) is of commit {base[:12]}, not of the pull request's head "
+        f"{head[:12]}: the change has changed since, so what they approved is not what merges"
+    ]

@@ -61,6 +61,20 @@ class Call:
     body: dict[str, Any] | None
 
 
+#: the commit the recorded reviews approve; served as the head commit of the pull request the running
+#: Action's event names, as if they were given on it (a test that wants a review of another commit
+#: writes that commit's SHA instead)
+RECORDED_COMMIT = "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d"
+
+
+def _on_head(review: dict[str, Any], event_path: Path | None) -> dict[str, Any]:
+    if review.get("commit_id") != RECORDED_COMMIT or event_path is None:
+        return review
+    event = json.loads(event_path.read_text(encoding="utf-8"))
+    head = ((event.get("pull_request") or {}).get("head") or {}).get("sha")
+    return {**review, "commit_id": head} if head else review
+
+
 @dataclass
 class FakeGitHub:
     url: str = ""
@@ -74,6 +88,8 @@ class FakeGitHub:
     teams: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: status for the reviews endpoint instead of the reviews (403: a token without pull-requests read)
     reviews_status: int = 200
+    #: the event file of the Action run under test (runner_env sets it): recorded reviews are of its head
+    event_path: Path | None = None
     _next_id: int = 1000
 
     def add_comment(self, number: int, body: str, login: str = "someone") -> dict[str, Any]:
@@ -109,7 +125,8 @@ class FakeGitHub:
         if pulls and method == "GET":
             if self.reviews_status != 200:
                 return self.reviews_status, {"message": "Resource not accessible by integration"}, {}
-            return self._page(self.reviews.get(int(pulls.group(1)), []), parsed.path, parsed.query)
+            reviews = [_on_head(r, self.event_path) for r in self.reviews.get(int(pulls.group(1)), [])]
+            return self._page(reviews, parsed.path, parsed.query)
         members = re.fullmatch(r"/orgs/([^/]+)/teams/([^/]+)/members", parsed.path)
         if members and method == "GET":
             team = f"{members.group(1)}/{members.group(2)}".lower()
@@ -152,10 +169,15 @@ def recorded(name: str) -> Any:
     return json.loads((ROOT / "tests" / "data" / "action" / name).read_text(encoding="utf-8"))
 
 
+#: the fake APIs serving now, so that runner_env can tell one which event its Action run reads
+_SERVING: list[FakeGitHub] = []
+
+
 @contextlib.contextmanager
 def fake_github() -> Iterator[FakeGitHub]:
     """The fake API, serving on 127.0.0.1 for the duration of the block."""
     state = FakeGitHub()
+    _SERVING.append(state)
 
     class Handler(BaseHTTPRequestHandler):
         def _any(self) -> None:
@@ -184,6 +206,7 @@ def fake_github() -> Iterator[FakeGitHub]:
     try:
         yield state
     finally:
+        _SERVING.remove(state)
         server.shutdown()
         server.server_close()
 
@@ -270,6 +293,9 @@ def runner_env(
     else:
         text = json.dumps({"ref": "refs/heads/main", "after": head_sha, "pusher": {"name": "alice-gh"}})
     payload_file.write_text(text, encoding="utf-8")
+    for state in _SERVING:
+        if state.url == api_url:
+            state.event_path = payload_file
     (tmp / "runner-temp").mkdir(exist_ok=True)
     env = {
         "GITHUB_ACTIONS": "true",

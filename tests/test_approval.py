@@ -434,6 +434,50 @@ def test_named_approver_counts_only_if_their_latest_decision_approves(
     assert (code, found) == (1 if expected else 0, expected)
 
 
+STALE = (
+    "identity aws_iam_role.etl names bob as approver (approval ledger nhi-guard.approvals.toml:6), but their "
+    "approval (#1, 2026-10-30T09:01:00Z) is of commit 4f2a9c1e, not of the pull request's head {head}: the change "
+    "has changed since, so what they approved is not what merges"
+)
+
+
+@pytest.mark.parametrize(
+    ("head", "config", "stale"),
+    [
+        ("4f2a9c1e", "", False),  # the approved commit is the head
+        ("4F2A9C1E00112233445566778899aabbccddeeff", "", False),  # a short SHA, any case
+        ("9d8e7f60", "", True),  # the author pushed after bob approved
+        ("9d8e7f60", "[approval]\naccept_earlier_commits = true\n", False),
+    ],
+)  # fmt: skip
+def test_an_approval_of_another_commit_than_the_head_does_not_count(
+    repo: Path, head: str, config: str, stale: bool
+) -> None:
+    (repo / LEDGER_NAME).write_text(LEDGER_TEXT, encoding="utf-8")
+    (repo / ".nhi-guard.toml").write_text(config, encoding="utf-8")
+    (repo / "reviews.json").write_text(json.dumps([review(1, "bob", "APPROVED", 1)]), encoding="utf-8")
+    code, found = findings("infra", "--reviews", "reviews.json", "--requester", "alice", "--head-sha", head)
+    want = [("NHI_APR_007", "aws_iam_role.etl", STALE.format(head=head[:12]))] if stale else []
+    assert (code, found) == (1 if stale else 0, want)
+    # without the head, the same reviews approve
+    assert findings("infra", "--reviews", "reviews.json", "--requester", "alice") == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--head-sha", "4f2a9c1e"],
+         "nhi-guard: error: --head-sha needs --reviews: it says which commit the reviews must approve"),
+        (["--head-sha", "main", "--reviews", "reviews.json"],
+         "nhi-guard: error: head_sha: expected a commit's hexadecimal SHA (7 to 40 digits)"),
+    ],
+)  # fmt: skip
+def test_head_sha_is_checked(repo: Path, args: list[str], message: str) -> None:
+    (repo / "reviews.json").write_text("[]", encoding="utf-8")
+    result = cli("scan", "infra", *args)
+    assert (result.exit_code, result.stderr.strip()) == (2, message)
+
+
 def test_a_time_without_an_offset_is_utc(repo: Path) -> None:
     # once a traceback: a naive time was compared with the aware ones of the other reviews
     (repo / LEDGER_NAME).write_text(LEDGER_TEXT, encoding="utf-8")

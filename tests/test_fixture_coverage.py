@@ -100,7 +100,9 @@ def _targets(rule: Rule, rtype: str) -> bool:
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.id)
 def test_rule_has_positive_and_negative_fixture(rule: Rule, form: str) -> None:
     entries = [
-        (t.removeprefix(DELETED), ids) for t, ids in ANNOTATIONS[form] if rule.judges_deletes or not t.startswith(DELETED)
+        (t.removeprefix(DELETED), ids)
+        for t, ids in ANNOTATIONS[form]
+        if rule.judges_deletes or not t.startswith(DELETED)
     ]
     positive = [t for t, ids in entries if rule.id in ids]
     negative = [t for t, ids in entries if rule.id not in ids and _targets(rule, t)]

@@ -4,8 +4,9 @@ how each option is read and checked before anything is scanned."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -84,6 +85,9 @@ class ScanOptions:
     #: the pull request's reviews, as GitHub's ``GET /repos/{owner}/{repo}/pulls/{n}/reviews``
     #: returns them: a JSON file, the decoded array, or Reviews; None: approvers are not checked
     reviews: str | Path | Reviews | list[Any] | None = None
+    #: the pull request's head commit: an approving review of another commit does not count (the
+    #: change moved on after it), unless the config's ``accept_earlier_commits``; None: not checked
+    head_sha: str | None = None
     #: members of the GitHub teams the config names (``org/team`` -> logins): a JSON file, a
     #: mapping or Teams; None: team members are unknown (a team rules nobody out)
     teams: str | Path | Teams | Mapping[str, Sequence[str]] | None = None
@@ -154,7 +158,10 @@ def settings_of(options: ScanOptions, configs: Configs) -> Settings:
     requester = options.requester.strip() if options.requester and options.requester.strip() else None
     _check_var_args(options.var_args)
     selection = selection_of(options)
-    approvals = Approvals(_ledgers(options.ledger), _reviews(options.reviews), _teams(options.teams))
+    reviews = _reviews(options.reviews)
+    if reviews is not None and options.head_sha is not None:
+        reviews = replace(reviews, head=_head(options.head_sha))
+    approvals = Approvals(_ledgers(options.ledger), reviews, _teams(options.teams))
     today = options.today or today_of()
     return Settings(configs=configs, today=today, requester=requester, selection=selection, approvals=approvals)
 
@@ -200,6 +207,15 @@ def _reviews(value: str | Path | Reviews | list[Any] | None) -> Reviews | None:
         return load_reviews(value)
     except ReviewsError as exc:
         raise ScanError(str(exc)) from None
+
+
+def _head(sha: str) -> str:
+    if not _SHA.fullmatch(sha.strip()):
+        raise ScanError("head_sha: expected a commit's hexadecimal SHA (7 to 40 digits)")
+    return sha.strip().lower()
+
+
+_SHA = re.compile(r"[0-9a-fA-F]{7,40}")
 
 
 def _teams(value: str | Path | Teams | Mapping[str, Sequence[str]] | None) -> Teams | None:

@@ -247,6 +247,13 @@ def _one_format(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     "named approvers must have approved",
 )
 @click.option(
+    "--head-sha",
+    "head_sha",
+    metavar="SHA",
+    help="the pull request's head commit: an approving review of another commit does not count "
+    "(the change moved on after it); needs --reviews",
+)
+@click.option(
     "--teams",
     "teams_path",
     type=click.Path(dir_okay=False),
@@ -277,6 +284,7 @@ def scan(
     ledger_path: str | None,
     no_ledger: bool,
     reviews_path: str | None,
+    head_sha: str | None,
     teams_path: str | None,
 ) -> None:
     """Scan .tf directories, plan JSON files, Markdown chat answers, or - for stdin."""
@@ -319,10 +327,13 @@ def scan(
         provenance="evidence" in (fmt, *(f for f, _ in extra)),
         ledger=False if no_ledger else ledger_path,
         reviews=reviews_path,
+        head_sha=head_sha,
         teams=teams_path,
     )
     if no_ledger and ledger_path:
         _fail("--ledger and --no-ledger contradict each other")
+    if head_sha and not reviews_path:
+        _fail("--head-sha needs --reviews: it says which commit the reviews must approve")
     # an exception here is reported by _Group.invoke as one line (with its traceback under --debug)
     try:
         with progress.shown(sys.stderr), debug.turned_on(debug_flag):

@@ -57,6 +57,11 @@ class ApprovalPolicy(_Strict):
         default_factory=list,
         description="who applies the change (the pipeline's role, user or app): never its approver or requester",
     )
+    accept_earlier_commits: bool = Field(
+        False,
+        description="an approval of an earlier commit of the pull request still counts once the head has "
+        "moved on (with `--head-sha`; the Action passes it)",
+    )
 
     @field_validator("approvers", "provisioner")
     @classmethod

@@ -47,6 +47,17 @@ class Reviews:
     sha256: str = ""
     #: why they could not be read (the Action's API call failed): no approver can be verified
     unavailable: str | None = None
+    #: the pull request's head commit (``--head-sha``): an approval of another commit was given before
+    #: the change last changed, so it does not count (as GitHub's "dismiss stale approvals")
+    head: str | None = None
+
+    def stale(self, review: Review) -> bool:
+        """``review`` approves a commit other than the head (or one it does not name), when the head is known."""
+        if self.head is None:
+            return False
+        commit = (review.commit_id or "").lower()
+        head = self.head.lower()
+        return not commit or not (commit.startswith(head) or head.startswith(commit))
 
     def decision(self, logins: Sequence[str]) -> Review | None:
         """The latest decision (not a comment) of any of ``logins`` (case-insensitive), or None."""

@@ -129,6 +129,8 @@ def run(ctx: ActionContext, log: _Log) -> int:
         source_dir=source_dir,
         requester=requester,
         reviews=reviews,
+        # what the reviews must approve: a review of an earlier commit predates the change as it is
+        head_sha=pr.head_sha if pr is not None and reviews is not None and _is_sha(pr.head_sha) else None,
         teams=teams,
         provenance=True,
     )
@@ -203,6 +205,10 @@ def run(ctx: ActionContext, log: _Log) -> int:
     elif exit_code == EXIT_ERROR:
         log.error("some inputs could not be read or parsed; see the job summary")
     return exit_code
+
+
+def _is_sha(text: str | None) -> bool:
+    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text or "") and 7 <= len(text or "") <= 40
 
 
 def _reviews(ctx: ActionContext, notes: list[str], log: _Log) -> Reviews:

@@ -107,6 +107,8 @@ APPROVED = "APPROVED"
 NO_REVIEW = "no review"
 #: the reviews could not be read: nobody can be verified
 UNAVAILABLE = "reviews unavailable"
+#: an approval of a commit other than the pull request's head
+STALE = "approval of an earlier commit"
 
 
 @dataclass
@@ -131,6 +133,13 @@ class ApproverCheck:
         """``their latest review (#8, 2026-10-30) requests changes`` and the like, for messages."""
         if self.state == UNAVAILABLE:
             return f"the pull request's reviews could not be read ({self.reason}), so the approval is not verified"
+        if self.state == STALE and self.review is not None:
+            when = f"#{self.review.id}" + (f", {self.review.submitted_at}" if self.review.submitted_at else "")
+            commit = f"commit {self.review.commit_id[:12]}" if self.review.commit_id else "a commit it does not name"
+            return (
+                f"their approval ({when}) is of {commit}, not of the pull request's head {self.reason[:12]}: the "
+                "change has changed since, so what they approved is not what merges"
+            )
         if self.review is None:
             return "they have not reviewed the pull request"
         when = f"#{self.review.id}" + (f", {self.review.submitted_at}" if self.review.submitted_at else "")
@@ -161,6 +170,9 @@ def check_approver(name: str, ctx: Context, excluded: list[str]) -> ApproverChec
     ]
     decision = ctx.reviews.decision(logins)
     if decision is not None:
+        earlier_ok = ctx.config.approval.accept_earlier_commits
+        if decision.state == APPROVED and ctx.reviews.head and not earlier_ok and ctx.reviews.stale(decision):
+            return ApproverCheck(name, STALE, decision, logins, reason=ctx.reviews.head)
         return ApproverCheck(name, decision.state, decision, logins)
     latest = ctx.reviews.latest(logins)
     if latest is not None:

@@ -7,7 +7,13 @@ from scanner.model.severity import Severity
 from scanner.rules.base import Context, Violation
 from scanner.rules.sod.azuredevops import MIN_REVIEWERS, enforced, production_policy
 from scanner.rules.sod.gates import GateRule, branch_label, in_scope, production_environment, read_int, read_str
-from scanner.rules.sod.github import BRANCH_PROTECTIONS, RULESETS, environment_reviewers, review_count, reviews_elsewhere
+from scanner.rules.sod.github import (
+    BRANCH_PROTECTIONS,
+    RULESETS,
+    environment_reviewers,
+    review_count,
+    reviews_elsewhere,
+)
 from scanner.rules.sod.weakening import reviewed_production
 
 ENVIRONMENT = "github_repository_environment"
