@@ -248,6 +248,16 @@ def test_config_in_pyproject(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "pyproject.toml: key 'fail_on'" in result.stderr
 
 
+def test_config_fail_on_none_reports_and_never_fails(tmp_path: Path) -> None:
+    (tmp_path / ".nhi-guard.toml").write_text('fail_on = "none"\n', encoding="utf-8")
+    (tmp_path / "main.tf").write_text((ROOT / FAIL_ON / "main.tf").read_text(), encoding="utf-8")
+    result = cli("scan", str(tmp_path), "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["findings"]
+    assert cli("scan", str(tmp_path), "--fail-on", "low").exit_code == 1  # the flag still overrides it
+    (tmp_path / "broken.tf").write_text("resource {", encoding="utf-8")
+    assert cli("scan", str(tmp_path)).exit_code == 2  # an incomplete scan is still one
+
+
 # --------------------------------------------------------------------------- waivers
 
 

@@ -126,7 +126,7 @@ def exit_code(report: Report, fail_on: Severity | None) -> int:
 def resolve_fail_on(value: Severity | str | None, config: Config) -> Severity | None:
     """The lowest failing severity: ``value`` ("none": never fail), else the config's ``fail_on``."""
     if value is None:
-        return config.fail_on
+        return None if config.fail_on == "none" else Severity(config.fail_on)
     if value == "none":
         return None
     try:

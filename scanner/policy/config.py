@@ -8,7 +8,7 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
@@ -100,7 +100,8 @@ class ApprovalGates(_Strict):
 
 class Config(_Strict):
     max_credential_days: StrictInt = Field(90, ge=1, le=3650)  # `true` or "90" is a mistake, not 1 or 90
-    fail_on: Severity = Severity.LOW
+    #: "none": report, never fail (as `--fail-on none` and the Action's `fail-on: none`)
+    fail_on: Severity | Literal["none"] = Severity.LOW
     keys: MetadataKeys = Field(default_factory=MetadataKeys)
     ticket_pattern: str | None = Field(None, description="regex a change ticket must match, e.g. '^[A-Z]+-\\d+$'")
     aliases: dict[str, list[str]] = Field(
@@ -116,6 +117,14 @@ class Config(_Strict):
     approval_gates: ApprovalGates = Field(default_factory=ApprovalGates)
     waivers: list[Waiver] = Field(default_factory=list)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+
+    @field_validator("fail_on", mode="before")
+    @classmethod
+    def _fail_on(cls, value: Any) -> Any:
+        choices = [*(s.value for s in Severity), "none"]
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
 
     @field_validator("ticket_pattern")
     @classmethod
