@@ -9,6 +9,7 @@ from conftest import TODAY
 
 from scanner.api import ScanOptions, Source, scan
 from scanner.entitlements import Entitlements, diff, digest_of
+from scanner.entitlements.grants import values_text
 from scanner.model.report import InventoryItem
 from scanner.policy.config import Config
 
@@ -110,6 +111,13 @@ def test_digest_changes_with_any_grant_and_diff_names_it() -> None:
         conditioned.grants or []
     )
     assert conditioned.grants_digest != before.grants_digest
+
+
+def test_values_that_hold_the_lists_punctuation_are_quoted() -> None:
+    # once one line: `in [a, b, c]` for both, so two different conditions shared a digest
+    assert values_text(["a, b", "c"]) == '["a, b", "c"]' != values_text(["a", "b, c"]) == '["a", "b, c"]'
+    assert values_text(["vpc-1", "vpc-2"]) == "[vpc-1, vpc-2]"  # ordinary values: as before (ledgers hold)
+    assert values_text(["x"]) == "x"
 
 
 def test_entitlements_value_object() -> None:

@@ -68,11 +68,18 @@ def _clean(text: str) -> str:
 
 
 def values_text(values: Iterable[Any]) -> str:
-    """``a`` for one value, ``[a, b]`` (sorted) for several."""
+    """``a`` for one value, ``[a, b]`` (sorted) for several; when a value holds the list's own
+    punctuation (``"a, b"``), each is quoted, so ``["a, b", "c"]`` and ``["a", "b, c"]`` stay two
+    grants with two digests."""
     shown = sorted({value_text(v) for v in values})
     if len(shown) == 1:
         return shown[0]
+    if any(_LIST_PUNCTUATION.search(s) for s in shown):
+        shown = [json.dumps(s, ensure_ascii=False) for s in shown]
     return "[" + ", ".join(shown) + "]"
+
+
+_LIST_PUNCTUATION = re.compile(r', |[\[\]"]')
 
 
 def is_unknown_line(line: str) -> bool:
