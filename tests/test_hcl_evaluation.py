@@ -526,6 +526,27 @@ resource "aws_iam_policy" "p" {
     ]
 
 
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        ("number", "hunter2", "--var n: the value is not a number, as a number variable needs"),
+        ("bool", "yes-hunter2", "--var n: the value is not true or false, as a bool variable needs"),
+    ],
+)
+def test_cli_var_that_is_not_of_a_primitive_type_is_an_error(
+    tmp_path: Path, kind: str, value: str, message: str
+) -> None:
+    # Terraform refuses `-var n=hunter2` for a number ("a number is required"); it was kept as text
+    write(tmp_path, {"main.tf": f'variable "n" {{\n  type = {kind}\n}}\nresource "aws_iam_user" "u" {{\n'
+                                 '  name = "u"\n  tags = { n = var.n }\n}\n'})  # fmt: skip
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--format", "json", "--var", f"n={value}"])
+    assert result.exit_code == 2 and "hunter2" not in result.stdout + result.stderr
+    errors = json.loads(result.stdout)["errors"]
+    assert [(os.path.basename(e["file"]), e["line"], e["message"]) for e in errors] == [("main.tf", 1, message)]
+    for good in ("1", "true") if kind == "bool" else ("3", "2.5"):
+        assert CliRunner().invoke(main, ["scan", str(tmp_path), "--var", f"n={good}"]).exit_code != 2
+
+
 def test_a_reference_in_a_variables_file_or_var_is_an_error_that_does_not_echo_it(tmp_path: Path) -> None:
     # Terraform refuses `actions = [var.x]` in a variables file, and `-var 'actions=[hunter2]'` (quotes
     # forgotten): "Variables not allowed". nhi-guard took the value as unknown and said "scan complete"

@@ -150,9 +150,11 @@ def convert_raw(raw: RawVar, type_expr: Tree | None) -> Any:
                 try:
                     return float(raw.text)
                 except ValueError:
-                    return raw.text
-        if kind == "bool" and raw.text in ("true", "false"):
-            return raw.text == "true"
+                    raise ValueError("the value is not a number, as a number variable needs") from None
+        if kind == "bool":
+            if raw.text not in ("true", "false", "1", "0"):
+                raise ValueError("the value is not true or false, as a bool variable needs")
+            return raw.text in ("true", "1")
         return raw.text
     tree = parse_expression(raw.text)
     if tree is None:
