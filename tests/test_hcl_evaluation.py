@@ -581,6 +581,24 @@ resource "aws_iam_policy" "p" {
     ]
 
 
+def test_a_function_call_in_a_variables_file_is_an_error(tmp_path: Path) -> None:
+    # Terraform refuses it ("Functions may not be called here"); the value is still judged
+    write(tmp_path, {
+        "main.tf": 'provider "aws" {}\nvariable "actions" {\n  type = list(string)\n}\n'
+                   'resource "aws_iam_policy" "p" {\n  name   = "p"\n  policy = jsonencode({ Statement = [{ '
+                   'Effect = "Allow", Action = var.actions, Resource = "*" }] })\n}\n',
+        "terraform.tfvars": 'actions = concat(["*"], [])\n',
+    })  # fmt: skip
+    result = CliRunner().invoke(main, ["scan", str(tmp_path), "--format", "json"])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 2
+    assert [(os.path.basename(e["file"]), e["line"], e["message"]) for e in data["errors"]] == [
+        ("terraform.tfvars", 1, "variables file: the value of actions is not a literal value; only literal values "
+                                'are allowed here, as in Terraform ("Functions may not be called here")')
+    ]
+    assert "NHI_AWS_010" in {f["rule_id"] for f in data["findings"]}
+
+
 def test_cli_missing_var_file_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--var-file", str(tmp_path / "nope.tfvars")])
     assert result.exit_code == 2 and "nope.tfvars" in result.stderr

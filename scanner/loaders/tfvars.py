@@ -66,13 +66,19 @@ class NoReferences:
         return Unknown(source)
 
 
-def _evaluate(tree: Tree) -> tuple[Any, list[str]]:
-    """The value of a constant expression, and the references it makes (each one an error)."""
+def _evaluate(tree: Tree) -> tuple[Any, str | None]:
+    """The value of a constant expression, and why it is not one (a reference, a function call), if so."""
     resolver = NoReferences()
-    return Evaluator(resolver, parse_expression).eval(tree), resolver.used
+    value = Evaluator(resolver, parse_expression).eval(tree)
+    if resolver.used:
+        return value, _NOT_ALLOWED
+    if any(node.data == "function_call" for node in tree.iter_subtrees()):
+        return value, _NO_CALLS  # the value is kept: the error says the scan is incomplete
+    return value, None
 
 
 _NOT_ALLOWED = "only literal values are allowed here, as in Terraform (\"Variables not allowed\")"
+_NO_CALLS = "only literal values are allowed here, as in Terraform (\"Functions may not be called here\")"
 
 
 def read_file(file: str, text: str, errors: list[LoadError]) -> dict[str, Assignment]:
@@ -114,9 +120,9 @@ def read_file(file: str, text: str, errors: list[LoadError]) -> dict[str, Assign
             )
             continue
         name = str(_children(node)[0].children[0])
-        value, used = _evaluate(_children(node)[-1])
-        if used:
-            message = f"variables file: the value of {name} is not a literal value; {_NOT_ALLOWED}"
+        value, problem = _evaluate(_children(node)[-1])
+        if problem:
+            message = f"variables file: the value of {name} is not a literal value; {problem}"
             errors.append(LoadError(file, node.meta.line - 1, message))
         out[name] = Assignment(value, file, node.meta.line - 1)
     return out
@@ -159,9 +165,9 @@ def convert_raw(raw: RawVar, type_expr: Tree | None) -> Any:
     tree = parse_expression(raw.text)
     if tree is None:
         raise ValueError(f"the value is not an HCL expression, as a {kind} variable needs")
-    value, used = _evaluate(tree)
-    if used:
-        raise ValueError(f"the value is not a literal value; {_NOT_ALLOWED}")
+    value, problem = _evaluate(tree)
+    if problem:
+        raise ValueError(f"the value is not a literal value; {problem}")
     return value
 
 
