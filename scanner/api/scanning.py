@@ -146,6 +146,7 @@ def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: S
         options.var_args,
         approvals.reviews.sha256 if approvals.reviews is not None else None,
         approvals.reviews.unavailable if approvals.reviews is not None else None,
+        approvals.reviews.head if approvals.reviews is not None else None,  # which commit approvals must be of
         sorted(approvals.teams.members.items()) if approvals.teams is not None else None,
         "no ledger" if ledgers is None else "ledgers",
     ))  # fmt: skip
