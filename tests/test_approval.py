@@ -667,3 +667,15 @@ def test_report_cache_sees_a_changed_ledger(repo: Path) -> None:
         "NHI_APR_007",  # high first
         "NHI_APR_006",
     ]
+
+
+def test_report_cache_sees_a_new_head(repo: Path) -> None:
+    # once a cached report of the approved head was reused for the next head: the author pushed after
+    # bob approved and the cached scan still passed
+    (repo / LEDGER_NAME).write_text(LEDGER_TEXT, encoding="utf-8")
+    (repo / "reviews.json").write_text(json.dumps([review(1, "bob", "APPROVED", 1)]), encoding="utf-8")
+    args = ("infra", "--cache-dir", str(repo / "cache"), "--reviews", "reviews.json", "--requester", "alice")
+    assert findings(*args, "--head-sha", "4f2a9c1e") == (0, [])
+    assert findings(*args, "--head-sha", "9d8e7f60") == (
+        1, [("NHI_APR_007", "aws_iam_role.etl", STALE.format(head="9d8e7f60"))]
+    )

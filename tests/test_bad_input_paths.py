@@ -483,3 +483,18 @@ class CliRunnerNoTraceback:
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
         assert "Traceback" not in result.output
         return result
+
+
+@pytest.mark.parametrize("given", [[Path(GOOD)], Path(GOOD), GOOD, [GOOD]], ids=["[Path]", "Path", "str", "[str]"])
+def test_api_inputs_may_be_paths_or_one_path(given: Any) -> None:
+    # scan([Path("infra")]) once scanned nothing and passed (exit 0, complete); scan("infra") read
+    # each letter as a missing path
+    result = engine_scan(given, ScanOptions(today=TODAY))
+    assert result.report.errors == []
+    assert GOOD_FINDING in {(f.resource, f.rule_id) for f in result.report.findings}
+    assert result.exit_code == 1
+
+
+def test_api_inputs_of_another_type_are_a_type_error() -> None:
+    with pytest.raises(TypeError, match="a bytes is neither a path"):
+        engine_scan([GOOD.encode()])

@@ -353,3 +353,19 @@ def test_module_dirs_leaves_out_the_modules_in_subdirectories(tmp_path: Path) ->
     assert both.exit_code == 1 and "NHI_AWS_001" in both.stdout
     assert cli("scan", str(tmp_path)).exit_code == 1  # a directory without --module-dirs is still the tree
 
+
+
+@pytest.mark.parametrize(
+    ("line", "hint"),
+    [('NHI_AWS_9999 = "critical"', ""), ('nhi_aws_001 = "critical"', " (rule IDs are upper case: NHI_AWS_001)")],
+)
+def test_a_config_severity_for_no_rule_is_an_error(tmp_path: Path, line: str, hint: str) -> None:
+    # once ignored without a word: the finding kept its severity, below the fail_on it was raised for
+    (tmp_path / "main.tf").write_text((ROOT / ACCESS_KEY / "main.tf").read_text(), encoding="utf-8")
+    (tmp_path / ".nhi-guard.toml").write_text("[severity]\n" + line + "\n", encoding="utf-8")
+    result = cli("scan", str(tmp_path))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"nhi-guard: error: {tmp_path / '.nhi-guard.toml'}: key 'severity': {line.split()[0]} is not a rule ID{hint}; "
+        "run `nhi-guard rules` for the IDs\n"
+    )

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from scanner.api.options import STDIN, ScanError, ScanOptions, Source, configs_of, today_of
+from scanner.api.options import STDIN, Inputs, ScanError, ScanOptions, Source, configs_of, inputs_of, today_of
 from scanner.api.scanning import scan
 from scanner.policy.config import Configs, ticket_matches
 from scanner.policy.ledger import Ledger, LedgerEntry, LedgerError
@@ -26,7 +26,7 @@ class ApproveResult:
 
 
 def approve(
-    inputs: Sequence[str | Source],
+    inputs: Inputs,
     addresses: Sequence[str],
     approver: str,
     ticket: str,
@@ -46,6 +46,7 @@ def approve(
     from scanner.model.report import UNKNOWN_VALUE
     from scanner.policy.people import placeholder_reason, same_person
 
+    inputs = inputs_of(inputs)
     options = options or ScanOptions()
     today = options.today or today_of()
     approver, ticket = approver.strip(), ticket.strip()

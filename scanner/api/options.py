@@ -100,6 +100,27 @@ class ScanOptions:
     var_args: list[str] = field(default_factory=list)
 
 
+#: what :func:`scanner.api.scan` takes: paths (``str`` or ``pathlib.Path``) and :class:`Source` texts, or one of them
+Inputs = Sequence["str | os.PathLike[str] | Source"] | str | os.PathLike[str] | Source
+
+
+def inputs_of(inputs: Inputs) -> list[str | Source]:
+    """``inputs`` as a list of path strings and :class:`Source` texts. One path or Source alone is
+    one input (``scan("infra")`` once read the letters as paths), and a ``pathlib.Path`` is a path
+    (``scan([Path("infra")])`` once scanned nothing and passed); anything else is a ``TypeError``."""
+    if isinstance(inputs, (str, os.PathLike, Source)):
+        inputs = [inputs]
+    out: list[str | Source] = []
+    for item in inputs:
+        if isinstance(item, Source):
+            out.append(item)
+        elif isinstance(item, (str, os.PathLike)) and isinstance(os.fspath(item), str):
+            out.append(os.fspath(item))
+        else:
+            raise TypeError(f"scan inputs: a {type(item).__name__} is neither a path (str, pathlib.Path) nor a Source")
+    return out
+
+
 @dataclass
 class ScanResult:
     report: Report

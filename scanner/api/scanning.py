@@ -7,6 +7,7 @@ from pathlib import Path
 
 from scanner.api.options import (
     STDIN,
+    Inputs,
     ScanError,
     ScanOptions,
     ScanResult,
@@ -14,6 +15,7 @@ from scanner.api.options import (
     baseline_of,
     configs_of,
     exit_code,
+    inputs_of,
     resolve_fail_on,
     settings_of,
 )
@@ -50,9 +52,10 @@ def _prime(settings: Settings, documents: list[tuple[str, Document]]) -> None:
         raise ScanError(str(exc)) from None
 
 
-def scan(inputs: Sequence[str | Source], options: ScanOptions | None = None) -> ScanResult:
+def scan(inputs: Inputs, options: ScanOptions | None = None) -> ScanResult:
     """Scan paths (``.tf`` directories or files, plan JSON, Markdown chat answers; ``-`` reads
-    stdin) and :class:`Source` texts, and decide the exit code."""
+    stdin; ``str`` or ``pathlib.Path``) and :class:`Source` texts, and decide the exit code."""
+    inputs = inputs_of(inputs)
     options = options or ScanOptions()
     configs = configs_of(options)
     top = top_config(configs, inputs)
@@ -60,7 +63,7 @@ def scan(inputs: Sequence[str | Source], options: ScanOptions | None = None) -> 
     baseline = baseline_of(options.baseline)
     settings = settings_of(options, configs)
     try:
-        report = _cached_report(list(inputs), options, settings)
+        report = _cached_report(inputs, options, settings)
     except ConfigError as exc:  # a per-directory config found during the scan
         raise ScanError(str(exc)) from None
     return _result(report, fail_on, top, baseline)
@@ -146,6 +149,7 @@ def _cached_report(inputs: list[str | Source], options: ScanOptions, settings: S
         options.var_args,
         approvals.reviews.sha256 if approvals.reviews is not None else None,
         approvals.reviews.unavailable if approvals.reviews is not None else None,
+        approvals.reviews.head if approvals.reviews is not None else None,  # which commit approvals must be of
         sorted(approvals.teams.members.items()) if approvals.teams is not None else None,
         "no ledger" if ledgers is None else "ledgers",
     ))  # fmt: skip

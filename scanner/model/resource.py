@@ -183,8 +183,13 @@ class Model:
     resources of the same input file group and module path.
     """
 
-    def __init__(self, resources: Iterable[Resource], scopes: dict[int, str] | None = None) -> None:
+    def __init__(
+        self, resources: Iterable[Resource], scopes: dict[int, str] | None = None, deleted: Iterable[Resource] = ()
+    ) -> None:
         self.resources: list[Resource] = list(resources)
+        #: plan JSON: the objects the plan destroys (``Document.deleted``), apart from the resources and
+        #: in no index, so that only a rule that judges deletions looks at them
+        self.deleted: list[Resource] = list(deleted)
         self._scope: dict[int, str] = scopes or {}
         self._by_type: dict[str, list[Resource]] = defaultdict(list)
         self._by_config_address: dict[tuple[str, str], list[Resource]] = defaultdict(list)

@@ -92,7 +92,8 @@ class Contexts:
 
 def _check_selectors(cf: ConfigFile) -> None:
     """A config's ``select`` or ``disable`` entry that matches no rule is an error, as ``--select`` /
-    ``--ignore`` are: a typo in ``select`` would run no rule at all, and pass every scan."""
+    ``--ignore`` are: a typo in ``select`` would run no rule at all, and pass every scan. So is a
+    ``severity`` key that is not a rule ID: the override would silently not apply."""
     ids = [r.id for r in all_rules()]
     for key in ("select", "disable"):
         for selector in normalise(getattr(cf.config, key)):
@@ -101,6 +102,13 @@ def _check_selectors(cf: ConfigFile) -> None:
                     f"{cf.path or 'config'}: key '{key}': {selector} matches no rule; run `nhi-guard rules` for "
                     "the IDs (a prefix such as NHI_AWS selects a family)"
                 )
+    for rule_id in cf.config.severity:  # an exact ID: a typo would keep the severity it meant to change
+        if rule_id not in ids:
+            hint = f" (rule IDs are upper case: {rule_id.upper()})" if rule_id.upper() in ids else ""
+            raise ConfigError(
+                f"{cf.path or 'config'}: key 'severity': {rule_id} is not a rule ID{hint}; run `nhi-guard rules` "
+                "for the IDs"
+            )
 
 
 def _applies(rule: Rule, res: Resource) -> bool:
