@@ -175,6 +175,16 @@ def test_explicit_ledger_and_the_api(repo: Path) -> None:
 # --- approve: what it refuses ---------------------------------------------------------------------
 
 
+def test_a_commit_named_by_fewer_than_seven_digits_is_not_the_head(repo: Path) -> None:
+    # "4" is a prefix of every head starting with 4: it names no commit
+    (repo / LEDGER_NAME).write_text(LEDGER_TEXT, encoding="utf-8")
+    short = dict(review(1, "bob", "APPROVED", 1), commit_id="4f2a9c")
+    (repo / "reviews.json").write_text(json.dumps([short]), encoding="utf-8")
+    code, found = findings("infra", "--reviews", "reviews.json", "--requester", "alice", "--head-sha", "4f2a9c1e")
+    assert (code, [f[0] for f in found]) == (1, ["NHI_APR_007"])
+    assert "is of commit 4f2a9c, not of the pull request's head 4f2a9c1e" in found[0][2]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -57,7 +57,8 @@ class Reviews:
             return False
         commit = (review.commit_id or "").lower()
         head = self.head.lower()
-        return not commit or not (commit.startswith(head) or head.startswith(commit))
+        # a short SHA names a commit from 7 digits on, as git abbreviates it; fewer match too much
+        return len(commit) < 7 or not (commit.startswith(head) or head.startswith(commit))
 
     def decision(self, logins: Sequence[str]) -> Review | None:
         """The latest decision (not a comment) of any of ``logins`` (case-insensitive), or None."""
