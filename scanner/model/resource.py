@@ -173,6 +173,7 @@ _IDENTIFYING_ATTRS = (
     "application_id",
     "principal_id",
     "secret_id",
+    "node_id",  # a GitHub repository's GraphQL ID, as a branch protection's repository_id may hold it
 )
 
 
@@ -183,8 +184,13 @@ class Model:
     resources of the same input file group and module path.
     """
 
-    def __init__(self, resources: Iterable[Resource], scopes: dict[int, str] | None = None) -> None:
+    def __init__(
+        self, resources: Iterable[Resource], scopes: dict[int, str] | None = None, deleted: Iterable[Resource] = ()
+    ) -> None:
         self.resources: list[Resource] = list(resources)
+        #: the objects a plan destroys (``Document.deleted``): not among ``resources``, never found by
+        #: the lookups below; a rule that judges a deletion asks what else goes with it
+        self.deleted: list[Resource] = list(deleted)
         self._scope: dict[int, str] = scopes or {}
         self._by_type: dict[str, list[Resource]] = defaultdict(list)
         self._by_config_address: dict[tuple[str, str], list[Resource]] = defaultdict(list)

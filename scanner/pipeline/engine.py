@@ -66,7 +66,7 @@ def evaluate(
     for res in (*resources, *deleted):
         secrets |= secret_values(res)
     secrets = with_derived(secrets)
-    model = Model(resources, scopes)
+    model = Model(resources, scopes, deleted)
     contexts = Contexts(
         model,
         settings.configs,
