@@ -505,3 +505,18 @@ def test_good_input_is_scanned_when_every_other_input_is_bad(tmp_path: Path) -> 
     s = scan(tmp_path, plan, plan, str(tmp_path / "missing.json"))
     assert s.code == 2 and GOOD_FINDING in s.findings()
     assert [e["file"] for e in s.errors] == [str(tmp_path / "missing.json"), plan]  # sorted by file
+
+
+def test_a_plan_that_only_deletes_counts_what_it_judged(tmp_path: Path) -> None:
+    """A plan whose only change deletes a gate: its finding was reported "in 0 resource(s)"."""
+    data = _versioned("1.2")
+    data["resource_changes"] = [
+        {"address": "github_branch_protection.main", "mode": "managed", "type": "github_branch_protection",
+         "name": "main", "change": {"actions": ["delete"], "after": None, "before": {
+             "repository_id": "app", "pattern": "main",
+             "required_pull_request_reviews": [{"required_approving_review_count": 2}]}}},
+    ]  # fmt: skip
+    plan = _write(tmp_path, "plan.json", data)
+    s = scan(tmp_path, plan, good=False)
+    assert [rule for _, rule in s.findings()] == ["NHI_SOD_051"]
+    assert s.report["summary"]["resources_scanned"] == 1

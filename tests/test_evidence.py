@@ -37,6 +37,17 @@ def evidence(*args: str) -> tuple[int, dict[str, Any], str]:
     return result.exit_code, json.loads(result.stdout), result.stdout
 
 
+def test_the_statement_names_the_head_commit_approvals_had_to_be_of(repo: Path) -> None:
+    """With --head-sha an approval of another commit does not count; the record says which commit that
+    was (it said nothing, so an approval checked against no head and one checked against the head
+    read the same)."""
+    code, doc, _ = evidence("infra", "--reviews", "reviews.json", "--head-sha", "4F2A9C1E")
+    assert code == 0
+    assert doc["predicate"]["verifiedAgainst"]["reviews"]["head"] == "4f2a9c1e"
+    _, doc, _ = evidence("infra", "--reviews", "reviews.json")
+    assert "head" not in doc["predicate"]["verifiedAgainst"]["reviews"]
+
+
 def check_statement_shape(doc: dict[str, Any]) -> None:
     """in-toto Statement v1 (github.com/in-toto/attestation spec/v1/statement.md)."""
     assert set(doc) == {"_type", "subject", "predicateType", "predicate"}

@@ -163,6 +163,9 @@ class Provenance(_Model):
     reviews: InputDigest | None = Field(None, description="the pull request's reviews approvers were checked against")
     reviews_count: int = 0
     reviews_unavailable: str | None = Field(None, description="why the reviews could not be read")
+    reviews_head: str | None = Field(
+        None, description="the pull request's head commit the approvals had to be of (`--head-sha`); null: not checked"
+    )
     ledgers: list[InputDigest] = Field(default_factory=list, description="the approval ledgers read")
     teams: dict[str, list[str]] = Field(default_factory=dict, description="team members used to check approvers")
     unresolved_teams: dict[str, str] = Field(default_factory=dict, description="teams whose members are not known")

@@ -173,6 +173,7 @@ _IDENTIFYING_ATTRS = (
     "application_id",
     "principal_id",
     "secret_id",
+    "node_id",  # a GitHub repository's GraphQL ID, as a branch protection's repository_id may hold it
 )
 
 

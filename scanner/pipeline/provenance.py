@@ -67,6 +67,7 @@ def provenance(
         reviews=InputDigest(file=reviews.source, sha256=reviews.sha256) if reviews is not None else None,
         reviews_count=len(reviews.items) if reviews is not None else 0,
         reviews_unavailable=reviews.unavailable if reviews is not None else None,
+        reviews_head=reviews.head if reviews is not None else None,
         ledgers=[
             InputDigest(file=display_path(str(ledger.path)), sha256=hashlib.sha256(ledger.raw).hexdigest())
             for ledger in ledgers

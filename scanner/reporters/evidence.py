@@ -79,6 +79,8 @@ def _materials(report: Report) -> dict[str, Any]:
         reviews = {"source": prov.reviews.file, "sha256": prov.reviews.sha256, "reviews": prov.reviews_count}
         if prov.reviews_unavailable:
             reviews["unavailable"] = prov.reviews_unavailable
+        if prov.reviews_head:  # which commit the approvals had to be of: an approval of another is stale
+            reviews["head"] = prov.reviews_head
     return {
         "reviews": reviews,
         "ledgers": [{"file": ledger.file, "sha256": ledger.sha256} for ledger in prov.ledgers],

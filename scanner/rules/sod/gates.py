@@ -271,11 +271,25 @@ def target_of(res: Resource, attr: str, ctx: Context) -> tuple[set[str], set[str
     value = res.get(attr)
     if isinstance(value, str | int) and not isinstance(value, bool):
         names.add(str(value).lower())
+        if res.action == "delete" and not addresses:
+            names.update(_named_by_value(res, attr, ctx))
     elif is_unknown(value) and not addresses:
         addresses.update(_unscanned(res, value.source, ctx))
     if not addresses and not names:
         return None
     return addresses, names
+
+
+def _named_by_value(res: Resource, attr: str, ctx: Context) -> set[str]:
+    """A deleted gate's repository as its *before* holds it (its configuration, and so its reference,
+    is gone), often a GraphQL node ID (``repository_id = github_repository.app.node_id``): the names
+    of the scanned repositories it identifies, so that a successor naming the repository by name (a
+    ruleset's ``repository``) meets it."""
+    return {
+        name.lower()
+        for repo in ctx.model.referenced(res, attr, "github_repository")
+        if isinstance(name := repo.get("name"), str)
+    }
 
 
 #: a whole resource's attribute, as the loaders (``x.r.id``) and Checkov (``${x.r.id}``) write it

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from scanner.model.resource import Resource
 from scanner.model.severity import Severity
+from scanner.model.values import iter_blocks
 from scanner.rules.base import Context, Violation
 from scanner.rules.sod.azuredevops import MIN_REVIEWERS, enforced, production_policy
 from scanner.rules.sod.gates import GateRule, branch_label, in_scope, production_environment, read_int, read_str
@@ -19,6 +20,7 @@ from scanner.rules.sod.weakening import reviewed_production
 
 ENVIRONMENT = "github_repository_environment"
 _POLICY_COUNT = "settings.0.reviewer_count"
+_REPOSITORY_IDS = ("name", "full_name", "node_id", "repo_id")
 
 
 class PlanDeletesApprovalGate(GateRule):
@@ -36,12 +38,13 @@ class PlanDeletesApprovalGate(GateRule):
     * an enforced Azure DevOps `azuredevops_branch_policy_min_reviewers` on a production branch,
       unless another enforced policy in the plan requires as many reviewers on the same branches.
 
-    What replaces the gate is judged by the other rules (NHI_SOD_001, 004, 006, 020 to 022). Gates
-    deleted by a `removed` block with `destroy = false` (`forget`) stay in place and are not
-    reported; nor are gates whose repository (`github_repository`, `azuredevops_git_repository`) or
-    Azure DevOps project the plan destroys too (`terraform plan -destroy`): nothing merges there any
-    more. Nor are GitLab approval settings and rules, Azure DevOps approval checks and CodeCommit
-    templates, whose deletion restores a platform default this rule cannot read.
+    What replaces the gate is judged by the other rules (NHI_SOD_001, 004, 006, 020 to 022). A gate
+    destroyed with the repository or project it guards (`github_repository`,
+    `azuredevops_git_repository`, `azuredevops_project`: a repository retired, `terraform plan
+    -destroy`) leaves nothing to merge into or deploy from: not reported. Gates deleted by a
+    `removed` block with `destroy = false` (`forget`) stay in place and are not reported; nor are
+    GitLab approval settings and rules, Azure DevOps approval checks and CodeCommit templates, whose
+    deletion restores a platform default this rule cannot read.
 
     ## Why is this bad?
     Deleting the gate is the shortest way to "let the pipeline ship without waiting", and a plan
@@ -87,7 +90,7 @@ class PlanDeletesApprovalGate(GateRule):
     checkov_note = "Checkov's plan runner shows only the resources that exist after the plan; a deleted gate is not one"
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if res.action != "delete" or _target_destroyed(res, ctx):
+        if res.action != "delete" or _target_destroyed(res, ctx) or _guarded_deleted(res, ctx):
             return
         if res.type == ENVIRONMENT:
             yield from _environment(res, ctx)
@@ -159,6 +162,47 @@ def _environment(res: Resource, ctx: Context) -> Iterable[Violation]:
         "run, and use its secrets, with no one's approval",
         key="deleted",
     )
+
+
+#: per gate type: (its attribute that names what it guards, the type named, that type's identifying attributes)
+_GUARDS: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
+    **dict.fromkeys(
+        (*BRANCH_PROTECTIONS, "github_repository_ruleset"),
+        (("repository_id", "github_repository", _REPOSITORY_IDS), ("repository", "github_repository", _REPOSITORY_IDS)),
+    ),
+    ENVIRONMENT: (("repository", "github_repository", _REPOSITORY_IDS),),
+    MIN_REVIEWERS: (
+        ("project_id", "azuredevops_project", ("id", "name")),
+        ("settings.0.scope.*.repository_id", "azuredevops_git_repository", ("id",)),
+    ),
+}
+
+
+def _guarded_deleted(res: Resource, ctx: Context) -> bool:
+    """The plan destroys the repository or project the deleted gate guards (not replaces it: a
+    replacement is no deletion), so the gate goes with what it protected. Matched by the values the
+    gate held (a plan's *before* is known), in the gate's own module scope; a policy scoped to
+    several repositories, only when all of them go."""
+    scope = ctx.model.scope(res)
+    for attr, rtype, keys in _GUARDS.get(res.type, ()):
+        if "*" in attr:
+            head, tail = attr.split(".*.")
+            values = [b.get(tail) for b in iter_blocks(res.get(head))]
+        else:
+            values = [res.get(attr)]
+        wanted = [v.lower() for v in values if isinstance(v, str) and v]
+        if not wanted or len(wanted) < len(values):
+            continue
+        gone = {
+            str(v).lower()
+            for other in ctx.model.deleted
+            if other.type == rtype and ctx.model.scope(other) == scope
+            for k in keys
+            if isinstance(v := other.get(k), str | int) and not isinstance(v, bool)
+        }
+        if all(w in gone for w in wanted):
+            return True
+    return False
 
 
 def _policy_elsewhere(res: Resource, entries: list[str], count: int, ctx: Context) -> bool:

@@ -19,16 +19,18 @@ from scanner.model.values import get_path, is_unknown, iter_blocks, known_string
 from scanner.policy.context import Context
 from scanner.rules.sod.azuredevops import MIN_REVIEWERS, enforced, production_policy
 from scanner.rules.sod.codecommit import content_of, statements
-from scanner.rules.sod.gates import branch_label, read_bool, read_int, read_str
+from scanner.rules.sod.gates import DEFAULT_BRANCH, branch_label, read_bool, read_int, read_str
 from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
     RULESETS,
     WORKFLOW_PERMISSIONS,
     bypass_actors,
+    default_branches,
     environment_reviewers,
     pattern_attr,
     protected_branches,
     pull_request_rule,
+    repo_attr,
     requires_reviews,
     ruleset_branches,
     ruleset_enforced,
@@ -281,6 +283,14 @@ def narrowed(res: Resource, ctx: Context) -> Weakening | None:
     if not was or now is None:
         return None
     lost = [entry for entry in was if entry not in now]
+    if not _knows_default(res, ctx):
+        # `main` and the default branch may be one branch (the scan does not know the default): a gate
+        # moved from one to the other (`refs/heads/main` -> `~DEFAULT_BRANCH`) may cover what it did
+        lost = [
+            entry for entry in lost
+            if not (entry == DEFAULT_BRANCH and any(_one_branch(e) for e in now))
+            and not (_one_branch(entry) and DEFAULT_BRANCH in now)
+        ]
     if not lost:
         return None
     path = (
@@ -289,3 +299,16 @@ def narrowed(res: Resource, ctx: Context) -> Weakening | None:
         else "settings.0.scope"
     )
     return Weakening(path, f"no longer covers {branch_label(lost)}: {effect}")
+
+
+def _one_branch(entry: str) -> bool:
+    """A production entry that names one branch (``main``), which may be the default branch."""
+    return entry != DEFAULT_BRANCH and not any(c in entry for c in "*?[")
+
+
+def _knows_default(res: Resource, ctx: Context) -> bool:
+    """The scan knows the default branch of the repository ``res`` guards (a ruleset or protection
+    resolves `main` against ``~DEFAULT_BRANCH`` itself then)."""
+    if res.type not in BRANCH_PROTECTIONS and res.type != "github_repository_ruleset":
+        return False
+    return bool(default_branches(res, repo_attr(res), ctx))
