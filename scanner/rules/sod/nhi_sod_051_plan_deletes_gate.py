@@ -12,7 +12,6 @@ from scanner.rules.sod.github import (
     BRANCH_PROTECTIONS,
     RULESETS,
     environment_reviewers,
-    repo_attr,
     review_count,
     reviews_elsewhere,
 )
@@ -90,7 +89,7 @@ class PlanDeletesApprovalGate(GateRule):
     checkov_note = "Checkov's plan runner shows only the resources that exist after the plan; a deleted gate is not one"
 
     def check(self, res: Resource, ctx: Context) -> Iterable[Violation]:
-        if res.action != "delete" or _target_destroyed(res, ctx) or _guarded_deleted(res, ctx):
+        if res.action != "delete" or _guarded_deleted(res, ctx):
             return
         if res.type == ENVIRONMENT:
             yield from _environment(res, ctx)
@@ -114,36 +113,6 @@ class PlanDeletesApprovalGate(GateRule):
             "the author merges their own change with no one else's approval",
             key="deleted",
         )
-
-
-#: what a gate protects -> the attributes that name it in a gate
-_TARGETS = {
-    "github_repository": ("name", "node_id", "repo_id"),
-    "azuredevops_git_repository": ("id",),
-    "azuredevops_project": ("id",),
-}
-
-
-def _target_destroyed(res: Resource, ctx: Context) -> bool:
-    """The plan destroys the repository (or Azure DevOps project) the gate protects as well."""
-    if res.type == MIN_REVIEWERS:
-        paths = {"settings.0.scope.0.repository_id": "azuredevops_git_repository", "project_id": "azuredevops_project"}
-    elif res.type == "github_organization_ruleset":
-        return False  # an organization's gate covers repositories that stay
-    else:
-        paths = {repo_attr(res): "github_repository"}
-    scope = ctx.model.scope(res)
-    for path, kind in paths.items():
-        named = {str(v) for v in (res.get(path),) if isinstance(v, (str, int)) and not isinstance(v, bool) and v != ""}
-        addresses = set(res.references(path))
-        for gone in ctx.model.deleted:
-            if gone.type != kind or ctx.model.scope(gone) != scope or gone.module != res.module:
-                continue
-            if gone.config_address in addresses or named & {
-                str(v) for v in (gone.get(a) for a in _TARGETS[kind]) if isinstance(v, (str, int)) and v != ""
-            }:
-                return True
-    return False
 
 
 def _environment(res: Resource, ctx: Context) -> Iterable[Violation]:
