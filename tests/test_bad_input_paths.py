@@ -495,6 +495,19 @@ def test_api_inputs_may_be_paths_or_one_path(given: Any) -> None:
     assert result.exit_code == 1
 
 
+def test_api_var_files_may_be_paths(tmp_path: Path) -> None:
+    # ScanOptions(var_files=[Path(...)]) once ended in AttributeError
+    (tmp_path / "main.tf").write_text(
+        'variable "n" {}\nresource "aws_iam_user" "u" {\n  name = "u"\n  tags = { owner = var.n }\n}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "ci.tfvars").write_text('n = "team-ci"\n', encoding="utf-8")
+    files: list[Any] = [tmp_path / "ci.tfvars"]
+    result = engine_scan([tmp_path], ScanOptions(today=TODAY, var_files=files))
+    assert result.report.errors == []
+    assert [(i.resource, i.owner) for i in result.report.inventory] == [("aws_iam_user.u", "team-ci")]
+
+
 def test_api_inputs_of_another_type_are_a_type_error() -> None:
     with pytest.raises(TypeError, match="a bytes is neither a path"):
         engine_scan([GOOD.encode()])

@@ -305,6 +305,19 @@ def test_a_config_selector_that_matches_no_rule_is_an_error(tmp_path: Path, line
     )
 
 
+@pytest.mark.parametrize("key", ["select", "disable"])
+def test_an_empty_config_selector_is_an_error(tmp_path: Path, key: str) -> None:
+    # "" is a prefix of every rule: `select = [""]` looked like a selection and selected everything
+    (tmp_path / "main.tf").write_text((ROOT / ACCESS_KEY / "main.tf").read_text(), encoding="utf-8")
+    (tmp_path / ".nhi-guard.toml").write_text(f'{key} = ["NHI_AWS", " "]\n', encoding="utf-8")
+    result = cli("scan", str(tmp_path))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"nhi-guard: error: {tmp_path / '.nhi-guard.toml'}: key '{key}': Value error, an empty selector would "
+        "match every rule; remove it\n"
+    )
+
+
 def test_ignored_waiver_rule_reports_no_bad_waiver() -> None:
     base = scan(["tests/data/waivers/inline_expired"], ScanOptions(today=TODAY)).report.findings
     assert "NHI_APR_004" in {f.rule_id for f in base}

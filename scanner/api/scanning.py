@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from scanner.api.options import (
@@ -57,6 +59,8 @@ def scan(inputs: Inputs, options: ScanOptions | None = None) -> ScanResult:
     stdin; ``str`` or ``pathlib.Path``) and :class:`Source` texts, and decide the exit code."""
     inputs = inputs_of(inputs)
     options = options or ScanOptions()
+    if not all(isinstance(f, str) for f in options.var_files):  # a pathlib.Path, as for the inputs
+        options = replace(options, var_files=[os.fspath(f) for f in options.var_files])
     configs = configs_of(options)
     top = top_config(configs, inputs)
     fail_on = resolve_fail_on(options.fail_on, top.config)

@@ -118,6 +118,13 @@ class Config(_Strict):
     waivers: list[Waiver] = Field(default_factory=list)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
 
+    @field_validator("select", "disable")
+    @classmethod
+    def _selectors(cls, value: list[str]) -> list[str]:
+        if any(not item.strip() for item in value):
+            raise ValueError("an empty selector would match every rule; remove it")
+        return value
+
     @field_validator("fail_on", mode="before")
     @classmethod
     def _fail_on(cls, value: Any) -> Any:
