@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from scanner.model.resource import Resource
 from scanner.model.severity import Category, Severity
 from scanner.policy.credential_formats import AWS_KEY_PAIR, aws_key_ids, aws_secrets, single_credentials
+from scanner.policy.redact import NOT_SECRET_KEY
 from scanner.rules.base import Context, Rule, Violation
 from scanner.rules.secrets.literal import Leaf, literal_leaves, literal_map_keys, literal_string
 
@@ -36,6 +37,17 @@ SECRET_ATTRIBUTES: dict[str, tuple[tuple[str, str], ...]] = {
     "github_actions_organization_secret": (("plaintext_value", "GitHub Actions organization secret"),),
     "github_dependabot_secret": (("plaintext_value", "Dependabot secret"),),
 }
+#: the attribute that names a secret store entry: an entry named as configuration (`GH_USERNAME`,
+#: `db-host`, `/app/db/port`) holds configuration, unless its value has a credential's format
+ENTRY_NAMES = {
+    **dict.fromkeys(
+        ("github_actions_secret", "github_actions_environment_secret", "github_actions_organization_secret",
+         "github_dependabot_secret"),
+        "secret_name",
+    ),
+    "azurerm_key_vault_secret": "name",
+    "aws_ssm_parameter": "name",
+}
 #: Kubernetes Secret maps: every key is secret data, except ones that plainly are not (`username`, `host`).
 K8S_SECRET_TYPES = ("kubernetes_secret", "kubernetes_secret_v1")
 K8S_MAPS = ("data", "binary_data")
@@ -55,8 +67,11 @@ class LiteralSecret(Rule):
     (the secret is still in the code). A value read from a variable without default,
     a data source, `random_password`, `file()` or an ephemeral resource is not reported.
     Kubernetes Secret keys that plainly hold no credential (`username`, `host`, `port`,
-    `database`, ...) are ignored. For a plan without `configuration` nothing is reported,
-    because a constant cannot be told apart from a reference there.
+    `database`, ...) are ignored, and so are secret store entries named that way (a GitHub
+    Actions secret `GH_USERNAME`, a Key Vault secret `sql-admin-username`, an SSM parameter
+    `/app/db/host`) unless their value has a credential's format. For a plan without
+    `configuration` nothing is reported, because a constant cannot be told apart from a
+    reference there.
 
     Any resource, whatever the attribute is called, is also searched for credentials of
     well-known formats: an AWS access key ID *together with* its 40-character secret
@@ -128,9 +143,18 @@ def _secret_attributes(res: Resource) -> Iterable[Violation]:
         return
     if res.type == "aws_ssm_parameter" and res.get("type") != "SecureString":
         return
+    if _configuration_entry(res):
+        return  # its value is still judged by its format below
     for attr, what in SECRET_ATTRIBUTES.get(res.type, ()):
         if literal_string(res, attr) is not None:
             yield Violation(f"{res.address} writes a {what} literally in `{attr}`", attr, key=attr)
+
+
+def _configuration_entry(res: Resource) -> bool:
+    """A secret store entry whose name says it holds configuration: a username, host or region kept
+    next to the secrets that use it (``GH_USERNAME``, ``sql-admin-username``, ``/app/db/port``)."""
+    name = res.get(ENTRY_NAMES.get(res.type, ""))
+    return isinstance(name, str) and bool(NOT_SECRET_KEY.match(name.rsplit("/", 1)[-1]))
 
 
 def _credential_formats(res: Resource) -> Iterable[Violation]:
@@ -139,7 +163,7 @@ def _credential_formats(res: Resource) -> Iterable[Violation]:
     An AWS key pair is reported where its secret is (the key ID alone is no secret).
     """
     skip: tuple[str, ...] = K8S_MAPS if res.type in K8S_SECRET_TYPES else ()
-    if res.type != "aws_ssm_parameter" or res.get("type") == "SecureString":
+    if (res.type != "aws_ssm_parameter" or res.get("type") == "SecureString") and not _configuration_entry(res):
         skip += tuple(attr for attr, _what in SECRET_ATTRIBUTES.get(res.type, ()))
     leaves = list(literal_leaves(res, skip))
     found: dict[tuple[str, str], Leaf] = {}
