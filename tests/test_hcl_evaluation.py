@@ -504,10 +504,8 @@ def test_api_bad_var_is_a_scan_error_that_does_not_echo_it(tmp_path: Path, arg: 
     assert str(raised.value).startswith("var_args (number 2): ") and arg not in str(raised.value)
 
 
-def test_cli_var_that_is_not_hcl_for_a_collection_is_an_error_naming_the_variable(tmp_path: Path) -> None:
-    # Terraform refuses `-var 'actions=["*"'`; taking it as unknown passed the scan in silence
-    write(tmp_path, {
-        "main.tf": """
+#: a root module whose policy's actions come from a list variable (line 3)
+ACTIONS_FROM_A_VARIABLE = """
 provider "aws" {}
 variable "actions" {
   type = list(string)
@@ -516,7 +514,13 @@ resource "aws_iam_policy" "p" {
   name   = "p"
   policy = jsonencode({ Statement = [{ Effect = "Allow", Action = var.actions, Resource = "*" }] })
 }
-""",
+"""
+
+
+def test_cli_var_that_is_not_hcl_for_a_collection_is_an_error_naming_the_variable(tmp_path: Path) -> None:
+    # Terraform refuses `-var 'actions=["*"'`; taking it as unknown passed the scan in silence
+    write(tmp_path, {
+        "main.tf": ACTIONS_FROM_A_VARIABLE,
     })
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--format", "json", "--var", 'actions=["*", "hunter2"'])
     assert result.exit_code == 2 and "hunter2" not in result.stdout + result.stderr
@@ -552,16 +556,7 @@ def test_a_reference_in_a_variables_file_or_var_is_an_error_that_does_not_echo_i
     # forgotten): "Variables not allowed". nhi-guard took the value as unknown and said "scan complete"
     # while the admin grant the value was meant to raise went unreported.
     write(tmp_path, {
-        "main.tf": """
-provider "aws" {}
-variable "actions" {
-  type = list(string)
-}
-resource "aws_iam_policy" "p" {
-  name   = "p"
-  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = var.actions, Resource = "*" }] })
-}
-""",
+        "main.tf": ACTIONS_FROM_A_VARIABLE,
         "terraform.tfvars": 'actions = [hunter2]\n',
     })
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--format", "json"])
@@ -584,9 +579,7 @@ resource "aws_iam_policy" "p" {
 def test_a_function_call_in_a_variables_file_is_an_error(tmp_path: Path) -> None:
     # Terraform refuses it ("Functions may not be called here"); the value is still judged
     write(tmp_path, {
-        "main.tf": 'provider "aws" {}\nvariable "actions" {\n  type = list(string)\n}\n'
-                   'resource "aws_iam_policy" "p" {\n  name   = "p"\n  policy = jsonencode({ Statement = [{ '
-                   'Effect = "Allow", Action = var.actions, Resource = "*" }] })\n}\n',
+        "main.tf": ACTIONS_FROM_A_VARIABLE,
         "terraform.tfvars": 'actions = concat(["*"], [])\n',
     })  # fmt: skip
     result = CliRunner().invoke(main, ["scan", str(tmp_path), "--format", "json"])
